@@ -1,0 +1,6 @@
+//! Lambda function `post-queue`: see [`shared::Endpoint::JoinQueue`].
+
+#[tokio::main]
+async fn main() -> Result<(), shared::lambda::Error> {
+    shared::lambda::serve_http(shared::Endpoint::JoinQueue).await
+}

@@ -1,0 +1,242 @@
+//! The local stand-in for API Gateway: matches a request to a route of
+//! `template.yaml`, builds the payload-2.0 event the Lambda would receive
+//! and calls the same handler code.
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{Request, Response};
+use emulator::Template;
+use shared::http::event::ApiCall;
+use shared::http::request::MAX_BODY_BYTES;
+use shared::http::Reply;
+use shared::{App, AppError, Endpoint};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// One route of the template, bound to its handler.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub method: String,
+    pub path: String,
+    segments: Vec<Segment>,
+    pub endpoint: Endpoint,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    Literal(String),
+    Param(String),
+}
+
+impl Route {
+    pub fn new(method: &str, path: &str, endpoint: Endpoint) -> Self {
+        let segments = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(
+                |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(name) => Segment::Param(name.to_string()),
+                    None => Segment::Literal(s.to_string()),
+                },
+            )
+            .collect();
+        Route {
+            method: method.to_uppercase(),
+            path: path.to_string(),
+            segments,
+            endpoint,
+        }
+    }
+
+    /// Path parameters when `path` fits this route.
+    fn capture(&self, path: &str) -> Option<Vec<(String, String)>> {
+        let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        if parts.len() != self.segments.len() {
+            return None;
+        }
+        let mut params = Vec::new();
+        for (seg, part) in self.segments.iter().zip(parts) {
+            match seg {
+                Segment::Literal(l) if l == part => {}
+                Segment::Literal(_) => return None,
+                Segment::Param(name) => params.push((name.clone(), percent_decode(part)?)),
+            }
+        }
+        Some(params)
+    }
+
+    fn literal_count(&self) -> usize {
+        self.segments
+            .iter()
+            .filter(|s| matches!(s, Segment::Literal(_)))
+            .count()
+    }
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            out.push(u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).ok()?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The routes of the template; fails if a route names a function the
+/// workspace does not have.
+pub fn routes(template: &Template) -> Result<Vec<Route>, String> {
+    template
+        .http_routes()
+        .into_iter()
+        .map(|(method, path, binary)| {
+            Endpoint::by_binary(&binary)
+                .map(|e| Route::new(&method, &path, e))
+                .ok_or_else(|| {
+                    format!("template route {method} {path} names unknown function {binary}")
+                })
+        })
+        .collect()
+}
+
+pub struct Gateway {
+    pub app: App,
+    pub routes: Vec<Route>,
+}
+
+pub enum Matched<'a> {
+    Route(&'a Route, Vec<(String, String)>),
+    WrongMethod,
+    NoRoute,
+}
+
+impl Gateway {
+    /// The most specific route for `path` (literal segments beat
+    /// parameters, as in API Gateway).
+    pub fn find(&self, method: &str, path: &str) -> Matched<'_> {
+        let mut best: Option<(&Route, Vec<(String, String)>)> = None;
+        let mut path_known = false;
+        for r in &self.routes {
+            let Some(params) = r.capture(path) else {
+                continue;
+            };
+            path_known = true;
+            if r.method != method {
+                continue;
+            }
+            if best
+                .as_ref()
+                .is_none_or(|(b, _)| r.literal_count() > b.literal_count())
+            {
+                best = Some((r, params));
+            }
+        }
+        match best {
+            Some((r, p)) => Matched::Route(r, p),
+            None if path_known => Matched::WrongMethod,
+            None => Matched::NoRoute,
+        }
+    }
+}
+
+fn to_response(reply: Reply) -> Response<Body> {
+    let resp = reply.into_response();
+    let (parts, body) = resp.into_parts();
+    let bytes: Vec<u8> = match body {
+        lambda_http::Body::Text(t) => t.into_bytes(),
+        lambda_http::Body::Binary(b) => b,
+        _ => Vec::new(),
+    };
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Every request enters here: one log line each.
+pub async fn serve(
+    State(gw): State<Arc<Gateway>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request<Body>,
+) -> Response<Body> {
+    let started = Instant::now();
+    let method = req.method().as_str().to_string();
+    let path = req.uri().path().to_string();
+    let resp = dispatch(&gw, peer, req).await;
+    tracing::info!(
+        target: "gateway",
+        "{method} {path} {} {:.1}ms",
+        resp.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    resp
+}
+
+async fn dispatch(gw: &Gateway, peer: SocketAddr, req: Request<Body>) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES + 1).await {
+        Ok(b) if b.len() <= MAX_BODY_BYTES => b,
+        _ => return to_response(Reply::error(&AppError::PayloadTooLarge)),
+    };
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let call = Call {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        query: parts.uri.query().unwrap_or(""),
+        headers,
+        body: &body,
+        source_ip: peer.ip().to_string(),
+    };
+    to_response(gw.call(call).await)
+}
+
+/// A raw HTTP request, before routing.
+#[derive(Debug, Clone, Default)]
+pub struct Call<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a str,
+    pub headers: Vec<(String, String)>,
+    pub body: &'a [u8],
+    pub source_ip: String,
+}
+
+impl Gateway {
+    /// Routes one request and runs its handler, as API Gateway and Lambda
+    /// would: the handler receives the payload-2.0 event.
+    pub async fn call(&self, call: Call<'_>) -> Reply {
+        let (route, params) = match self.find(call.method, call.path) {
+            Matched::Route(r, p) => (r, p),
+            Matched::WrongMethod => return Reply::error(&AppError::MethodNotAllowed),
+            Matched::NoRoute => return Reply::error(&AppError::RouteNotFound),
+        };
+        if call.body.len() > MAX_BODY_BYTES {
+            return Reply::error(&AppError::PayloadTooLarge);
+        }
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let event = ApiCall {
+            method: call.method,
+            route: &route.path,
+            path: call.path,
+            query: call.query,
+            path_params: params,
+            headers: call.headers,
+            body: (!call.body.is_empty()).then_some(call.body),
+            source_ip: &call.source_ip,
+            request_id: &request_id,
+            time_epoch_ms: self.app.now_ms(),
+        };
+        match event.to_request() {
+            Ok(req) => route.endpoint.reply(&self.app, &req).await,
+            Err(e) => Reply::error(&e),
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! The whole service on one machine: an embedded dynoxide database, the
+//! API Gateway stand-in, the EventBridge timer and the DynamoDB Streams
+//! poller, all running the same handler code as the Lambda functions.
+
+pub mod gateway;
+pub mod sample;
+pub mod settings;
+pub mod streams;
+
+use emulator::{Emulator, Template};
+use gateway::Gateway;
+use settings::Settings;
+use shared::clock::{Clock, SystemClock};
+use shared::config::{Config, Tables};
+use shared::jobs::Scheduled;
+use shared::store::Db;
+use shared::App;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// A running local stack.
+pub struct Stack {
+    pub addr: SocketAddr,
+    pub app: App,
+    pub emulator: Emulator,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Stack {
+    pub async fn start(settings: Settings, config: Config) -> Result<Stack, String> {
+        Self::start_with_clock(settings, config, Arc::new(SystemClock)).await
+    }
+
+    pub async fn start_with_clock(
+        settings: Settings,
+        mut config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Stack, String> {
+        let template = Template::builtin().map_err(|e| e.to_string())?;
+        let emulator = match &settings.data_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("DATA_DIR {}: {e}", dir.display()))?;
+                let file = dir.join("dynamodb.sqlite");
+                Emulator::file(&file.to_string_lossy())
+            }
+            None => Emulator::memory(),
+        }
+        .map_err(|e| e.to_string())?;
+        emulator
+            .create_tables(&template)
+            .await
+            .map_err(|e| e.to_string())?;
+
+        // Locally the tables carry the template's logical ids.
+        config.tables = Tables::default();
+        let db = Db::new(emulator.client(), config.tables.clone());
+        let app = App::new(db, clock, config);
+        if settings.seed_sample_data
+            && app
+                .db
+                .list_concerts()
+                .await
+                .map_err(|e| e.to_string())?
+                .is_empty()
+        {
+            let data = sample::catalog(app.clock.now().date_naive());
+            app.db
+                .load_catalog(&data)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(
+                concerts = data.concerts.len(),
+                seats = data.seats.len(),
+                "loaded sample catalogue"
+            );
+        }
+
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks = Vec::new();
+        for f in &template.functions {
+            let schedules = f
+                .triggers
+                .iter()
+                .any(|t| matches!(t, emulator::template::Trigger::Schedule { .. }));
+            if !schedules {
+                continue;
+            }
+            let job = Scheduled::by_binary(&f.binary)
+                .ok_or_else(|| format!("template schedules unknown function {}", f.binary))?;
+            tasks.push(tokio::spawn(run_timer(job, app.clone(), stopped.clone())));
+        }
+
+        let gateway = Arc::new(Gateway {
+            app: app.clone(),
+            routes: gateway::routes(&template)?,
+        });
+        let router = axum::Router::new()
+            .fallback(gateway::serve)
+            .with_state(gateway);
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", settings.port))
+            .await
+            .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", settings.port))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let mut server_stop = stopped.clone();
+        tasks.push(tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = server_stop.wait_for(|s| *s).await;
+            };
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            if let Err(e) = axum::serve(listener, service)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::error!(error = %e, "gateway stopped");
+            }
+        }));
+        Ok(Stack {
+            addr,
+            app,
+            emulator,
+            stop,
+            tasks,
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting requests, lets running ones finish, stops the timer
+    /// and poller, then closes the database.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        self.emulator.stop();
+    }
+}
+
+/// EventBridge stand-in: one step of the job every `QUEUE_TICK_SECONDS`.
+async fn run_timer(job: Scheduled, app: App, mut stopped: watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(
+        app.config.queue_tick_seconds,
+    ));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {
+                if let Err(e) = job.step(&app).await {
+                    tracing::error!(job = job.binary(), error = %e, "scheduled job failed");
+                }
+            }
+            _ = stopped.changed() => return,
+        }
+    }
+}

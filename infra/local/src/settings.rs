@@ -1,0 +1,60 @@
+//! Settings of the local stack, from environment variables.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `PORT`: where the gateway listens on 127.0.0.1 (0 picks a free port).
+    pub port: u16,
+    /// `DATA_DIR`: where the database file lives; None keeps it in memory.
+    pub data_dir: Option<PathBuf>,
+    /// `SEED_SAMPLE_DATA`: load sample concerts into an empty catalogue.
+    pub seed_sample_data: bool,
+    /// `STREAM_POLL_MILLIS`: how often the TTL sweep and stream poller run.
+    pub stream_poll: Duration,
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, String> {
+        let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let port = match get("PORT") {
+            None => 8080,
+            Some(p) => p
+                .parse()
+                .map_err(|_| format!("PORT={p:?} is not a port number"))?,
+        };
+        let stream_poll = match get("STREAM_POLL_MILLIS") {
+            None => Duration::from_millis(1000),
+            Some(v) => Duration::from_millis(
+                v.parse::<u64>()
+                    .ok()
+                    .filter(|ms| *ms > 0)
+                    .ok_or_else(|| format!("STREAM_POLL_MILLIS={v:?} is not a positive integer"))?,
+            ),
+        };
+        let seed_sample_data = match get("SEED_SAMPLE_DATA").as_deref() {
+            None | Some("1") | Some("true") => true,
+            Some("0") | Some("false") => false,
+            Some(v) => return Err(format!("SEED_SAMPLE_DATA={v:?} is not true or false")),
+        };
+        Ok(Settings {
+            port,
+            data_dir: Some(PathBuf::from(
+                get("DATA_DIR").unwrap_or_else(|| "./.local".into()),
+            )),
+            seed_sample_data,
+            stream_poll,
+        })
+    }
+
+    /// An in-memory stack on a free port (tests).
+    pub fn ephemeral() -> Self {
+        Settings {
+            port: 0,
+            data_dir: None,
+            seed_sample_data: true,
+            stream_poll: Duration::from_millis(200),
+        }
+    }
+}

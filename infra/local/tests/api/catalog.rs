@@ -1,0 +1,175 @@
+use crate::harness::{catalog, H};
+use serde_json::json;
+use shared::clock::Clock;
+use shared::store::keys::{schedule_pk, seat_sk};
+use std::collections::BTreeSet;
+
+#[tokio::test]
+async fn concerts_list_and_detail_follow_the_seed() {
+    let h = H::new().await;
+    h.load(&catalog(3)).await;
+    let r = h.req("GET", "/concerts", None, None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.body[0],
+        json!({"id": 1, "title": "A 콘서트", "startDate": "2025-12-01", "endDate": "2026-02-01"})
+    );
+    assert_eq!(r.body.as_array().unwrap().len(), 2);
+
+    let r = h.req("GET", "/concerts/2", None, None).await;
+    assert_eq!(
+        (r.status, r.body["title"].as_str()),
+        (200, Some("B 콘서트"))
+    );
+
+    let r = h.req("GET", "/concerts/999999", None, None).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.body["status"], "NOT_FOUND");
+    assert_eq!(r.body["message"], "등록되지 않은 콘서트입니다.");
+
+    for bad in ["abc", "0", "-1", "1.5", "99999999999999999999"] {
+        let r = h.req("GET", &format!("/concerts/{bad}"), None, None).await;
+        assert_eq!(r.status, 400, "{bad}: {r:?}");
+        assert_eq!(r.body["status"], "BAD_REQUEST");
+    }
+    let r = h.req("GET", "/nowhere", None, None).await;
+    assert_eq!(r.status, 404);
+    let r = h.req("DELETE", "/concerts", None, None).await;
+    assert_eq!(r.status, 405);
+}
+
+#[tokio::test]
+async fn schedules_list_open_dates_only() {
+    let h = H::new().await;
+    h.load(&catalog(3)).await;
+    let token = h.active("fan1").await;
+    let r = h
+        .req("GET", "/concerts/1/schedules", Some(&token), None)
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        r.body,
+        json!({"concertId": 1, "schedules": [{"scheduleId": 1, "date": "2026-02-01"}]})
+    );
+    let r = h
+        .req("GET", "/concerts/77/schedules", Some(&token), None)
+        .await;
+    assert_eq!(
+        (r.status, r.body["message"].as_str()),
+        (404, Some("등록되지 않은 콘서트입니다."))
+    );
+    let r = h
+        .req("GET", "/concerts/schedules/77/seats", Some(&token), None)
+        .await;
+    assert_eq!(r.status, 404);
+}
+
+/// Sets a seat's sale state directly, as a hold or a sale would.
+async fn mark(h: &H, seat: u64, hold_until: Option<i64>, sold: bool) {
+    let mut up = h
+        .app()
+        .db
+        .client
+        .update_item()
+        .table_name("CatalogTable")
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(schedule_pk(1)),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S(seat_sk(seat)),
+        );
+    let mut sets = vec![];
+    if let Some(until) = hold_until {
+        sets.push("holdUntil = :u");
+        up = up.expression_attribute_values(
+            ":u",
+            aws_sdk_dynamodb::types::AttributeValue::N(until.to_string()),
+        );
+    }
+    if sold {
+        sets.push("soldReserveId = :r");
+        up = up.expression_attribute_values(
+            ":r",
+            aws_sdk_dynamodb::types::AttributeValue::N(seat.to_string()),
+        );
+    }
+    up.update_expression(format!("SET {}", sets.join(", ")))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn seat_pages_return_each_reservable_seat_exactly_once() {
+    let h = H::with(|c| c.seat_page_size = 1000).await;
+    h.load(&catalog(2_000)).await;
+    let now = h.clock.now_ms();
+    let mut unreservable = BTreeSet::new();
+    for seat in 1..=2_000u64 {
+        match seat % 10 {
+            // A live hold, a sale and a hold that has lapsed.
+            1 => {
+                mark(&h, seat, Some(now + 60_000), false).await;
+                unreservable.insert(seat);
+            }
+            2 => {
+                mark(&h, seat, None, true).await;
+                unreservable.insert(seat);
+            }
+            3 => mark(&h, seat, Some(now), false).await,
+            _ => {}
+        }
+    }
+    let token = h.active("pager").await;
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let q = match &cursor {
+            Some(c) => format!("?limit=333&cursor={c}"),
+            None => "?limit=333".to_string(),
+        };
+        let r = h
+            .req(
+                "GET",
+                &format!("/concerts/schedules/1/seats{q}"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+        pages += 1;
+        for s in r.body["seats"].as_array().unwrap() {
+            assert!(s["price"].as_i64().unwrap() >= 50_000);
+            assert!(s["seatNumber"].is_string());
+            seen.push(s["seatId"].as_u64().unwrap());
+        }
+        match r.body["nextCursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+        assert!(pages < 50, "paging does not end");
+    }
+    let expected: Vec<u64> = (1..=2_000).filter(|s| !unreservable.contains(s)).collect();
+    assert_eq!(seen, expected);
+    assert_eq!(seen.len(), 1_600);
+
+    // Without a limit the configured page size applies.
+    let r = h
+        .req("GET", "/concerts/schedules/1/seats", Some(&token), None)
+        .await;
+    assert_eq!(r.body["seats"].as_array().unwrap().len(), 1_000);
+    for bad in ["?limit=0", "?limit=x", "?cursor=-4"] {
+        let r = h
+            .req(
+                "GET",
+                &format!("/concerts/schedules/1/seats{bad}"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 400, "{bad}");
+    }
+}

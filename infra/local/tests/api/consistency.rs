@@ -1,0 +1,142 @@
+//! The template is the single definition of tables, routes and functions:
+//! these tests fail as soon as the local stack, the workspace or the
+//! fixtures could drift from it.
+
+use emulator::template::Trigger;
+use emulator::{Emulator, Template};
+use shared::config::TABLE_ENV;
+use shared::jobs::Scheduled;
+use shared::Endpoint;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+#[tokio::test]
+async fn local_tables_are_the_template_tables() {
+    let template = Template::builtin().unwrap();
+    let emu = Emulator::memory().unwrap();
+    emu.create_tables(&template).await.unwrap();
+    // Creating again is a no-op (restart of the local stack).
+    emu.create_tables(&template).await.unwrap();
+    let client = emu.client();
+    let live: BTreeSet<String> = client
+        .list_tables()
+        .send()
+        .await
+        .unwrap()
+        .table_names()
+        .iter()
+        .cloned()
+        .collect();
+    let declared: BTreeSet<String> = template
+        .tables
+        .iter()
+        .map(|t| t.logical_id.clone())
+        .collect();
+    assert_eq!(live, declared);
+    for t in &template.tables {
+        let mut described = emulator::tables::describe(&client, &t.logical_id)
+            .await
+            .unwrap();
+        let mut expected = t.clone();
+        described.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+        expected.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+        assert_eq!(
+            described, expected,
+            "table {} differs from template.yaml",
+            t.logical_id
+        );
+    }
+}
+
+#[test]
+fn functions_read_every_table_from_the_template() {
+    let template = Template::builtin().unwrap();
+    let refs = template.global_env_refs();
+    for (var, logical) in TABLE_ENV {
+        assert!(
+            refs.contains(&(var.to_string(), logical.to_string())),
+            "Globals must set {var}: !Ref {logical}"
+        );
+        assert!(
+            template.table(logical).is_some(),
+            "{logical} is not a table of the template"
+        );
+    }
+    assert_eq!(
+        template.tables.len(),
+        TABLE_ENV.len(),
+        "a template table has no setting"
+    );
+}
+
+#[test]
+fn routes_and_functions_match_the_workspace() {
+    let template = Template::builtin().unwrap();
+    let routes = template.http_routes();
+    // Every endpoint has exactly one route, every route a handler.
+    for e in Endpoint::ALL {
+        let n = routes.iter().filter(|(_, _, b)| b == e.binary()).count();
+        assert_eq!(n, 1, "{} must have exactly one route", e.binary());
+    }
+    for (m, p, b) in &routes {
+        assert!(
+            Endpoint::by_binary(b).is_some(),
+            "{m} {p} routes to unknown {b}"
+        );
+    }
+    let local = local::gateway::routes(&template).unwrap();
+    assert_eq!(local.len(), routes.len());
+
+    // Scheduled functions are the workspace's scheduled jobs.
+    let scheduled: BTreeSet<&str> = template
+        .functions
+        .iter()
+        .filter(|f| {
+            f.triggers
+                .iter()
+                .any(|t| matches!(t, Trigger::Schedule { .. }))
+        })
+        .map(|f| f.binary.as_str())
+        .collect();
+    let jobs: BTreeSet<&str> = Scheduled::ALL.iter().map(|j| j.binary()).collect();
+    assert_eq!(scheduled, jobs);
+
+    // One binary per template function, one template function per binary,
+    // one fixture per function.
+    let bins: BTreeSet<String> = std::fs::read_dir(root().join("functions/src/bin"))
+        .unwrap()
+        .filter_map(|e| {
+            e.ok()?
+                .file_name()
+                .to_str()?
+                .strip_suffix(".rs")
+                .map(str::to_string)
+        })
+        .collect();
+    let functions: BTreeSet<String> = template
+        .functions
+        .iter()
+        .map(|f| f.binary.clone())
+        .collect();
+    assert_eq!(
+        bins, functions,
+        "functions/src/bin and template.yaml differ"
+    );
+    for f in &functions {
+        assert!(
+            root().join(format!("events/{f}.json")).is_file(),
+            "events/{f}.json is missing"
+        );
+        assert!(
+            template
+                .functions
+                .iter()
+                .any(|t| &t.binary == f && !t.triggers.is_empty()),
+            "{f} has no trigger"
+        );
+    }
+}

@@ -1,0 +1,228 @@
+//! A fresh in-memory service per test: dynoxide behind the real SDK, tables
+//! from template.yaml, the gateway's routing, and a clock the test moves.
+
+use emulator::{Emulator, EmulatorClock, Template};
+use local::gateway::{routes, Call, Gateway};
+use serde_json::Value;
+use shared::clock::{Clock, ManualClock};
+use shared::config::{Config, Tables};
+use shared::domain::catalog::{Concert, Schedule, Seat};
+use shared::store::catalog::CatalogData;
+use shared::store::Db;
+use shared::App;
+use std::sync::Arc;
+
+/// 2026-01-01T00:00:00Z
+pub const T0: i64 = 1_767_225_600_000;
+
+#[derive(Debug)]
+struct SweepClock(ManualClock);
+
+impl EmulatorClock for SweepClock {
+    fn now_unix_secs(&self) -> u64 {
+        (self.0.now_ms() / 1000) as u64
+    }
+    fn now_unix_secs_f64(&self) -> f64 {
+        self.0.now_ms() as f64 / 1000.0
+    }
+}
+
+pub struct H {
+    /// Kept so the emulator lives as long as the test.
+    _emu: Emulator,
+    pub gw: Gateway,
+    pub clock: ManualClock,
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl std::fmt::Debug for Resp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.body)
+    }
+}
+
+impl H {
+    pub async fn new() -> H {
+        Self::with(|_| {}).await
+    }
+
+    pub async fn with(tweak: impl FnOnce(&mut Config)) -> H {
+        let clock = ManualClock::at_ms(T0);
+        let emu =
+            Emulator::memory_with_clock(Arc::new(SweepClock(clock.clone()))).expect("emulator");
+        let template = Template::builtin().expect("template");
+        emu.create_tables(&template).await.expect("tables");
+        let mut config = Config {
+            tables: Tables::default(),
+            ..Config::default()
+        };
+        tweak(&mut config);
+        let app = App::new(
+            Db::new(emu.client(), config.tables.clone()),
+            Arc::new(clock.clone()),
+            config,
+        );
+        let gw = Gateway {
+            app,
+            routes: routes(&template).expect("routes"),
+        };
+        H {
+            _emu: emu,
+            gw,
+            clock,
+        }
+    }
+
+    pub fn app(&self) -> &App {
+        &self.gw.app
+    }
+
+    /// One request through the gateway: `path` may carry a query string.
+    pub async fn req(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Resp {
+        self.raw(
+            method,
+            path,
+            token,
+            body.map(|b| b.to_string().into_bytes()).unwrap_or_default(),
+            &[],
+        )
+        .await
+    }
+
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+        extra_headers: &[(&str, &str)],
+    ) -> Resp {
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+        if let Some(t) = token {
+            headers.push(("authorization".into(), format!("Bearer {t}")));
+        }
+        for (k, v) in extra_headers {
+            headers.push((k.to_string(), v.to_string()));
+        }
+        let reply = self
+            .gw
+            .call(Call {
+                method,
+                path,
+                query,
+                headers,
+                body: &body,
+                source_ip: "127.0.0.1".into(),
+            })
+            .await;
+        Resp {
+            status: reply.status,
+            body: serde_json::from_str(&reply.body).unwrap_or(Value::Null),
+        }
+    }
+
+    /// Joins the queue; returns the token id.
+    pub async fn join(&self, user: &str) -> String {
+        let r = self
+            .req(
+                "POST",
+                "/queues",
+                None,
+                Some(&serde_json::json!({ "userId": user })),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{r:?}");
+        r.body["tokenId"].as_str().expect("tokenId").to_string()
+    }
+
+    pub async fn admission_round(&self) -> shared::jobs::activator::Round {
+        shared::jobs::activator::round(self.app())
+            .await
+            .expect("round")
+    }
+
+    /// Joins and is admitted at once; returns the ACTIVE token id.
+    pub async fn active(&self, user: &str) -> String {
+        let token = self.join(user).await;
+        self.admission_round().await;
+        let r = self
+            .req("GET", &format!("/queues/{user}"), Some(&token), None)
+            .await;
+        assert_eq!(r.body["status"], "ACTIVE", "{r:?}");
+        token
+    }
+
+    pub async fn load(&self, data: &CatalogData) {
+        self.app().db.load_catalog(data).await.expect("catalog");
+    }
+}
+
+/// Concert 1 with an open schedule 1 of `seats` seats (ids 1..=seats,
+/// prices 50,000–90,000) and a past schedule 2 with one seat; concert 2
+/// with schedule 3 of 10 seats (ids 100001..).
+pub fn catalog(seats: u64) -> CatalogData {
+    let date = |s: &str| s.parse().expect("date");
+    let seat = |seat_id: u64, schedule_id: u64, concert_id: u64| Seat {
+        seat_id,
+        schedule_id,
+        concert_id,
+        seat_number: format!("{}{}", (b'A' + (seat_id % 26) as u8) as char, seat_id),
+        price: 50_000 + (seat_id % 5) as i64 * 10_000,
+        hold_id: None,
+        hold_until: None,
+        holder: None,
+        sold_reserve_id: None,
+    };
+    let mut data = CatalogData {
+        concerts: vec![
+            Concert {
+                id: 1,
+                title: "A 콘서트".into(),
+                start_date: date("2025-12-01"),
+                end_date: date("2026-02-01"),
+            },
+            Concert {
+                id: 2,
+                title: "B 콘서트".into(),
+                start_date: date("2026-03-01"),
+                end_date: date("2026-03-01"),
+            },
+        ],
+        schedules: vec![
+            Schedule {
+                schedule_id: 1,
+                concert_id: 1,
+                date: date("2026-02-01"),
+                total_seats: seats as u32,
+            },
+            Schedule {
+                schedule_id: 2,
+                concert_id: 1,
+                date: date("2025-12-01"),
+                total_seats: 1,
+            },
+            Schedule {
+                schedule_id: 3,
+                concert_id: 2,
+                date: date("2026-03-01"),
+                total_seats: 10,
+            },
+        ],
+        seats: (1..=seats).map(|id| seat(id, 1, 1)).collect(),
+    };
+    data.seats.push(seat(seats + 1, 2, 1));
+    data.seats
+        .extend((100_001..=100_010).map(|id| seat(id, 3, 2)));
+    data
+}

@@ -1,0 +1,9 @@
+//! Behaviour of the service through its API, against the embedded
+//! emulator via the real AWS SDK. One test binary keeps link time low.
+
+mod catalog;
+mod consistency;
+mod fixtures;
+mod harness;
+mod queue;
+mod stack;

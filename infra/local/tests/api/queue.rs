@@ -1,0 +1,301 @@
+//! The waiting room: joins under a flash crowd, admission order and
+//! capacity, exact expiry, and the token gate.
+
+use crate::harness::{catalog, H};
+use futures::future::join_all;
+use serde_json::json;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+async fn join_raw(h: &H, user: &str) -> crate::harness::Resp {
+    h.req("POST", "/queues", None, Some(&json!({ "userId": user })))
+        .await
+}
+
+async fn status(h: &H, user: &str, token: &str) -> crate::harness::Resp {
+    h.req("GET", &format!("/queues/{user}"), Some(token), None)
+        .await
+}
+
+/// Users whose token is ACTIVE now, read straight from the table.
+async fn active_users(h: &H) -> BTreeSet<String> {
+    let now = h.app().now_ms();
+    let mut out = BTreeSet::new();
+    let mut start = None;
+    loop {
+        let page = h
+            .app()
+            .db
+            .client
+            .scan()
+            .table_name("QueueTable")
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .unwrap();
+        for item in page.items() {
+            let is_active = item
+                .get("status")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                == Some("ACTIVE");
+            let until: i64 = item
+                .get("expireAt")
+                .and_then(|v| v.as_n().ok())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            if is_active && until > now {
+                out.insert(item["userId"].as_s().unwrap().clone());
+            }
+        }
+        start = page.last_evaluated_key().cloned();
+        if start.is_none() {
+            return out;
+        }
+    }
+}
+
+async fn flash_crowd(shards: u32) {
+    let h = Arc::new(H::with(|c| c.queue_shards = shards).await);
+    let tasks = (0..2_000).map(|i| {
+        let h = h.clone();
+        tokio::spawn(async move { join_raw(&h, &format!("fan{i}")).await })
+    });
+    let replies: Vec<_> = join_all(tasks)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let mut positions = BTreeSet::new();
+    let mut tokens = BTreeSet::new();
+    for r in &replies {
+        assert_eq!(r.status, 201, "{r:?}");
+        assert_eq!(r.body["status"], "WAIT");
+        assert!(r.body["activeAt"].is_null() && r.body["expireAt"].is_null());
+        positions.insert(r.body["priority"].as_u64().unwrap());
+        tokens.insert(r.body["tokenId"].as_str().unwrap().to_string());
+    }
+    assert_eq!(positions.len(), 2_000, "positions are not distinct");
+    assert_eq!(tokens.len(), 2_000);
+    assert!(positions.iter().all(|p| *p >= 1));
+    // Token ids are random UUIDs, unrelated to the user.
+    for t in &tokens {
+        assert_eq!(uuid::Uuid::parse_str(t).unwrap().get_version_num(), 4);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_concurrent_joins_get_distinct_positions() {
+    flash_crowd(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_concurrent_joins_over_sixteen_shards() {
+    flash_crowd(16).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_user_joining_fifty_times_at_once_gets_one_token() {
+    let h = Arc::new(H::new().await);
+    let tasks = (0..50).map(|_| {
+        let h = h.clone();
+        tokio::spawn(async move { join_raw(&h, "eager").await })
+    });
+    let replies: Vec<_> = join_all(tasks)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let created = replies.iter().filter(|r| r.status == 201).count();
+    let conflicts: Vec<_> = replies.iter().filter(|r| r.status == 409).collect();
+    assert_eq!(created, 1);
+    assert_eq!(conflicts.len(), 49);
+    assert_eq!(conflicts[0].body["message"], "이미 토큰이 존재합니다.");
+    assert_eq!(conflicts[0].body["status"], "CONFLICT");
+}
+
+#[tokio::test]
+async fn waiting_users_poll_their_position() {
+    let h = H::with(|c| c.queue_max_active = 2).await;
+    let mut tokens = Vec::new();
+    for i in 0..5 {
+        tokens.push(h.join(&format!("w{i}")).await);
+    }
+    let r = status(&h, "w3", &tokens[3]).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        (r.body["status"].as_str(), r.body["priority"].as_u64()),
+        (Some("WAIT"), Some(4))
+    );
+    assert!(r.body["estimatedWaitSeconds"].as_u64().is_some());
+    h.admission_round().await;
+    let r = status(&h, "w3", &tokens[3]).await;
+    assert_eq!(r.body["priority"], 2, "two were admitted ahead: {r:?}");
+    let r = status(&h, "w0", &tokens[0]).await;
+    assert_eq!(r.body["status"], "ACTIVE");
+    assert_eq!(r.body["priority"], 0);
+    let issued =
+        chrono::DateTime::parse_from_rfc3339(r.body["activeAt"].as_str().unwrap()).unwrap();
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(r.body["expireAt"].as_str().unwrap()).unwrap();
+    assert_eq!((expires - issued).num_seconds(), 300);
+
+    // Polling needs the user's own token.
+    assert_eq!(h.req("GET", "/queues/w3", None, None).await.status, 401);
+    assert_eq!(status(&h, "w3", "not-a-uuid").await.status, 401);
+    assert_eq!(
+        status(&h, "w3", &uuid::Uuid::new_v4().to_string())
+            .await
+            .status,
+        401
+    );
+    assert_eq!(status(&h, "w3", &tokens[4]).await.status, 403);
+    assert_eq!(status(&h, "bad user", &tokens[3]).await.status, 400);
+}
+
+#[tokio::test]
+async fn admission_follows_issue_order_and_capacity() {
+    let h = Arc::new(
+        H::with(|c| {
+            c.queue_max_active = 5;
+            c.queue_active_seconds = 60;
+            c.queue_shards = 4;
+        })
+        .await,
+    );
+    let mut tickets: Vec<(u64, String, String)> = Vec::new();
+    for i in 0..23 {
+        let user = format!("q{i:02}");
+        let r = join_raw(&h, &user).await;
+        tickets.push((
+            r.body["priority"].as_u64().unwrap(),
+            user,
+            r.body["tokenId"].as_str().unwrap().into(),
+        ));
+    }
+    tickets.sort();
+    let order: Vec<String> = tickets.iter().map(|t| t.1.clone()).collect();
+    let tokens: HashMap<String, String> =
+        tickets.iter().map(|t| (t.1.clone(), t.2.clone())).collect();
+
+    // Three rounds racing each other still admit exactly five, the first five.
+    let rounds = (0..3).map(|_| {
+        let h = h.clone();
+        tokio::spawn(async move { h.admission_round().await })
+    });
+    join_all(rounds).await;
+    let active = active_users(&h).await;
+    assert_eq!(active, order[..5].iter().cloned().collect());
+
+    // No free slot, nobody new.
+    h.admission_round().await;
+    assert_eq!(active_users(&h).await.len(), 5);
+
+    // Ending one early frees its slot for the next in line.
+    let first = h.app().db.user_token(&order[0]).await.unwrap().unwrap();
+    assert!(h
+        .app()
+        .db
+        .end_token(&first, h.app().now_ms())
+        .await
+        .unwrap());
+    assert_eq!(status(&h, &order[0], &tokens[&order[0]]).await.status, 401);
+    h.admission_round().await;
+    let active = active_users(&h).await;
+    assert_eq!(active, order[1..6].iter().cloned().collect());
+
+    // Tokens end exactly at their expiry: one millisecond before, still on.
+    h.clock.advance_ms(60_000 - 1);
+    assert_eq!(status(&h, &order[1], &tokens[&order[1]]).await.status, 200);
+    h.clock.advance_ms(1);
+    let r = status(&h, &order[1], &tokens[&order[1]]).await;
+    assert_eq!(r.status, 401, "{r:?}");
+    // The early admitted at t0 expired together; the sixth (admitted later, at t0 too) as well.
+    assert!(active_users(&h).await.is_empty());
+    h.admission_round().await;
+    assert_eq!(
+        active_users(&h).await,
+        order[6..11].iter().cloned().collect()
+    );
+
+    // An expired user may join again, at the back.
+    let again = join_raw(&h, &order[1]).await;
+    assert_eq!(again.status, 201, "{again:?}");
+    // Everyone is admitted in order, five at a time.
+    let mut admitted: Vec<String> = order[..11].to_vec();
+    while admitted.len() < 24 {
+        h.clock.advance_ms(60_000);
+        h.admission_round().await;
+        let now_active = active_users(&h).await;
+        assert!(now_active.len() <= 5);
+        let mut batch: Vec<String> = now_active.into_iter().collect();
+        // Within a round, order by first join; a re-joined user comes last.
+        batch.sort_by_key(|u| match admitted.contains(u) {
+            true => usize::MAX,
+            false => order.iter().position(|o| o == u).unwrap_or(usize::MAX),
+        });
+        if batch.is_empty() {
+            break;
+        }
+        admitted.extend(batch);
+    }
+    let expected: Vec<String> = order
+        .iter()
+        .cloned()
+        .chain(std::iter::once(order[1].clone()))
+        .collect();
+    assert_eq!(admitted, expected);
+}
+
+#[tokio::test]
+async fn the_gate_refuses_every_wrong_token_on_every_protected_endpoint() {
+    let h = H::with(|c| {
+        c.queue_max_active = 1;
+        c.queue_active_seconds = 60;
+    })
+    .await;
+    h.load(&catalog(3)).await;
+    let mine = h.active("me").await;
+    let waiting = h.join("patient").await;
+    let other = h.join("other").await;
+    let expired_user_token = mine.clone();
+    let protected = ["/concerts/1/schedules", "/concerts/schedules/1/seats"];
+    for path in protected {
+        let ok = h.req("GET", path, Some(&mine), None).await;
+        assert_eq!(ok.status, 200, "{path}: {ok:?}");
+        assert_eq!(
+            h.req("GET", path, None, None).await.status,
+            401,
+            "{path} without token"
+        );
+        let r = h
+            .raw("GET", path, None, vec![], &[("authorization", "Basic abc")])
+            .await;
+        assert_eq!(r.status, 401, "{path} wrong scheme");
+        assert_eq!(
+            h.req("GET", path, Some("garbage"), None).await.status,
+            401,
+            "{path} malformed"
+        );
+        let unknown = uuid::Uuid::new_v4().to_string();
+        assert_eq!(
+            h.req("GET", path, Some(&unknown), None).await.status,
+            401,
+            "{path} unknown"
+        );
+        let r = h.req("GET", path, Some(&waiting), None).await;
+        assert_eq!(r.status, 403, "{path} waiting: {r:?}");
+        assert_eq!(r.body["status"], "FORBIDDEN");
+        assert_eq!(
+            h.req("GET", path, Some(&other), None).await.status,
+            403,
+            "{path} other waiting"
+        );
+    }
+    h.clock.advance_secs(60);
+    for path in protected {
+        let r = h.req("GET", path, Some(&expired_user_token), None).await;
+        assert_eq!(r.status, 401, "{path} expired: {r:?}");
+        assert_eq!(r.body["status"], "UNAUTHORIZED");
+    }
+}

@@ -1,0 +1,126 @@
+//! The local stack as a user runs it: real HTTP on loopback, a database on
+//! disk, the activator on its timer.
+
+use local::settings::Settings;
+use local::Stack;
+use shared::config::Config;
+use std::time::{Duration, Instant};
+
+async fn get(url: &str) -> (u16, serde_json::Value) {
+    http(url, "GET", None, None).await
+}
+
+/// A tiny HTTP/1.1 client: the test needs nothing more than this.
+async fn http(
+    url: &str,
+    method: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, serde_json::Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap();
+    let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
+    let body = body.unwrap_or("");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.unwrap();
+    let text = String::from_utf8_lossy(&buf);
+    let status = text[9..12].parse().unwrap();
+    let json = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (
+        status,
+        serde_json::from_str(json).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn data_survives_a_restart() {
+    let dir = std::env::temp_dir().join(format!("local-stack-{}", uuid::Uuid::new_v4()));
+    let settings = Settings {
+        data_dir: Some(dir.clone()),
+        ..Settings::ephemeral()
+    };
+    let stack = Stack::start(settings.clone(), Config::default())
+        .await
+        .unwrap();
+    let (status, concerts) = get(&format!("{}/concerts", stack.url())).await;
+    assert_eq!(status, 200);
+    assert!(concerts.as_array().unwrap().len() >= 3);
+    let (status, body) = get(&format!("{}/concerts/999999", stack.url())).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["message"], "등록되지 않은 콘서트입니다.");
+    let (status, _) = http(
+        &format!("{}/queues", stack.url()),
+        "POST",
+        None,
+        Some(r#"{"userId":"keeper"}"#),
+    )
+    .await;
+    assert_eq!(status, 201);
+    stack.stop().await;
+
+    let stack = Stack::start(settings, Config::default()).await.unwrap();
+    let (_, again) = get(&format!("{}/concerts", stack.url())).await;
+    assert_eq!(again, concerts, "catalogue changed across a restart");
+    let (status, _) = http(
+        &format!("{}/queues", stack.url()),
+        "POST",
+        None,
+        Some(r#"{"userId":"keeper"}"#),
+    )
+    .await;
+    assert_eq!(status, 409, "the token issued before the restart is gone");
+    stack.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_user_in_an_empty_queue_is_active_within_two_seconds() {
+    let config = Config {
+        queue_tick_seconds: 1,
+        ..Config::default()
+    };
+    let stack = Stack::start(Settings::ephemeral(), config).await.unwrap();
+    let url = stack.url();
+    let (status, token) = http(
+        &format!("{url}/queues"),
+        "POST",
+        None,
+        Some(r#"{"userId":"early"}"#),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let token = token["tokenId"].as_str().unwrap().to_string();
+    let joined = Instant::now();
+    let mut active = false;
+    while joined.elapsed() < Duration::from_millis(2_500) {
+        let (status, body) = http(&format!("{url}/queues/early"), "GET", Some(&token), None).await;
+        assert_eq!(status, 200);
+        if body["status"] == "ACTIVE" {
+            active = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(active, "not admitted within about 2 s");
+    let (status, _) = http(
+        &format!("{url}/concerts/1/schedules"),
+        "GET",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    stack.stop().await;
+}

@@ -1,0 +1,169 @@
+//! Settings read once from environment variables at cold start.
+
+use std::env;
+use std::str::FromStr;
+
+/// Physical names of the tables; in AWS CloudFormation picks them and the
+/// template passes them in, locally they equal the template's logical ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tables {
+    pub catalog: String,
+    pub queue: String,
+    pub reservations: String,
+    pub points: String,
+    pub idempotency: String,
+}
+
+/// `(environment variable, template logical id)` of every table.
+pub const TABLE_ENV: [(&str, &str); 5] = [
+    ("CATALOG_TABLE", "CatalogTable"),
+    ("QUEUE_TABLE", "QueueTable"),
+    ("RESERVATIONS_TABLE", "ReservationsTable"),
+    ("POINTS_TABLE", "PointsTable"),
+    ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
+];
+
+impl Default for Tables {
+    fn default() -> Self {
+        let [c, q, r, p, i] = TABLE_ENV.map(|(_, logical)| logical.to_string());
+        Tables {
+            catalog: c,
+            queue: q,
+            reservations: r,
+            points: p,
+            idempotency: i,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub tables: Tables,
+    /// Optional DynamoDB endpoint override (the local emulator).
+    pub dynamodb_endpoint: Option<String>,
+    /// Most tokens ACTIVE at once.
+    pub queue_max_active: u32,
+    /// How long a token stays ACTIVE after admission.
+    pub queue_active_seconds: i64,
+    /// Seconds between admission rounds.
+    pub queue_tick_seconds: u64,
+    /// Counter shards that spread queue joins over partitions.
+    pub queue_shards: u32,
+    /// How long a seat hold lasts.
+    pub hold_seconds: i64,
+    /// Most simultaneous holds of one user in one schedule.
+    pub hold_max_per_user: u32,
+    /// Largest single charge.
+    pub points_max_charge: i64,
+    /// Largest balance.
+    pub points_max_balance: i64,
+    /// Default and largest page of the seat list.
+    pub seat_page_size: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            tables: Tables::default(),
+            dynamodb_endpoint: None,
+            queue_max_active: 1000,
+            queue_active_seconds: 300,
+            queue_tick_seconds: 5,
+            queue_shards: 1,
+            hold_seconds: 300,
+            hold_max_per_user: 4,
+            points_max_charge: 1_000_000,
+            points_max_balance: 100_000_000,
+            seat_page_size: 500,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("environment variable {name}={value:?} is not a valid {expected}")]
+pub struct ConfigError {
+    pub name: String,
+    pub value: String,
+    pub expected: &'static str,
+}
+
+impl Config {
+    /// Reads every setting from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| env::var(k).ok())
+    }
+
+    /// Reads settings through `get`, so tests need not touch the process
+    /// environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let d = Config::default();
+        let table = |i: usize| get(TABLE_ENV[i].0).unwrap_or_else(|| TABLE_ENV[i].1.to_string());
+        Ok(Config {
+            tables: Tables {
+                catalog: table(0),
+                queue: table(1),
+                reservations: table(2),
+                points: table(3),
+                idempotency: table(4),
+            },
+            dynamodb_endpoint: get("DYNAMODB_ENDPOINT").filter(|s| !s.is_empty()),
+            queue_max_active: positive(&get, "QUEUE_MAX_ACTIVE", d.queue_max_active)?,
+            queue_active_seconds: positive(&get, "QUEUE_ACTIVE_SECONDS", d.queue_active_seconds)?,
+            queue_tick_seconds: positive(&get, "QUEUE_TICK_SECONDS", d.queue_tick_seconds)?,
+            queue_shards: positive(&get, "QUEUE_SHARDS", d.queue_shards)?,
+            hold_seconds: positive(&get, "HOLD_SECONDS", d.hold_seconds)?,
+            hold_max_per_user: positive(&get, "HOLD_MAX_PER_USER", d.hold_max_per_user)?,
+            points_max_charge: positive(&get, "POINTS_MAX_CHARGE", d.points_max_charge)?,
+            points_max_balance: positive(&get, "POINTS_MAX_BALANCE", d.points_max_balance)?,
+            seat_page_size: positive(&get, "SEAT_PAGE_SIZE", d.seat_page_size)?,
+        })
+    }
+}
+
+fn positive<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T: FromStr + PartialOrd + Default,
+{
+    let Some(raw) = get(name) else {
+        return Ok(default);
+    };
+    match raw.trim().parse::<T>() {
+        Ok(v) if v > T::default() => Ok(v),
+        _ => Err(ConfigError {
+            name: name.to_string(),
+            value: raw,
+            expected: "positive integer",
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_overrides() {
+        let c = Config::from_lookup(|k| match k {
+            "QUEUE_MAX_ACTIVE" => Some("7".into()),
+            "CATALOG_TABLE" => Some("cat-prod".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.queue_max_active, 7);
+        assert_eq!(c.tables.catalog, "cat-prod");
+        assert_eq!(c.tables.queue, "QueueTable");
+        assert_eq!(c.hold_seconds, 300);
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        for bad in ["0", "-3", "x", ""] {
+            let e = Config::from_lookup(|k| (k == "HOLD_SECONDS").then(|| bad.to_string()));
+            assert!(e.is_err(), "{bad} accepted");
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Pure domain types and rules: no I/O, unit-tested on their own.
+
+pub mod catalog;
+pub mod ids;
+pub mod queue;

@@ -1,0 +1,140 @@
+//! The waiting room's rules: ticket numbers from sharded counters, positions,
+//! and what a token allows at a given instant.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum TokenStatus {
+    Wait,
+    Active,
+    /// Ended early (after payment); the slot is free again.
+    Ended,
+}
+
+/// The queue record of one user: their current token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueToken {
+    pub token_id: String,
+    pub user_id: String,
+    pub ticket: u64,
+    pub status: TokenStatus,
+    pub issued_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot: Option<u32>,
+}
+
+/// What a token is at `now_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenState {
+    Waiting,
+    Active,
+    /// Expired or ended: refused everywhere, and the user may join again.
+    Over,
+}
+
+impl QueueToken {
+    pub fn state_at(&self, now_ms: i64) -> TokenState {
+        match (self.status, self.expire_at) {
+            (TokenStatus::Wait, _) => TokenState::Waiting,
+            (TokenStatus::Active, Some(until)) if now_ms < until => TokenState::Active,
+            _ => TokenState::Over,
+        }
+    }
+}
+
+/// Ticket number handed out by shard `shard` (0-based) when its counter
+/// reaches `count` (1-based). Shards interleave, so numbers stay unique and
+/// each shard's numbers grow in step with the others'.
+pub fn ticket_number(shard: u32, shards: u32, count: u64) -> u64 {
+    (count.saturating_sub(1)) * u64::from(shards) + u64::from(shard) + 1
+}
+
+/// The shard a user joins through: a stable hash, so a status poll knows
+/// which counter item to read alongside the token without a second call.
+pub fn shard_of(user_id: &str, shards: u32) -> u32 {
+    // FNV-1a: stable across processes and releases, unlike std's hasher.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in user_id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % u64::from(shards.max(1))) as u32
+}
+
+/// Place in line: tickets count the people who joined up to and including
+/// this one, `admitted` those let in since the queue began. At least 1.
+pub fn position(ticket: u64, admitted: u64) -> u64 {
+    ticket.saturating_sub(admitted).max(1)
+}
+
+/// Seconds until admission if slots free up at the steady rate of
+/// `max_active` every `active_seconds`.
+pub fn estimated_wait_seconds(position: u64, max_active: u32, active_seconds: i64) -> u64 {
+    let ahead = position.saturating_sub(1);
+    let rate = f64::from(max_active.max(1)) / active_seconds.max(1) as f64;
+    (ahead as f64 / rate).ceil() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(status: TokenStatus, expire_at: Option<i64>) -> QueueToken {
+        QueueToken {
+            token_id: "t".into(),
+            user_id: "u".into(),
+            ticket: 1,
+            status,
+            issued_at: 0,
+            active_at: None,
+            expire_at,
+            slot: None,
+        }
+    }
+
+    #[test]
+    fn active_ends_exactly_at_expiry() {
+        let t = token(TokenStatus::Active, Some(300_000));
+        assert_eq!(t.state_at(299_999), TokenState::Active);
+        assert_eq!(t.state_at(300_000), TokenState::Over);
+        assert_eq!(
+            token(TokenStatus::Wait, None).state_at(i64::MAX),
+            TokenState::Waiting
+        );
+        assert_eq!(
+            token(TokenStatus::Ended, Some(10)).state_at(0),
+            TokenState::Over
+        );
+    }
+
+    #[test]
+    fn tickets_are_unique_across_shards() {
+        let mut seen = std::collections::HashSet::new();
+        for shard in 0..8 {
+            for count in 1..=100 {
+                assert!(seen.insert(ticket_number(shard, 8, count)));
+            }
+        }
+        assert_eq!(seen.len(), 800);
+        assert_eq!(*seen.iter().min().unwrap(), 1);
+        assert_eq!(*seen.iter().max().unwrap(), 800);
+    }
+
+    #[test]
+    fn positions_and_waits() {
+        assert_eq!(position(10, 9), 1);
+        assert_eq!(position(15, 9), 6);
+        assert_eq!(position(3, 10), 1);
+        assert_eq!(position(1, 0), 1);
+        assert_eq!(estimated_wait_seconds(1, 1000, 300), 0);
+        assert_eq!(estimated_wait_seconds(1001, 1000, 300), 300);
+        assert!(shard_of("user1", 16) < 16);
+        assert_eq!(shard_of("user1", 16), shard_of("user1", 16));
+    }
+}

@@ -1,0 +1,61 @@
+//! The table of API endpoints. Each one is its own Lambda function, named
+//! here by its binary; `template.yaml` routes to these names and the local
+//! gateway serves the template's routes through this same table.
+
+use crate::app::App;
+use crate::handlers::{catalog, queue};
+use crate::http::Reply;
+use lambda_http::{Body, Request, Response};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    ListConcerts,
+    GetConcert,
+    ListSchedules,
+    ListSeats,
+    JoinQueue,
+    QueueStatus,
+}
+
+impl Endpoint {
+    pub const ALL: &'static [Endpoint] = &[
+        Endpoint::ListConcerts,
+        Endpoint::GetConcert,
+        Endpoint::ListSchedules,
+        Endpoint::ListSeats,
+        Endpoint::JoinQueue,
+        Endpoint::QueueStatus,
+    ];
+
+    /// The function's binary in `functions/src/bin/` and its `Binary` in the template.
+    pub fn binary(self) -> &'static str {
+        match self {
+            Endpoint::ListConcerts => "get-concerts",
+            Endpoint::GetConcert => "get-concert",
+            Endpoint::ListSchedules => "get-schedules",
+            Endpoint::ListSeats => "get-seats",
+            Endpoint::JoinQueue => "post-queue",
+            Endpoint::QueueStatus => "get-queue",
+        }
+    }
+
+    pub fn by_binary(name: &str) -> Option<Endpoint> {
+        Self::ALL.iter().copied().find(|e| e.binary() == name)
+    }
+
+    pub async fn reply(self, app: &App, req: &Request) -> Reply {
+        let result = match self {
+            Endpoint::ListConcerts => catalog::list_concerts(app, req).await,
+            Endpoint::GetConcert => catalog::get_concert(app, req).await,
+            Endpoint::ListSchedules => catalog::list_schedules(app, req).await,
+            Endpoint::ListSeats => catalog::list_seats(app, req).await,
+            Endpoint::JoinQueue => queue::join(app, req).await,
+            Endpoint::QueueStatus => queue::status(app, req).await,
+        };
+        Reply::from(result)
+    }
+
+    pub async fn handle(self, app: &App, req: Request) -> Response<Body> {
+        self.reply(app, &req).await.into_response()
+    }
+}

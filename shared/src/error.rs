@@ -1,0 +1,197 @@
+//! The one error type of the service and its single mapping to HTTP.
+
+use lambda_http::http::StatusCode;
+use serde::Serialize;
+
+/// Everything a request can fail with. Each variant carries exactly one
+/// HTTP status and one message, decided in [`AppError::status`] and
+/// [`AppError::message`] and nowhere else.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum AppError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unknown concert")]
+    ConcertNotFound,
+    #[error("unknown schedule")]
+    ScheduleNotFound,
+    #[error("unknown seat")]
+    SeatNotFound,
+    #[error("unknown reservation")]
+    ReservationNotFound,
+    #[error("route not found")]
+    RouteNotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("missing or invalid token")]
+    Unauthorized,
+    #[error("token not allowed here")]
+    Forbidden,
+    #[error("token not active yet")]
+    TokenNotActive,
+    #[error("reservation belongs to another user")]
+    NotYourReservation,
+    #[error("token already exists")]
+    TokenExists,
+    #[error("seat already reserved")]
+    SeatTaken,
+    #[error("hold limit reached")]
+    HoldLimit,
+    #[error("amount mismatch")]
+    AmountMismatch,
+    #[error("reservation not payable")]
+    NotPayable,
+    #[error("hold expired")]
+    HoldExpired,
+    #[error("insufficient points")]
+    InsufficientPoints,
+    #[error("balance limit")]
+    BalanceLimit,
+    #[error("idempotency key reused with another body")]
+    IdempotencyMismatch,
+    #[error("idempotent request still in progress")]
+    IdempotencyInProgress,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The error body of the API contract: `{"status","message"}` plus a stable
+/// machine-readable `code`.
+#[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct ErrorBody {
+    pub status: String,
+    pub message: String,
+    pub code: String,
+}
+
+impl AppError {
+    pub fn bad_request(msg: impl Into<String>) -> Self {
+        AppError::BadRequest(msg.into())
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        AppError::Internal(e.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        use AppError::*;
+        match self {
+            BadRequest(_) | AmountMismatch | BalanceLimit => StatusCode::BAD_REQUEST,
+            PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ConcertNotFound | ScheduleNotFound | SeatNotFound | ReservationNotFound
+            | RouteNotFound => StatusCode::NOT_FOUND,
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Unauthorized => StatusCode::UNAUTHORIZED,
+            Forbidden | TokenNotActive | NotYourReservation => StatusCode::FORBIDDEN,
+            TokenExists | SeatTaken | HoldLimit | NotPayable | IdempotencyInProgress => {
+                StatusCode::CONFLICT
+            }
+            HoldExpired => StatusCode::GONE,
+            InsufficientPoints => StatusCode::PAYMENT_REQUIRED,
+            IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+            Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Stable code for clients that branch on errors.
+    pub fn code(&self) -> &'static str {
+        use AppError::*;
+        match self {
+            BadRequest(_) => "INVALID_REQUEST",
+            PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ConcertNotFound => "CONCERT_NOT_FOUND",
+            ScheduleNotFound => "SCHEDULE_NOT_FOUND",
+            SeatNotFound => "SEAT_NOT_FOUND",
+            ReservationNotFound => "RESERVATION_NOT_FOUND",
+            RouteNotFound => "ROUTE_NOT_FOUND",
+            MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Unauthorized => "TOKEN_INVALID",
+            Forbidden => "TOKEN_FORBIDDEN",
+            TokenNotActive => "TOKEN_NOT_ACTIVE",
+            NotYourReservation => "RESERVATION_FORBIDDEN",
+            TokenExists => "TOKEN_EXISTS",
+            SeatTaken => "SEAT_TAKEN",
+            HoldLimit => "HOLD_LIMIT",
+            AmountMismatch => "AMOUNT_MISMATCH",
+            NotPayable => "NOT_PAYABLE",
+            HoldExpired => "HOLD_EXPIRED",
+            InsufficientPoints => "INSUFFICIENT_POINTS",
+            BalanceLimit => "BALANCE_LIMIT",
+            IdempotencyMismatch => "IDEMPOTENCY_KEY_REUSED",
+            IdempotencyInProgress => "IDEMPOTENCY_IN_PROGRESS",
+            Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The user-facing message; the seed's Korean wording where it has one.
+    pub fn message(&self) -> String {
+        use AppError::*;
+        match self {
+            BadRequest(m) => format!("잘못된 요청입니다: {m}"),
+            PayloadTooLarge => "요청 본문이 너무 큽니다. (최대 64KiB)".into(),
+            ConcertNotFound => "등록되지 않은 콘서트입니다.".into(),
+            ScheduleNotFound => "등록되지 않은 공연 일정입니다.".into(),
+            SeatNotFound => "등록되지 않은 좌석입니다.".into(),
+            ReservationNotFound => "존재하지 않는 예약 내역입니다.".into(),
+            RouteNotFound => "요청한 경로를 찾을 수 없습니다.".into(),
+            MethodNotAllowed => "허용되지 않은 메서드입니다.".into(),
+            Unauthorized => "유효하지 않은 토큰입니다.".into(),
+            Forbidden => "권한이 없는 토큰입니다.".into(),
+            TokenNotActive => "아직 대기 중인 토큰입니다.".into(),
+            NotYourReservation => "본인의 예약 내역이 아닙니다.".into(),
+            TokenExists => "이미 토큰이 존재합니다.".into(),
+            SeatTaken => "이미 예약된 좌석입니다.".into(),
+            HoldLimit => "한 공연 일정에 동시에 임시 예약할 수 있는 좌석 수를 초과했습니다.".into(),
+            AmountMismatch => "결제 금액이 일치하지 않습니다.".into(),
+            NotPayable => "결제할 수 없는 예약 내역입니다.".into(),
+            HoldExpired => "임시 예약 시간이 만료되었습니다.".into(),
+            InsufficientPoints => "잔액이 부족합니다.".into(),
+            BalanceLimit => "보유 가능한 최대 포인트를 초과합니다.".into(),
+            IdempotencyMismatch => "같은 Idempotency-Key로 다른 요청을 보낼 수 없습니다.".into(),
+            IdempotencyInProgress => "같은 Idempotency-Key의 요청이 처리 중입니다.".into(),
+            Internal(_) => "일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.".into(),
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        let status = self.status();
+        ErrorBody {
+            status: reason_name(status),
+            message: self.message(),
+            code: self.code().to_string(),
+        }
+    }
+}
+
+/// `404 Not Found` → `NOT_FOUND`, as the seed spells statuses.
+fn reason_name(status: StatusCode) -> String {
+    status
+        .canonical_reason()
+        .unwrap_or("ERROR")
+        .to_ascii_uppercase()
+        .replace([' ', '-'], "_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_bodies() {
+        let b = AppError::ConcertNotFound.body();
+        assert_eq!(b.status, "NOT_FOUND");
+        assert_eq!(b.message, "등록되지 않은 콘서트입니다.");
+        assert_eq!(
+            AppError::InsufficientPoints.body().status,
+            "PAYMENT_REQUIRED"
+        );
+        assert_eq!(AppError::HoldExpired.body().status, "GONE");
+        assert_eq!(AppError::SeatTaken.body().status, "CONFLICT");
+        assert_eq!(
+            AppError::IdempotencyMismatch.body().status,
+            "UNPROCESSABLE_ENTITY"
+        );
+        assert_eq!(AppError::PayloadTooLarge.body().status, "PAYLOAD_TOO_LARGE");
+    }
+}

@@ -1,0 +1,99 @@
+//! `POST /queues` and `GET /queues/{userId}`.
+
+use crate::app::App;
+use crate::clock::format_ms;
+use crate::domain::ids::validate_user_id;
+use crate::domain::queue::{
+    estimated_wait_seconds, position, shard_of, ticket_number, QueueToken, TokenState, TokenStatus,
+};
+use crate::error::AppError;
+use crate::gate::current_token;
+use crate::http::request::{json_body, path_param};
+use crate::http::Reply;
+use lambda_http::Request;
+use serde::{Deserialize, Serialize};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct JoinRequest {
+    user_id: String,
+}
+
+/// The seed's token body, plus the estimated wait while waiting.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenBody {
+    token_id: String,
+    user_id: String,
+    priority: u64,
+    status: TokenStatus,
+    token_issued_at: String,
+    active_at: Option<String>,
+    expire_at: Option<String>,
+    estimated_wait_seconds: Option<u64>,
+}
+
+fn token_body(app: &App, t: &QueueToken, admitted: u64) -> TokenBody {
+    let waiting = t.status == TokenStatus::Wait;
+    let priority = if waiting {
+        position(t.ticket, admitted)
+    } else {
+        0
+    };
+    TokenBody {
+        token_id: t.token_id.clone(),
+        user_id: t.user_id.clone(),
+        priority,
+        status: t.status,
+        token_issued_at: format_ms(t.issued_at),
+        active_at: t.active_at.map(format_ms),
+        expire_at: t.expire_at.map(format_ms),
+        estimated_wait_seconds: waiting.then(|| {
+            estimated_wait_seconds(
+                priority,
+                app.config.queue_max_active,
+                app.config.queue_active_seconds,
+            )
+        }),
+    }
+}
+
+pub async fn join(app: &App, req: &Request) -> Result<Reply, AppError> {
+    let body: JoinRequest = json_body(req)?;
+    validate_user_id(&body.user_id)?;
+    let shards = app.config.queue_shards;
+    let shard = shard_of(&body.user_id, shards);
+    let (count, admitted) = app.db.take_ticket(shard).await?;
+    let now = app.now_ms();
+    let token = QueueToken {
+        token_id: uuid::Uuid::new_v4().hyphenated().to_string(),
+        user_id: body.user_id,
+        ticket: ticket_number(shard, shards, count),
+        status: TokenStatus::Wait,
+        issued_at: now,
+        active_at: None,
+        expire_at: None,
+        slot: None,
+    };
+    app.db.create_token(&token, shard, now).await?;
+    Reply::created(&token_body(app, &token, admitted))
+}
+
+pub async fn status(app: &App, req: &Request) -> Result<Reply, AppError> {
+    let user_id = path_param(req, "userId")?;
+    validate_user_id(&user_id)?;
+    let shard = shard_of(&user_id, app.config.queue_shards);
+    // One read call answers the common case: the token and the admitted count.
+    let (token, admitted) = app.db.token_and_admitted(&user_id, shard).await?;
+    let bearer = crate::http::request::bearer(req)
+        .ok_or(AppError::Unauthorized)
+        .and_then(crate::gate::parse_token_id)?;
+    let token = match token {
+        Some(t) if t.token_id == bearer => t,
+        _ => current_token(app, req, Some(&user_id)).await?,
+    };
+    if token.state_at(app.now_ms()) == TokenState::Over {
+        return Err(AppError::Unauthorized);
+    }
+    Reply::ok(&token_body(app, &token, admitted))
+}

@@ -1,0 +1,7 @@
+//! Reading API Gateway requests and writing JSON replies.
+
+pub mod event;
+pub mod reply;
+pub mod request;
+
+pub use reply::Reply;

@@ -1,0 +1,93 @@
+//! Admission rounds: fill every free slot with the earliest waiting tokens.
+//!
+//! Correctness lives in [`Db::activate`](crate::store::Db::activate)'s
+//! transaction (a slot is taken only while free, a token admitted only
+//! while still waiting), so overlapping rounds can never exceed the slot
+//! count or admit a token twice.
+
+use crate::app::App;
+use crate::error::AppError;
+use crate::store::queue::Waiting;
+use futures::stream::{self, StreamExt};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// Transactions in flight at once within one round.
+const PARALLEL_ADMISSIONS: usize = 16;
+
+/// What one round did, for logs and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Round {
+    pub free_slots: usize,
+    pub admitted: usize,
+}
+
+pub async fn round(app: &App) -> Result<Round, AppError> {
+    let now = app.now_ms();
+    let max = app.config.queue_max_active;
+    let taken: BTreeSet<u32> = app
+        .db
+        .slots()
+        .await?
+        .into_iter()
+        .filter(|s| s.slot < max && s.until > now)
+        .map(|s| s.slot)
+        .collect();
+    let free: Vec<u32> = (0..max).filter(|k| !taken.contains(k)).collect();
+    if free.is_empty() {
+        return Ok(Round::default());
+    }
+
+    // Each shard's waiting index is in arrival order; merging the heads of
+    // all shards gives the earliest arrivals overall, ties by ticket.
+    let shards = app.config.queue_shards;
+    let mut waiting: Vec<Waiting> = Vec::new();
+    for shard in 0..shards {
+        waiting.extend(app.db.waiting(shard, free.len()).await?);
+    }
+    waiting.sort_by_key(|w| (w.issued_at, w.ticket));
+
+    let until = now + app.config.queue_active_seconds * 1000;
+    let chosen: Vec<(Waiting, u32)> = waiting.into_iter().zip(free.iter().copied()).collect();
+    let results: Vec<Result<bool, AppError>> = stream::iter(chosen)
+        .map(|(w, slot)| {
+            let db = app.db.clone();
+            async move { db.activate(&w, slot, now, until).await }
+        })
+        .buffer_unordered(PARALLEL_ADMISSIONS)
+        .collect()
+        .await;
+    let mut admitted = 0;
+    for r in results {
+        admitted += usize::from(r?);
+    }
+    if admitted > 0 {
+        app.db.add_admitted(shards, admitted as u64).await?;
+    }
+    Ok(Round {
+        free_slots: free.len(),
+        admitted,
+    })
+}
+
+/// Runs rounds every `QUEUE_TICK_SECONDS` for `budget`. EventBridge starts
+/// the activator at most once a minute, so each invocation works through
+/// its minute in short steps.
+pub async fn run_for(app: &App, budget: Duration) -> Result<usize, AppError> {
+    let tick = Duration::from_secs(app.config.queue_tick_seconds);
+    let started = tokio::time::Instant::now();
+    let mut admitted = 0;
+    loop {
+        let r = round(app).await?;
+        admitted += r.admitted;
+        tracing::info!(
+            free = r.free_slots,
+            admitted = r.admitted,
+            "admission round"
+        );
+        if started.elapsed() + tick > budget {
+            return Ok(admitted);
+        }
+        tokio::time::sleep(tick).await;
+    }
+}

@@ -1,0 +1,46 @@
+//! Handlers that are not behind HTTP: scheduled jobs and stream consumers.
+//! Like [`crate::Endpoint`], each is its own Lambda binary named here.
+
+pub mod activator;
+
+use crate::app::App;
+use crate::error::AppError;
+use std::time::Duration;
+
+/// Functions started by an EventBridge schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheduled {
+    Activator,
+}
+
+/// How long one scheduled invocation keeps working: EventBridge fires at
+/// most once a minute, the function's timeout is 70 s.
+pub const SCHEDULED_RUN: Duration = Duration::from_secs(55);
+
+impl Scheduled {
+    pub const ALL: &'static [Scheduled] = &[Scheduled::Activator];
+
+    pub fn binary(self) -> &'static str {
+        match self {
+            Scheduled::Activator => "activator",
+        }
+    }
+
+    pub fn by_binary(name: &str) -> Option<Scheduled> {
+        Self::ALL.iter().copied().find(|j| j.binary() == name)
+    }
+
+    /// One short step of the job: what the local timer runs every tick.
+    pub async fn step(self, app: &App) -> Result<(), AppError> {
+        match self {
+            Scheduled::Activator => activator::round(app).await.map(|_| ()),
+        }
+    }
+
+    /// One scheduled invocation in AWS: steps until the budget is spent.
+    pub async fn invocation(self, app: &App, budget: Duration) -> Result<(), AppError> {
+        match self {
+            Scheduled::Activator => activator::run_for(app, budget).await.map(|_| ()),
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! Entry points of the Lambda binaries: build the app once per cold start,
+//! then serve events with it.
+
+use crate::app::App;
+use crate::endpoints::Endpoint;
+pub use lambda_http::Error;
+use lambda_http::{service_fn, Request};
+
+pub fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_ansi(false)
+        .without_time() // CloudWatch stamps each line
+        .try_init();
+}
+
+/// Runs one HTTP endpoint as a Lambda function.
+pub async fn serve_http(endpoint: Endpoint) -> Result<(), Error> {
+    init_tracing();
+    let app = App::from_env().await?;
+    lambda_http::run(service_fn(move |req: Request| {
+        let app = app.clone();
+        async move { Ok::<_, std::convert::Infallible>(endpoint.handle(&app, req).await) }
+    }))
+    .await
+}
+
+/// Runs a scheduled job as a Lambda function (EventBridge target).
+pub async fn serve_scheduled(job: crate::jobs::Scheduled) -> Result<(), Error> {
+    init_tracing();
+    let app = App::from_env().await?;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |_event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+            let app = app.clone();
+            async move {
+                job.invocation(&app, crate::jobs::SCHEDULED_RUN).await?;
+                Ok::<_, Error>(())
+            }
+        },
+    ))
+    .await
+}

@@ -1,0 +1,207 @@
+//! Reads of concerts, schedules and seats, and the catalogue loader.
+
+use super::keys::*;
+use super::{from_item, key, n, s, sdk_err, to_item, Db, Item};
+use crate::domain::catalog::{Concert, Schedule, Seat};
+use crate::error::AppError;
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+
+/// One page of reservable seats and where the next page starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatPage {
+    pub seats: Vec<Seat>,
+    pub next_after: Option<u64>,
+}
+
+/// Items that describe a whole catalogue, ready to load.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogData {
+    pub concerts: Vec<Concert>,
+    pub schedules: Vec<Schedule>,
+    pub seats: Vec<Seat>,
+}
+
+impl Db {
+    pub async fn list_concerts(&self) -> Result<Vec<Concert>, AppError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.tables.catalog)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(CONCERTS_PK))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_err)?;
+            for item in page.items.unwrap_or_default() {
+                out.push(from_item(item)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    pub async fn get_concert(&self, concert_id: u64) -> Result<Option<Concert>, AppError> {
+        self.get_catalog_item(key(CONCERTS_PK.into(), concert_sk(concert_id)))
+            .await
+    }
+
+    pub async fn get_schedule(&self, schedule_id: u64) -> Result<Option<Schedule>, AppError> {
+        self.get_catalog_item(key(schedule_pk(schedule_id), META_SK))
+            .await
+    }
+
+    pub async fn get_seat(&self, schedule_id: u64, seat_id: u64) -> Result<Option<Seat>, AppError> {
+        self.get_catalog_item(key(schedule_pk(schedule_id), seat_sk(seat_id)))
+            .await
+    }
+
+    async fn get_catalog_item<T: serde::de::DeserializeOwned>(
+        &self,
+        key: Item,
+    ) -> Result<Option<T>, AppError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.tables.catalog)
+            .set_key(Some(key))
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        out.item.map(from_item).transpose()
+    }
+
+    pub async fn list_schedules(&self, concert_id: u64) -> Result<Vec<Schedule>, AppError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.tables.catalog)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":pk", s(concert_pk(concert_id)))
+                .expression_attribute_values(":prefix", s(SCHEDULE_SK_PREFIX))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_err)?;
+            for item in page.items.unwrap_or_default() {
+                out.push(from_item(item)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Up to `limit` seats of a schedule that are reservable at `now_ms`,
+    /// in seat order, starting after seat `after`. The filter is the same
+    /// rule the hold's condition expression uses; no lock is taken.
+    pub async fn reservable_seats(
+        &self,
+        schedule_id: u64,
+        after: Option<u64>,
+        limit: usize,
+        now_ms: i64,
+    ) -> Result<SeatPage, AppError> {
+        let mut seats = Vec::new();
+        let pk = schedule_pk(schedule_id);
+        let mut start = after.map(|id| key(pk.clone(), seat_sk(id)));
+        let mut more = true;
+        while more && seats.len() < limit {
+            // Limit counts items read before the filter, so asking for the
+            // remainder never reads past the last seat returned.
+            let want = i32::try_from(limit - seats.len()).unwrap_or(i32::MAX);
+            let page = self
+                .client
+                .query()
+                .table_name(&self.tables.catalog)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .filter_expression(
+                    "attribute_not_exists(soldReserveId) AND \
+                     (attribute_not_exists(holdUntil) OR holdUntil <= :now)",
+                )
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .expression_attribute_values(":prefix", s(SEAT_SK_PREFIX))
+                .expression_attribute_values(":now", n(now_ms))
+                .set_exclusive_start_key(start)
+                .limit(want)
+                .send()
+                .await
+                .map_err(sdk_err)?;
+            for item in page.items.unwrap_or_default() {
+                seats.push(from_item::<Seat>(item)?);
+            }
+            start = page.last_evaluated_key;
+            more = start.is_some();
+        }
+        let next_after = if more {
+            seats.last().map(|s| s.seat_id)
+        } else {
+            None
+        };
+        Ok(SeatPage { seats, next_after })
+    }
+
+    /// Loads a catalogue (sample data, tests). Catalogue items are
+    /// immutable once loaded, except for the sale state on seats.
+    pub async fn load_catalog(&self, data: &CatalogData) -> Result<(), AppError> {
+        let mut items = Vec::new();
+        for c in &data.concerts {
+            items.push(to_item(CONCERTS_PK.into(), concert_sk(c.id), c)?);
+        }
+        for sch in &data.schedules {
+            // Listed under its concert, and found by id for the seat list.
+            items.push(to_item(
+                concert_pk(sch.concert_id),
+                schedule_sk(sch.schedule_id),
+                sch,
+            )?);
+            items.push(to_item(schedule_pk(sch.schedule_id), META_SK, sch)?);
+        }
+        for seat in &data.seats {
+            items.push(to_item(
+                schedule_pk(seat.schedule_id),
+                seat_sk(seat.seat_id),
+                seat,
+            )?);
+        }
+        self.batch_put(&self.tables.catalog, items).await
+    }
+
+    pub(crate) async fn batch_put(&self, table: &str, items: Vec<Item>) -> Result<(), AppError> {
+        for chunk in items.chunks(25) {
+            let mut pending: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|item| {
+                    PutRequest::builder()
+                        .set_item(Some(item.clone()))
+                        .build()
+                        .map(|put| WriteRequest::builder().put_request(put).build())
+                        .map_err(AppError::internal)
+                })
+                .collect::<Result<_, _>>()?;
+            while !pending.is_empty() {
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(table, pending)
+                    .send()
+                    .await
+                    .map_err(sdk_err)?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut m| m.remove(table))
+                    .unwrap_or_default();
+            }
+        }
+        Ok(())
+    }
+}
