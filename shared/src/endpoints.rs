@@ -3,7 +3,7 @@
 //! gateway serves the template's routes through this same table.
 
 use crate::app::App;
-use crate::handlers::{catalog, queue};
+use crate::handlers::{catalog, queue, reservations};
 use crate::http::Reply;
 use lambda_http::{Body, Request, Response};
 
@@ -15,6 +15,7 @@ pub enum Endpoint {
     ListSeats,
     JoinQueue,
     QueueStatus,
+    Reserve,
 }
 
 impl Endpoint {
@@ -25,6 +26,7 @@ impl Endpoint {
         Endpoint::ListSeats,
         Endpoint::JoinQueue,
         Endpoint::QueueStatus,
+        Endpoint::Reserve,
     ];
 
     /// The function's binary in `functions/src/bin/` and its `Binary` in the template.
@@ -36,6 +38,7 @@ impl Endpoint {
             Endpoint::ListSeats => "get-seats",
             Endpoint::JoinQueue => "post-queue",
             Endpoint::QueueStatus => "get-queue",
+            Endpoint::Reserve => "post-reservation",
         }
     }
 
@@ -51,6 +54,7 @@ impl Endpoint {
             Endpoint::ListSeats => catalog::list_seats(app, req).await,
             Endpoint::JoinQueue => queue::join(app, req).await,
             Endpoint::QueueStatus => queue::status(app, req).await,
+            Endpoint::Reserve => reservations::reserve(app, req).await,
         };
         Reply::from(result)
     }

@@ -43,3 +43,16 @@ pub async fn serve_scheduled(job: crate::jobs::Scheduled) -> Result<(), Error> {
     ))
     .await
 }
+
+/// Runs a DynamoDB stream consumer as a Lambda function.
+pub async fn serve_stream(consumer: crate::jobs::StreamConsumer) -> Result<(), Error> {
+    init_tracing();
+    let app = App::from_env().await?;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<aws_lambda_events::event::dynamodb::Event>| {
+            let app = app.clone();
+            async move { Ok::<_, Error>(consumer.handle(&app, event.payload).await) }
+        },
+    ))
+    .await
+}

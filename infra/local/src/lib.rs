@@ -12,11 +12,12 @@ use gateway::Gateway;
 use settings::Settings;
 use shared::clock::{Clock, SystemClock};
 use shared::config::{Config, Tables};
-use shared::jobs::Scheduled;
+use shared::jobs::{Scheduled, StreamConsumer};
 use shared::store::Db;
 use shared::App;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use streams::{StreamReader, Subscription};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -79,6 +80,11 @@ impl Stack {
             );
         }
 
+        let positions_file = settings
+            .data_dir
+            .as_ref()
+            .map(|d| d.join("stream-positions.json"));
+        let positions = read_positions(positions_file.as_deref());
         let (stop, stopped) = watch::channel(false);
         let mut tasks = Vec::new();
         for f in &template.functions {
@@ -93,6 +99,28 @@ impl Stack {
                 .ok_or_else(|| format!("template schedules unknown function {}", f.binary))?;
             tasks.push(tokio::spawn(run_timer(job, app.clone(), stopped.clone())));
         }
+
+        let mut subscriptions = Vec::new();
+        for f in &template.functions {
+            for t in &f.triggers {
+                if let emulator::template::Trigger::Stream { table, .. } = t {
+                    let consumer = StreamConsumer::by_binary(&f.binary).ok_or_else(|| {
+                        format!("template streams to unknown function {}", f.binary)
+                    })?;
+                    let reader = StreamReader::new(emulator.db.clone(), table)
+                        .resume_after(positions.get(&f.binary).cloned());
+                    subscriptions.push(Subscription::new(consumer, reader));
+                }
+            }
+        }
+        tasks.push(tokio::spawn(run_streams(
+            emulator.db.clone(),
+            subscriptions,
+            app.clone(),
+            settings.stream_poll,
+            positions_file,
+            stopped.clone(),
+        )));
 
         let gateway = Arc::new(Gateway {
             app: app.clone(),
@@ -156,6 +184,66 @@ async fn run_timer(job: Scheduled, app: App, mut stopped: watch::Receiver<bool>)
                 }
             }
             _ = stopped.changed() => return,
+        }
+    }
+}
+
+/// Where each stream consumer had got to, so a restart resumes there.
+fn read_positions(file: Option<&std::path::Path>) -> std::collections::BTreeMap<String, String> {
+    file.and_then(|f| std::fs::read_to_string(f).ok())
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default()
+}
+
+fn write_positions(file: &std::path::Path, subs: &[Subscription]) {
+    let map: std::collections::BTreeMap<&str, &str> = subs
+        .iter()
+        .filter_map(|s| Some((s.consumer.binary(), s.reader.last_sequence()?)))
+        .collect();
+    if let Ok(json) = serde_json::to_string_pretty(&map) {
+        if let Err(e) = std::fs::write(file, json) {
+            tracing::warn!(error = %e, "cannot save stream positions");
+        }
+    }
+}
+
+/// DynamoDB TTL and Lambda event source stand-in: sweep expired items,
+/// then deliver new stream records to their consumers.
+async fn run_streams(
+    db: emulator::Database,
+    mut subs: Vec<Subscription>,
+    app: App,
+    every: std::time::Duration,
+    positions_file: Option<std::path::PathBuf>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stopped.changed() => return,
+        }
+        let sweeper = db.clone();
+        match tokio::task::spawn_blocking(move || sweeper.sweep_ttl()).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(deleted = n, "TTL sweep"),
+            Ok(Err(e)) => tracing::error!(error = %e, "TTL sweep failed"),
+            Err(e) => tracing::error!(error = %e, "TTL sweep panicked"),
+        }
+        let mut delivered = 0;
+        for sub in &mut subs {
+            match sub.deliver(&app).await {
+                Ok(n) => delivered += n,
+                Err(e) => {
+                    tracing::error!(consumer = sub.consumer.binary(), error = %e, "stream poll failed")
+                }
+            }
+        }
+        if delivered > 0 {
+            if let Some(f) = &positions_file {
+                write_positions(f, &subs);
+            }
         }
     }
 }

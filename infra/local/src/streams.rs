@@ -109,3 +109,82 @@ impl StreamReader {
         self.iterator = None;
     }
 }
+
+/// Attempts at a failing record before the local stack dead-letters it
+/// (logs it and moves on), as Lambda's retry limit and on-failure
+/// destination would.
+pub const MAX_ATTEMPTS: u32 = 3;
+/// Records per delivery, as the template's `BatchSize`.
+pub const BATCH_SIZE: usize = 100;
+
+/// One stream subscription of the template: a reader and its consumer.
+pub struct Subscription {
+    pub consumer: shared::jobs::StreamConsumer,
+    pub reader: StreamReader,
+    failing: Option<(String, u32)>,
+}
+
+impl Subscription {
+    pub fn new(consumer: shared::jobs::StreamConsumer, reader: StreamReader) -> Self {
+        Subscription {
+            consumer,
+            reader,
+            failing: None,
+        }
+    }
+
+    /// Delivers what is new on the stream, once. Returns how many records
+    /// were handed to the consumer.
+    pub async fn deliver(&mut self, app: &shared::App) -> Result<usize, String> {
+        let before = self.reader.last_sequence().map(str::to_string);
+        let records = self.reader.next_batch(BATCH_SIZE)?;
+        if records.is_empty() {
+            return Ok(0);
+        }
+        let count = records.len();
+        let mut event = aws_lambda_events::event::dynamodb::Event::default();
+        event.records = records.clone();
+        let response = self.consumer.handle(app, event).await;
+        let Some(first_failed) = response
+            .batch_item_failures
+            .iter()
+            .filter_map(|f| f.item_identifier.clone())
+            .filter_map(|seq| {
+                records
+                    .iter()
+                    .position(|r| r.change.sequence_number.as_deref() == Some(&seq))
+            })
+            .min()
+        else {
+            self.failing = None;
+            return Ok(count);
+        };
+        let seq = records[first_failed]
+            .change
+            .sequence_number
+            .clone()
+            .unwrap_or_default();
+        let attempts = match &self.failing {
+            Some((s, n)) if *s == seq => n + 1,
+            _ => 1,
+        };
+        if attempts >= MAX_ATTEMPTS {
+            tracing::error!(
+                consumer = self.consumer.binary(),
+                sequence = %seq,
+                record = %serde_json::to_string(&records[first_failed]).unwrap_or_default(),
+                "record dead-lettered after {attempts} attempts"
+            );
+            self.failing = None;
+            self.reader.rewind_to_after(Some(seq));
+        } else {
+            self.failing = Some((seq, attempts));
+            let resume = match first_failed {
+                0 => before,
+                i => records[i - 1].change.sequence_number.clone(),
+            };
+            self.reader.rewind_to_after(resume);
+        }
+        Ok(count)
+    }
+}

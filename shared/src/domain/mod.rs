@@ -3,3 +3,4 @@
 pub mod catalog;
 pub mod ids;
 pub mod queue;
+pub mod reservation;

@@ -2,6 +2,7 @@
 //! Like [`crate::Endpoint`], each is its own Lambda binary named here.
 
 pub mod activator;
+pub mod hold_cleanup;
 
 use crate::app::App;
 use crate::error::AppError;
@@ -41,6 +42,36 @@ impl Scheduled {
     pub async fn invocation(self, app: &App, budget: Duration) -> Result<(), AppError> {
         match self {
             Scheduled::Activator => activator::run_for(app, budget).await.map(|_| ()),
+        }
+    }
+}
+
+/// Functions fed by a DynamoDB stream (Lambda event source mapping).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StreamConsumer {
+    HoldCleanup,
+}
+
+impl StreamConsumer {
+    pub const ALL: &'static [StreamConsumer] = &[StreamConsumer::HoldCleanup];
+
+    pub fn binary(self) -> &'static str {
+        match self {
+            StreamConsumer::HoldCleanup => "hold-cleanup",
+        }
+    }
+
+    pub fn by_binary(name: &str) -> Option<StreamConsumer> {
+        Self::ALL.iter().copied().find(|j| j.binary() == name)
+    }
+
+    pub async fn handle(
+        self,
+        app: &App,
+        event: aws_lambda_events::event::dynamodb::Event,
+    ) -> aws_lambda_events::event::streams::DynamoDbEventResponse {
+        match self {
+            StreamConsumer::HoldCleanup => hold_cleanup::handle(app, event).await,
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod catalog;
 pub mod keys;
 pub mod queue;
+pub mod reservations;
 
 use crate::config::{Config, Tables};
 use crate::error::AppError;

@@ -5,7 +5,7 @@
 use emulator::template::Trigger;
 use emulator::{Emulator, Template};
 use shared::config::TABLE_ENV;
-use shared::jobs::Scheduled;
+use shared::jobs::{Scheduled, StreamConsumer};
 use shared::Endpoint;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -104,6 +104,30 @@ fn routes_and_functions_match_the_workspace() {
         .collect();
     let jobs: BTreeSet<&str> = Scheduled::ALL.iter().map(|j| j.binary()).collect();
     assert_eq!(scheduled, jobs);
+
+    // Stream-fed functions are the workspace's stream consumers, on tables
+    // that have a stream.
+    let streamed: BTreeSet<&str> = template
+        .functions
+        .iter()
+        .filter(|f| {
+            f.triggers.iter().any(|t| match t {
+                Trigger::Stream { table, .. } => {
+                    assert!(
+                        template
+                            .table(table)
+                            .is_some_and(|t| t.stream_view.is_some()),
+                        "{table} has no stream"
+                    );
+                    true
+                }
+                _ => false,
+            })
+        })
+        .map(|f| f.binary.as_str())
+        .collect();
+    let consumers: BTreeSet<&str> = StreamConsumer::ALL.iter().map(|c| c.binary()).collect();
+    assert_eq!(streamed, consumers);
 
     // One binary per template function, one template function per binary,
     // one fixture per function.

@@ -28,8 +28,7 @@ impl EmulatorClock for SweepClock {
 }
 
 pub struct H {
-    /// Kept so the emulator lives as long as the test.
-    _emu: Emulator,
+    pub emu: Emulator,
     pub gw: Gateway,
     pub clock: ManualClock,
 }
@@ -70,11 +69,7 @@ impl H {
             app,
             routes: routes(&template).expect("routes"),
         };
-        H {
-            _emu: emu,
-            gw,
-            clock,
-        }
+        H { emu, gw, clock }
     }
 
     pub fn app(&self) -> &App {
@@ -161,6 +156,58 @@ impl H {
             .await;
         assert_eq!(r.body["status"], "ACTIVE", "{r:?}");
         token
+    }
+
+    /// `n` users `{prefix}{i}` joined at once and admitted; their tokens.
+    pub async fn active_many(self: &Arc<Self>, prefix: &str, n: usize) -> Vec<(String, String)> {
+        let joins = (0..n).map(|i| {
+            let h = self.clone();
+            let user = format!("{prefix}{i}");
+            tokio::spawn(async move {
+                let token = h.join(&user).await;
+                (user, token)
+            })
+        });
+        let users: Vec<(String, String)> = futures::future::join_all(joins)
+            .await
+            .into_iter()
+            .map(|r| r.expect("join task"))
+            .collect();
+        let round = self.admission_round().await;
+        assert_eq!(round.admitted, n, "raise queue_max_active for this test");
+        users
+    }
+
+    pub async fn reserve(
+        &self,
+        user: &str,
+        token: &str,
+        concert: u64,
+        schedule: u64,
+        seat: u64,
+    ) -> Resp {
+        let body = serde_json::json!({"userId": user, "concertId": concert, "scheduleId": schedule, "seatId": seat});
+        self.req("POST", "/reservations", Some(token), Some(&body))
+            .await
+    }
+
+    /// Every stream record of the reservations table so far.
+    pub fn reservation_stream(&self) -> Vec<aws_lambda_events::event::dynamodb::EventRecord> {
+        let mut reader =
+            local::streams::StreamReader::new(self.emu.db.clone(), "ReservationsTable");
+        let mut all = Vec::new();
+        loop {
+            let batch = reader.next_batch(1000).expect("stream");
+            if batch.is_empty() {
+                return all;
+            }
+            all.extend(batch);
+        }
+    }
+
+    /// Runs DynamoDB's TTL deletion as of the test clock.
+    pub fn sweep_ttl(&self) -> usize {
+        self.emu.db.sweep_ttl().expect("sweep")
     }
 
     pub async fn load(&self, data: &CatalogData) {

@@ -5,5 +5,6 @@ mod catalog;
 mod consistency;
 mod fixtures;
 mod harness;
+mod holds;
 mod queue;
 mod stack;

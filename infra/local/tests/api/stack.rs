@@ -124,3 +124,56 @@ async fn a_user_in_an_empty_queue_is_active_within_two_seconds() {
     assert_eq!(status, 200);
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn the_local_stack_sweeps_ttl_and_runs_the_hold_cleanup() {
+    let config = Config {
+        queue_tick_seconds: 1,
+        hold_seconds: 1,
+        ..Config::default()
+    };
+    let stack = Stack::start(Settings::ephemeral(), config).await.unwrap();
+    let url = stack.url();
+    let (_, token) = http(
+        &format!("{url}/queues"),
+        "POST",
+        None,
+        Some(r#"{"userId":"sweeper"}"#),
+    )
+    .await;
+    let token = token["tokenId"].as_str().unwrap().to_string();
+    let started = Instant::now();
+    loop {
+        let (_, body) = http(&format!("{url}/queues/sweeper"), "GET", Some(&token), None).await;
+        if body["status"] == "ACTIVE" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "never admitted");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let body = r#"{"userId":"sweeper","concertId":1,"scheduleId":1,"seatId":1}"#;
+    let (status, held) = http(
+        &format!("{url}/reservations"),
+        "POST",
+        Some(&token),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 201, "{held}");
+    let id = held["reserveId"].as_u64().unwrap();
+    let started = Instant::now();
+    loop {
+        let r = stack.app.db.reservation(id).await.unwrap();
+        if r.is_some_and(|r| r.status == shared::domain::reservation::ReservationStatus::Expired) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "TTL cleanup never ran"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let seat = stack.app.db.get_seat(1, 1).await.unwrap().unwrap();
+    assert_eq!(seat.hold_id, None, "the seat was not released");
+    stack.stop().await;
+}
