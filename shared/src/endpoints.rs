@@ -3,7 +3,7 @@
 //! gateway serves the template's routes through this same table.
 
 use crate::app::App;
-use crate::handlers::{catalog, queue, reservations};
+use crate::handlers::{catalog, payments, points, queue, reservations};
 use crate::http::Reply;
 use lambda_http::{Body, Request, Response};
 
@@ -16,6 +16,9 @@ pub enum Endpoint {
     JoinQueue,
     QueueStatus,
     Reserve,
+    ChargePoints,
+    GetPoints,
+    Pay,
 }
 
 impl Endpoint {
@@ -27,6 +30,9 @@ impl Endpoint {
         Endpoint::JoinQueue,
         Endpoint::QueueStatus,
         Endpoint::Reserve,
+        Endpoint::ChargePoints,
+        Endpoint::GetPoints,
+        Endpoint::Pay,
     ];
 
     /// The function's binary in `functions/src/bin/` and its `Binary` in the template.
@@ -39,6 +45,9 @@ impl Endpoint {
             Endpoint::JoinQueue => "post-queue",
             Endpoint::QueueStatus => "get-queue",
             Endpoint::Reserve => "post-reservation",
+            Endpoint::ChargePoints => "patch-points",
+            Endpoint::GetPoints => "get-points",
+            Endpoint::Pay => "post-payment",
         }
     }
 
@@ -55,6 +64,9 @@ impl Endpoint {
             Endpoint::JoinQueue => queue::join(app, req).await,
             Endpoint::QueueStatus => queue::status(app, req).await,
             Endpoint::Reserve => reservations::reserve(app, req).await,
+            Endpoint::ChargePoints => points::charge(app, req).await,
+            Endpoint::GetPoints => points::get(app, req).await,
+            Endpoint::Pay => payments::pay(app, req).await,
         };
         Reply::from(result)
     }

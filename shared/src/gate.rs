@@ -2,7 +2,7 @@
 //! ACTIVE token of its own user.
 
 use crate::app::App;
-use crate::domain::queue::{QueueToken, TokenState};
+use crate::domain::queue::{QueueToken, TokenState, TokenStatus};
 use crate::error::AppError;
 use crate::http::request::bearer;
 use lambda_http::Request;
@@ -55,5 +55,22 @@ pub async fn admit(
         TokenState::Active => Ok(token),
         TokenState::Waiting => Err(AppError::TokenNotActive),
         TokenState::Over => Err(AppError::Unauthorized),
+    }
+}
+
+/// The gate of `POST /payments`: an ACTIVE token, or one that a payment
+/// has just ended, so that a retried payment is answered with its 409 or
+/// its replay rather than a 401. The payment transaction itself still
+/// requires the token to be ACTIVE before it can pay anything.
+pub async fn admit_payment(
+    app: &App,
+    req: &Request,
+    user_id: &str,
+) -> Result<QueueToken, AppError> {
+    let token = current_token(app, req, Some(user_id)).await?;
+    match (token.status, token.state_at(app.now_ms())) {
+        (_, TokenState::Active) | (TokenStatus::Ended, _) => Ok(token),
+        (_, TokenState::Waiting) => Err(AppError::TokenNotActive),
+        (_, TokenState::Over) => Err(AppError::Unauthorized),
     }
 }

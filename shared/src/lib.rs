@@ -10,6 +10,7 @@ pub mod error;
 pub mod gate;
 pub mod handlers;
 pub mod http;
+pub mod idempotency;
 pub mod jobs;
 pub mod lambda;
 pub mod store;

@@ -2,5 +2,6 @@
 
 pub mod catalog;
 pub mod ids;
+pub mod points;
 pub mod queue;
 pub mod reservation;

@@ -7,8 +7,10 @@ use crate::domain::ids::{random_id, validate_user_id, MAX_JSON_ID};
 use crate::domain::reservation::{free_hold_slot, Reservation, ReservationStatus};
 use crate::error::AppError;
 use crate::gate;
-use crate::http::request::json_body;
+use crate::handlers::points::typed_body;
 use crate::http::Reply;
+use crate::idempotency::{self, Done};
+use crate::store::idempotency::IdemClaim;
 use crate::store::reservations::HoldOutcome;
 use chrono::NaiveDate;
 use lambda_http::Request;
@@ -92,9 +94,21 @@ impl From<&Reservation> for ReservationBody {
 }
 
 pub async fn reserve(app: &App, req: &Request) -> Result<Reply, AppError> {
-    let body: ReserveRequest = json_body(req)?;
+    let (value, body): (_, ReserveRequest) = typed_body(req)?;
     body.validate()?;
     gate::admit(app, req, Some(&body.user_id)).await?;
+    let apply = |claim: Option<IdemClaim>| hold(app, &body, claim);
+    let rebuild = || async { Err(AppError::internal("hold committed without its reply")) };
+    idempotency::once(app, req, &body.user_id, "reserve", &value, apply, rebuild).await
+}
+
+/// Holds the seat, retrying only when the user's own concurrent requests
+/// took the hold slot or a random id collided.
+async fn hold(
+    app: &App,
+    body: &ReserveRequest,
+    claim: Option<IdemClaim>,
+) -> Result<Done, AppError> {
     let cap = app.config.hold_max_per_user;
     for _ in 0..SLOT_ATTEMPTS {
         let now = app.now_ms();
@@ -138,8 +152,18 @@ pub async fn reserve(app: &App, req: &Request) -> Result<Reply, AppError> {
             schedule_date: schedule.date,
             payment_id: None,
         };
-        match app.db.hold_seat(&reservation, now).await? {
-            HoldOutcome::Held => return Reply::created(&ReservationBody::from(&reservation)),
+        let reply = Reply::created(&ReservationBody::from(&reservation))?;
+        let commit = claim
+            .as_ref()
+            .map(|c| app.db.idem_commit_write(c, Some(&reply)))
+            .transpose()?;
+        match app.db.hold_seat(&reservation, now, commit).await? {
+            HoldOutcome::Held => {
+                return Ok(Done {
+                    reply,
+                    recorded: claim.is_some(),
+                })
+            }
             HoldOutcome::SeatTaken => return Err(AppError::SeatTaken),
             HoldOutcome::SeatMissing => return Err(AppError::SeatNotFound),
             HoldOutcome::SlotTaken | HoldOutcome::IdTaken => continue,

@@ -3,7 +3,9 @@
 //! transaction written in this module.
 
 pub mod catalog;
+pub mod idempotency;
 pub mod keys;
+pub mod points;
 pub mod queue;
 pub mod reservations;
 
@@ -51,6 +53,11 @@ pub(crate) fn n(v: impl ToString) -> AttributeValue {
 /// `{pk, sk}` of an item.
 pub(crate) fn key(pk: String, sk: impl Into<String>) -> Item {
     HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
+}
+
+/// `{pk}` of an item of a table without sort key.
+pub(crate) fn key_pk(pk: String) -> Item {
+    HashMap::from([("pk".to_string(), s(pk))])
 }
 
 pub(crate) fn to_item<T: Serialize>(
@@ -146,4 +153,21 @@ pub(crate) async fn backoff(attempt: u32) {
     let cap = 5u64 << attempt.min(6);
     let ms = rand::random::<u64>() % cap.max(1);
     tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+}
+
+/// `Ok(true)` when a conditional write happened, `Ok(false)` when its
+/// condition said no, an error otherwise.
+pub(crate) fn conditional<E, R>(
+    out: Result<(), aws_sdk_dynamodb::error::SdkError<E, R>>,
+) -> Result<bool, AppError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+    match out {
+        Ok(()) => Ok(true),
+        Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(false),
+        Err(e) => Err(sdk_err(e)),
+    }
 }

@@ -9,7 +9,7 @@
 //!   the schedule, the per-user cap as a condition.
 
 use super::keys::{concert_sk, schedule_pk, seat_sk, CONCERTS_PK, META_SK};
-use super::{from_item, key, n, s, sdk_err, to_item, CancelReason, Db, Item};
+use super::{conditional, from_item, key, n, s, sdk_err, to_item, CancelReason, Db, Item};
 use crate::domain::catalog::{Concert, Schedule, Seat};
 use crate::domain::reservation::{ttl_seconds, Reservation, ReservationStatus};
 use crate::error::AppError;
@@ -128,7 +128,12 @@ impl Db {
     /// Holds the seat for `r` in one transaction: the seat (free now, never
     /// sold, of this concert), the reservation record, and the user's hold
     /// slot (free now). Any failed condition writes nothing.
-    pub async fn hold_seat(&self, r: &Reservation, now_ms: i64) -> Result<HoldOutcome, AppError> {
+    pub async fn hold_seat(
+        &self,
+        r: &Reservation,
+        now_ms: i64,
+        idempotency: Option<TransactWriteItem>,
+    ) -> Result<HoldOutcome, AppError> {
         let k = r.hold_slot;
         let seat = Update::builder()
             .table_name(&self.tables.catalog)
@@ -164,11 +169,12 @@ impl Db {
             .expression_attribute_values(":now", n(now_ms))
             .build()
             .map_err(AppError::internal)?;
-        let items = vec![
+        let mut items = vec![
             TransactWriteItem::builder().update(seat).build(),
             TransactWriteItem::builder().put(reservation).build(),
             TransactWriteItem::builder().update(slot).build(),
         ];
+        items.extend(idempotency);
         let reasons = match self.transact(items).await? {
             Ok(()) => return Ok(HoldOutcome::Held),
             Err(reasons) => reasons,
@@ -189,6 +195,9 @@ impl Db {
         }
         if failed(2) {
             return Ok(HoldOutcome::SlotTaken);
+        }
+        if failed(3) {
+            return Err(AppError::IdempotencyInProgress);
         }
         Err(AppError::internal(format!("hold cancelled: {reasons:?}")))
     }
@@ -260,22 +269,5 @@ impl Db {
             .send()
             .await;
         conditional(out.map(|_| ()))
-    }
-}
-
-/// `Ok(true)` when the write happened, `Ok(false)` when its condition said
-/// no, an error otherwise.
-fn conditional<E, R>(
-    out: Result<(), aws_sdk_dynamodb::error::SdkError<E, R>>,
-) -> Result<bool, AppError>
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::fmt::Debug,
-    R: std::fmt::Debug,
-{
-    use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-    match out {
-        Ok(()) => Ok(true),
-        Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(false),
-        Err(e) => Err(sdk_err(e)),
     }
 }

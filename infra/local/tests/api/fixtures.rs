@@ -3,10 +3,13 @@
 
 use crate::harness::{catalog, H};
 use shared::domain::queue::{QueueToken, TokenStatus};
+use shared::domain::reservation::{Reservation, ReservationStatus};
 use shared::http::event::request_from_event;
+use shared::store::reservations::HoldOutcome;
 use shared::Endpoint;
 
 const FIXTURE_TOKEN: &str = "15e859ae-9bf2-4f08-ae68-465e9dcd54bf";
+const FIXTURE_RESERVATION: u64 = 4_503_599_627_370_497;
 
 fn events_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events")
@@ -33,6 +36,31 @@ async fn every_endpoint_fixture_is_served() {
         .await
         .unwrap();
     h.admission_round().await;
+    // The payment fixture pays this hold of seat 5 (price 50,000), which
+    // the charge fixture's 50,000 points cover.
+    let now = h.app().now_ms();
+    let hold = Reservation {
+        reserve_id: FIXTURE_RESERVATION,
+        user_id: "user1234".into(),
+        concert_id: 1,
+        schedule_id: 1,
+        seat_id: 5,
+        seat_number: "F5".into(),
+        price: 50_000,
+        status: ReservationStatus::Temp,
+        created_at: now,
+        expires_at: now + 300_000,
+        hold_slot: 3,
+        concert_title: "A 콘서트".into(),
+        concert_start_date: "2025-12-01".parse().unwrap(),
+        concert_end_date: "2026-02-01".parse().unwrap(),
+        schedule_date: "2026-02-01".parse().unwrap(),
+        payment_id: None,
+    };
+    assert_eq!(
+        h.app().db.hold_seat(&hold, now, None).await.unwrap(),
+        HoldOutcome::Held
+    );
 
     for endpoint in Endpoint::ALL {
         let path = events_dir().join(format!("{}.json", endpoint.binary()));

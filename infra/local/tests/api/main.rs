@@ -6,5 +6,7 @@ mod consistency;
 mod fixtures;
 mod harness;
 mod holds;
+mod invariants;
+mod payments;
 mod queue;
 mod stack;

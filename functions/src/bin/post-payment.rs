@@ -1,0 +1,6 @@
+//! Lambda function `post-payment`: see [`shared::Endpoint::Pay`].
+
+#[tokio::main]
+async fn main() -> Result<(), shared::lambda::Error> {
+    shared::lambda::serve_http(shared::Endpoint::Pay).await
+}

@@ -1,0 +1,506 @@
+//! Points and payment: exact money under concurrency, the check order,
+//! all-or-nothing payments and idempotent retries.
+
+use crate::harness::{catalog, Resp, H};
+use crate::invariants;
+use serde_json::{json, Value};
+use shared::clock::ManualClock;
+use shared::App;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+async fn charge(h: &H, user: &str, amount: Value, key: Option<&str>) -> Resp {
+    let body = json!({"userId": user, "amount": amount})
+        .to_string()
+        .into_bytes();
+    let headers: Vec<(&str, &str)> = key
+        .map(|k| vec![("Idempotency-Key", k)])
+        .unwrap_or_default();
+    h.raw("PATCH", "/points", None, body, &headers).await
+}
+
+async fn points(h: &H, user: &str) -> i64 {
+    let r = h.req("GET", &format!("/points/{user}"), None, None).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    r.body["point"].as_i64().unwrap()
+}
+
+async fn pay(
+    h: &H,
+    user: &str,
+    token: &str,
+    reserve_id: u64,
+    amount: i64,
+    key: Option<&str>,
+) -> Resp {
+    let body = json!({"userId": user, "reserveId": reserve_id, "amount": amount})
+        .to_string()
+        .into_bytes();
+    let headers: Vec<(&str, &str)> = key
+        .map(|k| vec![("Idempotency-Key", k)])
+        .unwrap_or_default();
+    h.raw("POST", "/payments", Some(token), body, &headers)
+        .await
+}
+
+/// A held seat: `(reserveId, price)`.
+async fn hold(h: &H, user: &str, token: &str, seat: u64) -> (u64, i64) {
+    let r = h.reserve(user, token, 1, 1, seat).await;
+    assert_eq!(r.status, 201, "{r:?}");
+    (
+        r.body["reserveId"].as_u64().unwrap(),
+        r.body["price"].as_i64().unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_concurrent_charges_add_up_exactly() {
+    let h = Arc::new(H::new().await);
+    let tasks = (0..1_000).map(|_| {
+        let h = h.clone();
+        tokio::spawn(async move { charge(&h, "saver", json!(10), None).await })
+    });
+    let replies: Vec<Resp> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        replies.iter().all(|r| r.status == 200),
+        "{:?}",
+        replies.iter().find(|r| r.status != 200)
+    );
+    let seen: BTreeSet<i64> = replies
+        .iter()
+        .map(|r| r.body["point"].as_i64().unwrap())
+        .collect();
+    assert!(
+        seen.contains(&10_000),
+        "the last charge reports the final balance"
+    );
+    assert_eq!(points(&h, "saver").await, 10_000);
+    assert_eq!(h.app().db.ledger("saver").await.unwrap().len(), 1_000);
+    invariants::check(&h).await;
+}
+
+#[tokio::test]
+async fn charges_are_validated_and_bounded() {
+    let h = H::with(|c| {
+        c.points_max_charge = 1_000;
+        c.points_max_balance = 1_500;
+    })
+    .await;
+    assert_eq!(points(&h, "nobody").await, 0);
+    let r = charge(&h, "user1234", json!(1_000), None).await;
+    assert_eq!(r.body, json!({"userId": "user1234", "point": 1_000}));
+    for bad in [
+        json!(0),
+        json!(-1),
+        json!(1.5),
+        json!("10"),
+        Value::Null,
+        json!(1e30),
+        json!(1_001),
+        json!(u64::MAX),
+    ] {
+        let r = charge(&h, "user1234", bad.clone(), None).await;
+        assert_eq!(r.status, 400, "{bad}: {r:?}");
+        assert_eq!(r.body["status"], "BAD_REQUEST");
+    }
+    // Past the balance limit: refused whole.
+    let r = charge(&h, "user1234", json!(501), None).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (400, Some("BALANCE_LIMIT"))
+    );
+    assert_eq!(charge(&h, "user1234", json!(500), None).await.status, 200);
+    for body in [
+        r#"{"userId":"user1234"}"#,
+        r#"{"amount":5}"#,
+        "not json",
+        "",
+    ] {
+        let r = h
+            .raw("PATCH", "/points", None, body.as_bytes().to_vec(), &[])
+            .await;
+        assert_eq!(r.status, 400, "{body}");
+    }
+    assert_eq!(
+        h.req("GET", "/points/bad%20user", None, None).await.status,
+        400
+    );
+    assert_eq!(points(&h, "user1234").await, 1_500);
+    assert_eq!(h.app().db.ledger("user1234").await.unwrap().len(), 2);
+    invariants::check(&h).await;
+}
+
+#[tokio::test]
+async fn idempotent_charges_replay_exactly() {
+    let h = H::new().await;
+    let first = charge(&h, "idem", json!(300), Some("k-1")).await;
+    assert_eq!(first.status, 200);
+    charge(&h, "idem", json!(5), None).await;
+    // The same key and body: the first reply again, nothing charged.
+    let again = charge(&h, "idem", json!(300), Some("k-1")).await;
+    assert_eq!((again.status, &again.body), (200, &first.body));
+    assert_eq!(points(&h, "idem").await, 305);
+    // The same key with another body: 422, nothing charged.
+    let other = charge(&h, "idem", json!(301), Some("k-1")).await;
+    assert_eq!(
+        (other.status, other.body["status"].as_str()),
+        (422, Some("UNPROCESSABLE_ENTITY"))
+    );
+    // Keys are the user's own: another user's identical key is unrelated.
+    assert_eq!(
+        charge(&h, "idem2", json!(300), Some("k-1")).await.status,
+        200
+    );
+    // A refusal is replayed too.
+    let too_much = charge(&h, "idem", json!(2_000_000), Some("k-2")).await;
+    assert_eq!(too_much.status, 400);
+    assert_eq!(
+        h.raw(
+            "PATCH",
+            "/points",
+            None,
+            b"{}".to_vec(),
+            &[("Idempotency-Key", "")]
+        )
+        .await
+        .status,
+        400
+    );
+    assert_eq!(points(&h, "idem").await, 305);
+    assert_eq!(h.app().db.ledger("idem").await.unwrap().len(), 2);
+    invariants::check(&h).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_payments_racing_for_one_balance() {
+    let h = Arc::new(H::new().await);
+    let mut data = catalog(10);
+    for seat in &mut data.seats {
+        seat.price = 80;
+    }
+    h.load(&data).await;
+    let users = h.active_many("buyer", 1).await;
+    let (user, token) = users[0].clone();
+    charge(&h, &user, json!(100), None).await;
+    let (a, _) = hold(&h, &user, &token, 1).await;
+    let (b, _) = hold(&h, &user, &token, 2).await;
+    let tasks = [a, b].map(|rid| {
+        let (h, user, token) = (h.clone(), user.clone(), token.clone());
+        tokio::spawn(async move { pay(&h, &user, &token, rid, 80, None).await })
+    });
+    let replies: Vec<Resp> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let statuses: BTreeSet<u16> = replies.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, BTreeSet::from([201, 402]), "{replies:?}");
+    let refused = replies.iter().find(|r| r.status == 402).unwrap();
+    assert_eq!(refused.body["message"], "잔액이 부족합니다.");
+    assert_eq!(points(&h, &user).await, 20);
+    assert_eq!(invariants::check(&h).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_payments_of_one_hold_with_mixed_keys_pay_once() {
+    let h = Arc::new(H::new().await);
+    h.load(&catalog(10)).await;
+    let users = h.active_many("once", 1).await;
+    let (user, token) = users[0].clone();
+    charge(&h, &user, json!(1_000_000), None).await;
+    let (rid, price) = hold(&h, &user, &token, 3).await;
+    let tasks = (0..50).map(|i| {
+        let (h, user, token) = (h.clone(), user.clone(), token.clone());
+        // A third share one key, a third have keys of their own, a third none.
+        let key = match i % 3 {
+            0 => Some("shared-key".to_string()),
+            1 => Some(format!("own-{i}")),
+            _ => None,
+        };
+        tokio::spawn(async move {
+            (
+                key.clone(),
+                pay(&h, &user, &token, rid, price, key.as_deref()).await,
+            )
+        })
+    });
+    let replies: Vec<(Option<String>, Resp)> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let winners: Vec<&(Option<String>, Resp)> =
+        replies.iter().filter(|(_, r)| r.status == 201).collect();
+    let first = &winners[0].1.body;
+    let winner_keys: BTreeSet<&Option<String>> = winners.iter().map(|(k, _)| k).collect();
+    assert_eq!(winner_keys.len(), 1, "successes under different keys");
+    if winners.len() > 1 {
+        assert!(winners[0].0.is_some(), "a repeated success without a key");
+    }
+    for (_, r) in &replies {
+        match r.status {
+            201 => assert_eq!(&r.body, first, "a second success that is not a replay"),
+            409 => assert!(
+                ["NOT_PAYABLE", "IDEMPOTENCY_IN_PROGRESS"]
+                    .contains(&r.body["code"].as_str().unwrap()),
+                "{r:?}"
+            ),
+            _ => panic!("unexpected {r:?}"),
+        }
+    }
+    assert_eq!(first["status"], "SUCCESS");
+    assert_eq!(first["reserveId"], rid);
+    assert_eq!(first["price"], price);
+    assert_eq!(points(&h, &user).await, 1_000_000 - price);
+    let payments = h
+        .app()
+        .db
+        .ledger(&user)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.amount < 0)
+        .count();
+    assert_eq!(payments, 1);
+    // Retrying the winner's request later still replays it exactly.
+    if let Some(key) = &winners[0].0 {
+        let replay = pay(&h, &user, &token, rid, price, Some(key)).await;
+        assert_eq!((replay.status, &replay.body), (201, first));
+    }
+    assert_eq!(invariants::check(&h).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_racing_its_expiry_is_all_or_nothing() {
+    let h = Arc::new(H::with(|c| c.queue_active_seconds = 100_000).await);
+    h.load(&catalog(60)).await;
+    let users = h.active_many("edge", 2).await;
+    let (payer, payer_token) = users[0].clone();
+    let (rival, rival_token) = users[1].clone();
+    charge(&h, &payer, json!(1_000_000), None).await;
+    // The rival acts one millisecond later than the payer: at the exact
+    // moment the payer's hold ends.
+    let rival_clock = ManualClock::at_ms(0);
+    let rival_app = App::new(
+        h.app().db.clone(),
+        Arc::new(rival_clock.clone()),
+        (*h.app().config).clone(),
+    );
+    let mut paid = 0;
+    let mut payer_token = payer_token;
+    for seat in 1..=30u64 {
+        let (rid, price) = hold(&h, &payer, &payer_token, seat).await;
+        h.clock.advance_ms(300_000 - 1);
+        rival_clock.set_ms(shared::clock::Clock::now_ms(&h.clock) + 1);
+        let body = json!({"userId": rival, "concertId": 1, "scheduleId": 1, "seatId": seat});
+        let rival_req = shared::http::event::ApiCall {
+            method: "POST",
+            route: "/reservations",
+            path: "/reservations",
+            headers: vec![("authorization".into(), format!("Bearer {rival_token}"))],
+            body: Some(body.to_string().as_bytes()),
+            ..Default::default()
+        }
+        .to_request()
+        .unwrap();
+        let (paying, rivalling) = tokio::join!(
+            pay(&h, &payer, &payer_token, rid, price, None),
+            shared::Endpoint::Reserve.reply(&rival_app, &rival_req)
+        );
+        match paying.status {
+            201 => {
+                paid += 1;
+                assert_eq!(rivalling.status, 409, "{}", rivalling.body);
+                // A payment spends the payer's token: queue again.
+                payer_token = h.join(&payer).await;
+                h.admission_round().await;
+            }
+            410 => assert!(
+                rivalling.status == 201 || rivalling.status == 409,
+                "{}",
+                rivalling.body
+            ),
+            _ => panic!("unexpected {paying:?}"),
+        }
+        // Each round starts with fresh hold slots for both.
+        h.clock.advance_ms(300_001);
+    }
+    let spent: i64 = h
+        .app()
+        .db
+        .ledger(&payer)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.amount < 0)
+        .map(|e| -e.amount)
+        .sum();
+    let sold = invariants::check(&h).await;
+    assert_eq!(sold, paid);
+    assert_eq!(points(&h, &payer).await, 1_000_000 - spent);
+}
+
+#[tokio::test]
+async fn the_check_order_and_ownership() {
+    let h = Arc::new(H::with(|c| c.queue_active_seconds = 3_600).await);
+    h.load(&catalog(10)).await;
+    let users = h.active_many("order", 2).await;
+    let (me, mine) = users[0].clone();
+    let (you, yours) = users[1].clone();
+    charge(&h, &me, json!(60_000), None).await;
+    charge(&h, &you, json!(1_000_000), None).await;
+    let (my_hold, my_price) = hold(&h, &me, &mine, 1).await; // 60,000
+    let (your_hold, your_price) = hold(&h, &you, &yours, 2).await; // 70,000
+    let (pricey, pricey_price) = hold(&h, &me, &mine, 4).await; // 90,000
+
+    let expect = |r: &Resp, status: u16, message: &str| {
+        assert_eq!(
+            (r.status, r.body["message"].as_str()),
+            (status, Some(message)),
+            "{r:?}"
+        );
+    };
+    let unknown = pay(&h, &me, &mine, 424_242, my_price, None).await;
+    assert_eq!(
+        (unknown.status, unknown.body["status"].as_str()),
+        (404, Some("NOT_FOUND"))
+    );
+    // Someone else's reservation, even with a wrong amount: 403 first.
+    let theirs = pay(&h, &me, &mine, your_hold, 1, None).await;
+    assert_eq!(
+        (theirs.status, theirs.body["code"].as_str()),
+        (403, Some("RESERVATION_FORBIDDEN"))
+    );
+    // Someone else's token: refused at the gate.
+    assert_eq!(
+        pay(&h, &me, &yours, my_hold, my_price, None).await.status,
+        403
+    );
+    expect(
+        &pay(&h, &me, &mine, my_hold, my_price + 1, None).await,
+        400,
+        "결제 금액이 일치하지 않습니다.",
+    );
+    expect(
+        &pay(&h, &me, &mine, pricey, pricey_price, None).await,
+        402,
+        "잔액이 부족합니다.",
+    );
+    for body in [
+        json!({"userId": me, "reserveId": "1", "amount": 1}),
+        json!({"userId": me, "reserveId": 0, "amount": 1}),
+        json!({"userId": me, "reserveId": 1, "amount": 1.5}),
+        json!({"userId": me, "reserveId": 1}),
+    ] {
+        assert_eq!(
+            h.req("POST", "/payments", Some(&mine), Some(&body))
+                .await
+                .status,
+            400,
+            "{body}"
+        );
+    }
+    assert_eq!(
+        points(&h, &me).await,
+        60_000,
+        "a refused payment changed the balance"
+    );
+
+    let ok = pay(&h, &me, &mine, my_hold, my_price, None).await;
+    assert_eq!(ok.status, 201, "{ok:?}");
+    assert_eq!(ok.body["status"], "SUCCESS");
+    assert_eq!(points(&h, &me).await, 0);
+    // Paid: 409 on a retry, and the token is spent for anything else.
+    expect(
+        &pay(&h, &me, &mine, my_hold, my_price, None).await,
+        409,
+        "결제할 수 없는 예약 내역입니다.",
+    );
+    assert_eq!(
+        h.req("GET", "/concerts/1/schedules", Some(&mine), None)
+            .await
+            .status,
+        401
+    );
+    // Another hold: the empty balance answers first, then the spent token.
+    assert_eq!(
+        pay(&h, &me, &mine, pricey, pricey_price, None).await.status,
+        402
+    );
+    charge(&h, &me, json!(pricey_price), None).await;
+    assert_eq!(
+        pay(&h, &me, &mine, pricey, pricey_price, None).await.status,
+        401
+    );
+    assert_eq!(points(&h, &me).await, pricey_price);
+    // The freed queue slot goes to the next in line.
+    let next = h.join("next-in-line").await;
+    assert_eq!(h.admission_round().await.admitted, 1);
+    assert_eq!(
+        h.req("GET", "/queues/next-in-line", Some(&next), None)
+            .await
+            .body["status"],
+        "ACTIVE"
+    );
+
+    // An expired hold: 410, and still 410 after the cleanup recorded it.
+    h.clock.advance_ms(300_000);
+    expect(
+        &pay(&h, &you, &yours, your_hold, your_price, None).await,
+        410,
+        "임시 예약 시간이 만료되었습니다.",
+    );
+    h.clock.advance_ms(1_000);
+    h.sweep_ttl();
+    for record in h
+        .reservation_stream()
+        .iter()
+        .filter(|r| shared::jobs::hold_cleanup::is_ttl_delete(r))
+    {
+        shared::jobs::hold_cleanup::process(h.app(), record)
+            .await
+            .unwrap();
+    }
+    expect(
+        &pay(&h, &you, &yours, your_hold, your_price, None).await,
+        410,
+        "임시 예약 시간이 만료되었습니다.",
+    );
+    assert_eq!(points(&h, &you).await, 1_000_000);
+    assert_eq!(invariants::check(&h).await, 1);
+
+    // A TTL record of the paid hold (redelivered, or forged) leaves it alone.
+    let paid = h.app().db.reservation(my_hold).await.unwrap().unwrap();
+    let mut old =
+        serde_dynamo::to_item::<_, serde_dynamo::Item>(&shared::domain::reservation::Reservation {
+            status: shared::domain::reservation::ReservationStatus::Temp,
+            payment_id: None,
+            ..paid.clone()
+        })
+        .unwrap();
+    old.insert(
+        "pk".into(),
+        serde_dynamo::AttributeValue::S(format!("RES#{my_hold}")),
+    );
+    old.insert("sk".into(), serde_dynamo::AttributeValue::S("RES".into()));
+    let mut record: aws_lambda_events::event::dynamodb::EventRecord = serde_json::from_value(json!({
+        "awsRegion": "us-east-1", "eventID": "1", "eventName": "REMOVE",
+        "dynamodb": {"SequenceNumber": "1", "SizeBytes": 1, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+    }))
+    .unwrap();
+    record.change.old_image = old;
+    let c = shared::jobs::hold_cleanup::process(h.app(), &record)
+        .await
+        .unwrap();
+    assert_eq!(c, shared::jobs::hold_cleanup::Cleanup::default());
+    assert_eq!(
+        h.app().db.reservation(my_hold).await.unwrap().unwrap(),
+        paid
+    );
+    assert_eq!(invariants::check(&h).await, 1);
+}
