@@ -56,3 +56,16 @@ pub async fn serve_stream(consumer: crate::jobs::StreamConsumer) -> Result<(), E
     ))
     .await
 }
+
+/// Runs an SQS consumer as a Lambda function.
+pub async fn serve_queue(consumer: crate::jobs::QueueConsumer) -> Result<(), Error> {
+    init_tracing();
+    let app = App::from_env().await?;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| {
+            let app = app.clone();
+            async move { Ok::<_, Error>(consumer.handle(&app, event.payload).await) }
+        },
+    ))
+    .await
+}

@@ -69,11 +69,24 @@ pub struct Function {
     pub triggers: Vec<Trigger>,
 }
 
+/// An EventBridge pipe from a table's stream to an SQS queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pipe {
+    pub logical_id: String,
+    /// Logical id of the table whose stream is the source.
+    pub source_table: String,
+    /// Logical id of the target queue.
+    pub target_queue: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Template {
     pub root: Value,
     pub tables: Vec<Table>,
     pub functions: Vec<Function>,
+    pub pipes: Vec<Pipe>,
+    /// Logical ids of the SQS queues.
+    pub queues: Vec<String>,
 }
 
 fn shape(msg: impl Into<String>) -> TemplateError {
@@ -114,6 +127,8 @@ impl Template {
             .ok_or_else(|| shape("no Resources"))?;
         let mut tables = Vec::new();
         let mut functions = Vec::new();
+        let mut pipes = Vec::new();
+        let mut queues = Vec::new();
         for (id, res) in resources {
             let id = id
                 .as_str()
@@ -121,6 +136,8 @@ impl Template {
             match str_at(res, &["Type"]) {
                 Some("AWS::DynamoDB::Table") => tables.push(parse_table(id, res)?),
                 Some("AWS::Serverless::Function") => functions.push(parse_function(id, res)?),
+                Some("AWS::Pipes::Pipe") => pipes.push(parse_pipe(id, res)?),
+                Some("AWS::SQS::Queue") => queues.push(id.to_string()),
                 _ => {}
             }
         }
@@ -128,6 +145,8 @@ impl Template {
             root,
             tables,
             functions,
+            pipes,
+            queues,
         })
     }
 
@@ -245,6 +264,23 @@ fn parse_table(id: &str, res: &Value) -> Result<Table, TemplateError> {
         indexes,
         ttl_attribute,
         stream_view,
+    })
+}
+
+fn parse_pipe(id: &str, res: &Value) -> Result<Pipe, TemplateError> {
+    let props = res
+        .get("Properties")
+        .ok_or_else(|| shape(format!("{id} has no Properties")))?;
+    Ok(Pipe {
+        logical_id: id.to_string(),
+        source_table: props
+            .get("Source")
+            .and_then(referenced)
+            .ok_or_else(|| shape(format!("{id}: Source is not a !GetAtt of a table stream")))?,
+        target_queue: props
+            .get("Target")
+            .and_then(referenced)
+            .ok_or_else(|| shape(format!("{id}: Target is not a !GetAtt of a queue")))?,
     })
 }
 

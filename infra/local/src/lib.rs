@@ -12,12 +12,12 @@ use gateway::Gateway;
 use settings::Settings;
 use shared::clock::{Clock, SystemClock};
 use shared::config::{Config, Tables};
-use shared::jobs::{Scheduled, StreamConsumer};
+use shared::jobs::{QueueConsumer, Scheduled, StreamConsumer};
 use shared::store::Db;
 use shared::App;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use streams::{StreamReader, Subscription};
+use streams::{Sink, StreamReader, Subscription};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -101,15 +101,31 @@ impl Stack {
         }
 
         let mut subscriptions = Vec::new();
+        let mut subscribe = |sink: Sink, table: &str| {
+            let reader = StreamReader::new(emulator.db.clone(), table)
+                .resume_after(positions.get(sink.name()).cloned());
+            subscriptions.push(Subscription::new(sink, reader));
+        };
         for f in &template.functions {
             for t in &f.triggers {
                 if let emulator::template::Trigger::Stream { table, .. } = t {
                     let consumer = StreamConsumer::by_binary(&f.binary).ok_or_else(|| {
                         format!("template streams to unknown function {}", f.binary)
                     })?;
-                    let reader = StreamReader::new(emulator.db.clone(), table)
-                        .resume_after(positions.get(&f.binary).cloned());
-                    subscriptions.push(Subscription::new(consumer, reader));
+                    subscribe(Sink::Lambda(consumer), table);
+                }
+            }
+        }
+        for pipe in &template.pipes {
+            for f in &template.functions {
+                let reads_target = f.triggers.iter().any(
+                    |t| matches!(t, emulator::template::Trigger::Sqs { queue } if *queue == pipe.target_queue),
+                );
+                if reads_target {
+                    let consumer = QueueConsumer::by_binary(&f.binary).ok_or_else(|| {
+                        format!("template queues to unknown function {}", f.binary)
+                    })?;
+                    subscribe(Sink::Pipe(consumer), &pipe.source_table);
                 }
             }
         }
@@ -198,7 +214,7 @@ fn read_positions(file: Option<&std::path::Path>) -> std::collections::BTreeMap<
 fn write_positions(file: &std::path::Path, subs: &[Subscription]) {
     let map: std::collections::BTreeMap<&str, &str> = subs
         .iter()
-        .filter_map(|s| Some((s.consumer.binary(), s.reader.last_sequence()?)))
+        .filter_map(|s| Some((s.sink.name(), s.reader.last_sequence()?)))
         .collect();
     if let Ok(json) = serde_json::to_string_pretty(&map) {
         if let Err(e) = std::fs::write(file, json) {
@@ -236,7 +252,7 @@ async fn run_streams(
             match sub.deliver(&app).await {
                 Ok(n) => delivered += n,
                 Err(e) => {
-                    tracing::error!(consumer = sub.consumer.binary(), error = %e, "stream poll failed")
+                    tracing::error!(consumer = sub.sink.name(), error = %e, "stream poll failed")
                 }
             }
         }

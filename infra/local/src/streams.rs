@@ -110,41 +110,76 @@ impl StreamReader {
     }
 }
 
-/// Attempts at a failing record before the local stack dead-letters it
-/// (logs it and moves on), as Lambda's retry limit and on-failure
-/// destination would.
+/// Attempts at a failing record or message before the local stack
+/// dead-letters it (logs it and moves on), as the retry limits and
+/// dead-letter queues of the template would.
 pub const MAX_ATTEMPTS: u32 = 3;
-/// Records per delivery, as the template's `BatchSize`.
+/// Records per delivery to a stream consumer, as the template's `BatchSize`.
 pub const BATCH_SIZE: usize = 100;
+/// Messages per delivery to a queue consumer (SQS's largest batch).
+pub const SQS_BATCH: usize = 10;
 
-/// One stream subscription of the template: a reader and its consumer.
+/// Where a stream's records go.
+#[derive(Debug, Clone, Copy)]
+pub enum Sink {
+    /// A Lambda event source mapping on the stream.
+    Lambda(shared::jobs::StreamConsumer),
+    /// An EventBridge pipe into an SQS queue read by this consumer.
+    Pipe(shared::jobs::QueueConsumer),
+}
+
+impl Sink {
+    pub fn name(self) -> &'static str {
+        match self {
+            Sink::Lambda(c) => c.binary(),
+            Sink::Pipe(c) => c.binary(),
+        }
+    }
+}
+
+/// One subscription to a stream: a reader with its own position.
 pub struct Subscription {
-    pub consumer: shared::jobs::StreamConsumer,
+    pub sink: Sink,
     pub reader: StreamReader,
     failing: Option<(String, u32)>,
 }
 
 impl Subscription {
-    pub fn new(consumer: shared::jobs::StreamConsumer, reader: StreamReader) -> Self {
+    pub fn new(sink: Sink, reader: StreamReader) -> Self {
         Subscription {
-            consumer,
+            sink,
             reader,
             failing: None,
         }
     }
 
     /// Delivers what is new on the stream, once. Returns how many records
-    /// were handed to the consumer.
+    /// were read.
     pub async fn deliver(&mut self, app: &shared::App) -> Result<usize, String> {
         let before = self.reader.last_sequence().map(str::to_string);
         let records = self.reader.next_batch(BATCH_SIZE)?;
         if records.is_empty() {
             return Ok(0);
         }
-        let count = records.len();
+        match self.sink {
+            Sink::Lambda(consumer) => self.deliver_to_lambda(consumer, app, records.clone(), before).await,
+            Sink::Pipe(consumer) => to_queue(consumer, app, &records).await,
+        }
+        Ok(records.len())
+    }
+
+    /// As Lambda's event source mapping: a failed record and those after it
+    /// are delivered again, up to [`MAX_ATTEMPTS`].
+    async fn deliver_to_lambda(
+        &mut self,
+        consumer: shared::jobs::StreamConsumer,
+        app: &shared::App,
+        records: Vec<EventRecord>,
+        before: Option<String>,
+    ) {
         let mut event = aws_lambda_events::event::dynamodb::Event::default();
         event.records = records.clone();
-        let response = self.consumer.handle(app, event).await;
+        let response = consumer.handle(app, event).await;
         let Some(first_failed) = response
             .batch_item_failures
             .iter()
@@ -157,7 +192,7 @@ impl Subscription {
             .min()
         else {
             self.failing = None;
-            return Ok(count);
+            return;
         };
         let seq = records[first_failed]
             .change
@@ -170,7 +205,7 @@ impl Subscription {
         };
         if attempts >= MAX_ATTEMPTS {
             tracing::error!(
-                consumer = self.consumer.binary(),
+                consumer = consumer.binary(),
                 sequence = %seq,
                 record = %serde_json::to_string(&records[first_failed]).unwrap_or_default(),
                 "record dead-lettered after {attempts} attempts"
@@ -185,6 +220,49 @@ impl Subscription {
             };
             self.reader.rewind_to_after(resume);
         }
-        Ok(count)
+    }
+}
+
+/// As a pipe into SQS and Lambda's SQS poller: each record becomes a
+/// message whose body is the record's JSON, delivered in batches; a failed
+/// message comes back up to [`MAX_ATTEMPTS`] times, then is dead-lettered.
+pub async fn to_queue(
+    consumer: shared::jobs::QueueConsumer,
+    app: &shared::App,
+    records: &[EventRecord],
+) {
+    let mut pending: Vec<(aws_lambda_events::event::sqs::SqsMessage, u32)> = records
+        .iter()
+        .map(|r| {
+            let mut m = aws_lambda_events::event::sqs::SqsMessage::default();
+            m.message_id = Some(r.event_id.clone());
+            m.body = serde_json::to_string(r).ok();
+            (m, 0)
+        })
+        .collect();
+    while !pending.is_empty() {
+        let mut retry = Vec::new();
+        for chunk in pending.chunks(SQS_BATCH) {
+            let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+            event.records = chunk.iter().map(|(m, _)| m.clone()).collect();
+            let failed: Vec<String> = consumer
+                .handle(app, event)
+                .await
+                .batch_item_failures
+                .into_iter()
+                .map(|f| f.item_identifier)
+                .collect();
+            for (m, attempts) in chunk {
+                if !failed.contains(m.message_id.as_ref().unwrap_or(&String::new())) {
+                    continue;
+                }
+                if attempts + 1 >= MAX_ATTEMPTS {
+                    tracing::error!(consumer = consumer.binary(), message = ?m.body, "message dead-lettered");
+                } else {
+                    retry.push((m.clone(), attempts + 1));
+                }
+            }
+        }
+        pending = retry;
     }
 }

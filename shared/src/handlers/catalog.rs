@@ -2,6 +2,7 @@
 //! `GET /concerts/{concertId}/schedules`, `GET /concerts/schedules/{scheduleId}/seats`.
 
 use crate::app::App;
+use crate::domain::availability::available_seats;
 use crate::domain::catalog::schedule_open;
 use crate::domain::ids::parse_id;
 use crate::error::AppError;
@@ -38,6 +39,8 @@ struct SchedulesBody {
 struct ScheduleEntry {
     schedule_id: u64,
     date: NaiveDate,
+    /// Seats left: eventually consistent, maintained off the sale path.
+    available_seats: u32,
 }
 
 pub async fn list_schedules(app: &App, req: &Request) -> Result<Reply, AppError> {
@@ -48,15 +51,17 @@ pub async fn list_schedules(app: &App, req: &Request) -> Result<Reply, AppError>
         .await?
         .ok_or(AppError::ConcertNotFound)?;
     let today = app.clock.now().date_naive();
+    let now = app.now_ms();
     let schedules = app
         .db
         .list_schedules(concert_id)
         .await?
         .into_iter()
-        .filter(|s| schedule_open(s, today))
-        .map(|s| ScheduleEntry {
-            schedule_id: s.schedule_id,
-            date: s.date,
+        .filter(|l| schedule_open(&l.schedule, today))
+        .map(|l| ScheduleEntry {
+            schedule_id: l.schedule.schedule_id,
+            date: l.schedule.date,
+            available_seats: available_seats(l.schedule.total_seats, &l.sold, &l.hold_until, now),
         })
         .collect();
     Reply::ok(&SchedulesBody {

@@ -2,6 +2,7 @@
 //! Like [`crate::Endpoint`], each is its own Lambda binary named here.
 
 pub mod activator;
+pub mod availability;
 pub mod hold_cleanup;
 
 use crate::app::App;
@@ -72,6 +73,36 @@ impl StreamConsumer {
     ) -> aws_lambda_events::event::streams::DynamoDbEventResponse {
         match self {
             StreamConsumer::HoldCleanup => hold_cleanup::handle(app, event).await,
+        }
+    }
+}
+
+/// Functions fed by an SQS queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QueueConsumer {
+    Availability,
+}
+
+impl QueueConsumer {
+    pub const ALL: &'static [QueueConsumer] = &[QueueConsumer::Availability];
+
+    pub fn binary(self) -> &'static str {
+        match self {
+            QueueConsumer::Availability => "availability",
+        }
+    }
+
+    pub fn by_binary(name: &str) -> Option<QueueConsumer> {
+        Self::ALL.iter().copied().find(|j| j.binary() == name)
+    }
+
+    pub async fn handle(
+        self,
+        app: &App,
+        event: aws_lambda_events::event::sqs::SqsEvent,
+    ) -> aws_lambda_events::event::sqs::SqsBatchResponse {
+        match self {
+            QueueConsumer::Availability => availability::handle(app, event).await,
         }
     }
 }

@@ -4,13 +4,27 @@ use super::keys::*;
 use super::{from_item, key, n, s, sdk_err, to_item, Db, Item};
 use crate::domain::catalog::{Concert, Schedule, Seat};
 use crate::error::AppError;
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use std::collections::HashMap;
 
 /// One page of reservable seats and where the next page starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeatPage {
     pub seats: Vec<Seat>,
     pub next_after: Option<u64>,
+}
+
+/// A schedule as its concert lists it, with the seat bookkeeping of the
+/// availability consumer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleListing {
+    #[serde(flatten)]
+    pub schedule: Schedule,
+    #[serde(default)]
+    pub sold: HashMap<String, u64>,
+    #[serde(default)]
+    pub hold_until: HashMap<String, i64>,
 }
 
 /// Items that describe a whole catalogue, ready to load.
@@ -76,7 +90,7 @@ impl Db {
         out.item.map(from_item).transpose()
     }
 
-    pub async fn list_schedules(&self, concert_id: u64) -> Result<Vec<Schedule>, AppError> {
+    pub async fn list_schedules(&self, concert_id: u64) -> Result<Vec<ScheduleListing>, AppError> {
         let mut out = Vec::new();
         let mut start = None;
         loop {
@@ -158,12 +172,17 @@ impl Db {
             items.push(to_item(CONCERTS_PK.into(), concert_sk(c.id), c)?);
         }
         for sch in &data.schedules {
-            // Listed under its concert, and found by id for the seat list.
-            items.push(to_item(
+            // Listed under its concert (with empty seat bookkeeping), and
+            // found by id for the seat list.
+            let mut listing = to_item(
                 concert_pk(sch.concert_id),
                 schedule_sk(sch.schedule_id),
                 sch,
-            )?);
+            )?;
+            for map in ["sold", "holdUntil", "holdRes"] {
+                listing.insert(map.into(), AttributeValue::M(HashMap::new()));
+            }
+            items.push(listing);
             items.push(to_item(schedule_pk(sch.schedule_id), META_SK, sch)?);
         }
         for seat in &data.seats {

@@ -2,6 +2,7 @@
 //! here, and every race is decided by a condition expression or a
 //! transaction written in this module.
 
+pub mod availability;
 pub mod catalog;
 pub mod idempotency;
 pub mod keys;

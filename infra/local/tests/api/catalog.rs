@@ -49,7 +49,7 @@ async fn schedules_list_open_dates_only() {
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(
         r.body,
-        json!({"concertId": 1, "schedules": [{"scheduleId": 1, "date": "2026-02-01"}]})
+        json!({"concertId": 1, "schedules": [{"scheduleId": 1, "date": "2026-02-01", "availableSeats": 3}]})
     );
     let r = h
         .req("GET", "/concerts/77/schedules", Some(&token), None)

@@ -5,7 +5,7 @@
 use emulator::template::Trigger;
 use emulator::{Emulator, Template};
 use shared::config::TABLE_ENV;
-use shared::jobs::{Scheduled, StreamConsumer};
+use shared::jobs::{QueueConsumer, Scheduled, StreamConsumer};
 use shared::Endpoint;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -128,6 +128,38 @@ fn routes_and_functions_match_the_workspace() {
         .collect();
     let consumers: BTreeSet<&str> = StreamConsumer::ALL.iter().map(|c| c.binary()).collect();
     assert_eq!(streamed, consumers);
+
+    // Queue-fed functions are the workspace's queue consumers, each on a
+    // queue of the template that a pipe fills from a table with a stream.
+    let queued: BTreeSet<&str> = template
+        .functions
+        .iter()
+        .filter(|f| {
+            f.triggers.iter().any(|t| match t {
+                Trigger::Sqs { queue } => {
+                    assert!(
+                        template.queues.contains(queue),
+                        "{queue} is not a queue of the template"
+                    );
+                    assert!(
+                        template.pipes.iter().any(|p| &p.target_queue == queue),
+                        "nothing fills {queue}"
+                    );
+                    true
+                }
+                _ => false,
+            })
+        })
+        .map(|f| f.binary.as_str())
+        .collect();
+    let queue_consumers: BTreeSet<&str> = QueueConsumer::ALL.iter().map(|c| c.binary()).collect();
+    assert_eq!(queued, queue_consumers);
+    for pipe in &template.pipes {
+        assert!(template
+            .table(&pipe.source_table)
+            .is_some_and(|t| t.stream_view.is_some()));
+        assert!(template.queues.contains(&pipe.target_queue));
+    }
 
     // One binary per template function, one template function per binary,
     // one fixture per function.

@@ -1,6 +1,7 @@
 //! Behaviour of the service through its API, against the embedded
 //! emulator via the real AWS SDK. One test binary keeps link time low.
 
+mod availability;
 mod catalog;
 mod consistency;
 mod fixtures;

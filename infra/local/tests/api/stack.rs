@@ -129,7 +129,7 @@ async fn a_user_in_an_empty_queue_is_active_within_two_seconds() {
 async fn the_local_stack_sweeps_ttl_and_runs_the_hold_cleanup() {
     let config = Config {
         queue_tick_seconds: 1,
-        hold_seconds: 1,
+        hold_seconds: 2,
         ..Config::default()
     };
     let stack = Stack::start(Settings::ephemeral(), config).await.unwrap();
@@ -161,6 +161,25 @@ async fn the_local_stack_sweeps_ttl_and_runs_the_hold_cleanup() {
     .await;
     assert_eq!(status, 201, "{held}");
     let id = held["reserveId"].as_u64().unwrap();
+    // The pipe and the availability consumer count the hold.
+    let started = Instant::now();
+    loop {
+        let (_, body) = http(
+            &format!("{url}/concerts/1/schedules"),
+            "GET",
+            Some(&token),
+            None,
+        )
+        .await;
+        if body["schedules"][0]["availableSeats"] == 299 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the hold was never counted: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let started = Instant::now();
     loop {
         let r = stack.app.db.reservation(id).await.unwrap();
@@ -168,7 +187,7 @@ async fn the_local_stack_sweeps_ttl_and_runs_the_hold_cleanup() {
             break;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(8),
+            started.elapsed() < Duration::from_secs(10),
             "TTL cleanup never ran"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;

@@ -1,0 +1,160 @@
+//! Seats left per schedule: maintained from reservation events over SQS,
+//! equal to what is really reservable, unchanged by redelivery.
+
+use crate::harness::{catalog, H};
+use serde_json::json;
+use shared::jobs::hold_cleanup;
+use shared::jobs::QueueConsumer;
+use std::sync::Arc;
+
+async fn available(h: &H, token: &str) -> u64 {
+    let r = h
+        .req("GET", "/concerts/1/schedules", Some(token), None)
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    r.body["schedules"][0]["availableSeats"].as_u64().unwrap()
+}
+
+async fn reservable(h: &H, token: &str) -> u64 {
+    let r = h
+        .req(
+            "GET",
+            "/concerts/schedules/1/seats?limit=1000",
+            Some(token),
+            None,
+        )
+        .await;
+    assert!(r.body["nextCursor"].is_null());
+    r.body["seats"].as_array().unwrap().len() as u64
+}
+
+async fn listing(h: &H) -> aws_sdk_dynamodb::types::AttributeValue {
+    let item = h
+        .app()
+        .db
+        .client
+        .get_item()
+        .table_name("CatalogTable")
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(shared::store::keys::concert_pk(1)),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S(shared::store::keys::schedule_sk(1)),
+        )
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    aws_sdk_dynamodb::types::AttributeValue::M(item)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seats_left_follow_holds_sales_and_lapses() {
+    let h = Arc::new(H::with(|c| c.queue_active_seconds = 3_600).await);
+    h.load(&catalog(200)).await;
+    let users = h.active_many("fan", 60).await;
+    let viewer = users[59].1.clone();
+    assert_eq!(available(&h, &viewer).await, 200);
+
+    // Early holds, racing for random seats.
+    let race = |users: Vec<(String, String)>| {
+        let h = h.clone();
+        async move {
+            let tasks = users.into_iter().map(|(user, token)| {
+                let h = h.clone();
+                tokio::spawn(async move {
+                    let mut held = Vec::new();
+                    for _ in 0..3 {
+                        let seat = rand::random_range(1..=200u64);
+                        let r = h.reserve(&user, &token, 1, 1, seat).await;
+                        if r.status == 201 {
+                            held.push((
+                                r.body["reserveId"].as_u64().unwrap(),
+                                r.body["price"].as_i64().unwrap(),
+                            ));
+                        }
+                    }
+                    (user, token, held)
+                })
+            });
+            futures::future::join_all(tasks)
+                .await
+                .into_iter()
+                .map(Result::unwrap)
+                .collect::<Vec<_>>()
+        }
+    };
+    let early = race(users[..30].to_vec()).await;
+    h.clock.advance_ms(200_000);
+    let late = race(users[30..59].to_vec()).await;
+    // Some of the late holds are paid.
+    for (user, token, held) in late.iter().take(10) {
+        if let Some((rid, price)) = held.first() {
+            let body = json!({"userId": user, "amount": price});
+            assert_eq!(
+                h.req("PATCH", "/points", None, Some(&body)).await.status,
+                200
+            );
+            let body = json!({"userId": user, "reserveId": rid, "amount": price});
+            let r = h.req("POST", "/payments", Some(token), Some(&body)).await;
+            assert_eq!(r.status, 201, "{r:?}");
+        }
+    }
+    // The early holds lapse.
+    h.clock.advance_ms(100_000);
+    assert!(early.iter().any(|(_, _, held)| !held.is_empty()));
+
+    // Deliver every event so far, as the pipe would.
+    let records = h.reservation_stream();
+    local::streams::to_queue(QueueConsumer::Availability, h.app(), &records).await;
+    let truth = reservable(&h, &viewer).await;
+    assert!(truth < 200);
+    assert_eq!(available(&h, &viewer).await, truth);
+
+    // Redelivery changes nothing.
+    let before = listing(&h).await;
+    local::streams::to_queue(QueueConsumer::Availability, h.app(), &records).await;
+    assert_eq!(listing(&h).await, before);
+
+    // TTL catches up with the lapsed holds; their events change the
+    // bookkeeping but not the count, which already treated them as free.
+    h.clock.advance_ms(1_000);
+    h.sweep_ttl();
+    let all = h.reservation_stream();
+    for r in all.iter().filter(|r| hold_cleanup::is_ttl_delete(r)) {
+        hold_cleanup::process(h.app(), r).await.unwrap();
+    }
+    let all = h.reservation_stream();
+    local::streams::to_queue(QueueConsumer::Availability, h.app(), &all[records.len()..]).await;
+    assert_eq!(available(&h, &viewer).await, reservable(&h, &viewer).await);
+    // Out of order and twice over: still the same.
+    let mut shuffled = all.clone();
+    shuffled.reverse();
+    local::streams::to_queue(QueueConsumer::Availability, h.app(), &shuffled).await;
+    assert_eq!(available(&h, &viewer).await, reservable(&h, &viewer).await);
+    crate::invariants::check(&h).await;
+}
+
+#[tokio::test]
+async fn the_availability_fixture_is_a_valid_event() {
+    let h = H::new().await;
+    h.load(&catalog(5)).await;
+    let json = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../events/availability.json"
+    ))
+    .unwrap();
+    let event: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&json).unwrap();
+    let response = QueueConsumer::Availability
+        .handle(h.app(), event.clone())
+        .await;
+    assert!(response.batch_item_failures.is_empty());
+    // A body that is not a stream record is reported, not dropped.
+    let mut bad = event;
+    bad.records[0].body = Some("{}".into());
+    let response = QueueConsumer::Availability.handle(h.app(), bad).await;
+    assert_eq!(response.batch_item_failures.len(), 1);
+}

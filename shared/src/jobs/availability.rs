@@ -1,0 +1,74 @@
+//! The availability consumer: reservation events, delivered over SQS from
+//! the reservations table's stream, kept as seats-left per schedule.
+
+use crate::app::App;
+use crate::domain::availability::{SeatChange, SeatEvent};
+use crate::domain::reservation::{Reservation, ReservationStatus};
+use crate::error::AppError;
+use crate::jobs::hold_cleanup::is_ttl_delete;
+use aws_lambda_events::event::dynamodb::EventRecord;
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+
+fn reservation(image: &serde_dynamo::Item) -> Option<Reservation> {
+    let is_reservation = image.get("sk") == Some(&serde_dynamo::AttributeValue::S("RES".into()));
+    is_reservation
+        .then(|| serde_dynamo::from_item(image.clone()).ok())
+        .flatten()
+}
+
+/// The seat event a stream record stands for, if any: a new hold (INSERT
+/// TEMP), a sale (TEMP → COMPLETE), or a lapse (TTL deletion of a TEMP hold,
+/// or its EXPIRED record).
+pub fn seat_event(record: &EventRecord) -> Option<SeatEvent> {
+    let new = reservation(&record.change.new_image);
+    let old = reservation(&record.change.old_image);
+    let (r, change) = match (record.event_name.as_str(), old, new) {
+        ("INSERT", _, Some(r)) if r.status == ReservationStatus::Temp => {
+            let until = r.expires_at;
+            (r, SeatChange::Held { until })
+        }
+        ("INSERT", _, Some(r)) if r.status == ReservationStatus::Expired => (r, SeatChange::Lapsed),
+        ("MODIFY", Some(o), Some(r))
+            if o.status == ReservationStatus::Temp && r.status == ReservationStatus::Complete =>
+        {
+            (r, SeatChange::Sold)
+        }
+        ("REMOVE", Some(o), _) if is_ttl_delete(record) && o.status == ReservationStatus::Temp => {
+            (o, SeatChange::Lapsed)
+        }
+        _ => return None,
+    };
+    Some(SeatEvent {
+        concert_id: r.concert_id,
+        schedule_id: r.schedule_id,
+        seat_id: r.seat_id,
+        reserve_id: r.reserve_id,
+        change,
+    })
+}
+
+/// One SQS message: a stream record as the pipe delivers it.
+pub async fn process(app: &App, body: &str) -> Result<bool, AppError> {
+    let record: EventRecord = serde_json::from_str(body)
+        .map_err(|e| AppError::internal(format!("not a stream record: {e}")))?;
+    match seat_event(&record) {
+        Some(event) => app.db.apply_seat_event(&event).await,
+        None => Ok(false),
+    }
+}
+
+/// A batch from SQS; failed messages are reported so only they return to
+/// the queue (and, after the queue's receive limit, to its dead-letter queue).
+pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for message in &event.records {
+        let body = message.body.as_deref().unwrap_or_default();
+        if let Err(e) = process(app, body).await {
+            tracing::error!(error = %e, message_id = ?message.message_id, "availability update failed");
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = message.message_id.clone().unwrap_or_default();
+            response.batch_item_failures.push(failure);
+        }
+    }
+    response
+}
