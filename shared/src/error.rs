@@ -59,6 +59,7 @@ pub enum AppError {
 /// The error body of the API contract: `{"status","message"}` plus a stable
 /// machine-readable `code`.
 #[derive(Debug, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub status: String,
     pub message: String,

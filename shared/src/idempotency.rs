@@ -4,7 +4,6 @@
 
 use crate::app::App;
 use crate::error::AppError;
-use crate::http::request::header;
 use crate::http::Reply;
 use crate::store::idempotency::{idem_pk, Begin, IdemClaim};
 use lambda_http::Request;
@@ -20,13 +19,13 @@ pub struct Done {
 }
 
 /// The request's key: 1–128 visible ASCII characters, if present.
+/// Surrounding spaces are not part of it (HTTP strips them anyway).
 pub fn key_of(req: &Request) -> Result<Option<String>, AppError> {
     let Some(raw) = req.headers().get(HEADER) else {
         return Ok(None);
     };
-    let key = header(req, HEADER).unwrap_or_default();
-    let ok = !key.is_empty() && key.len() <= 128 && key.bytes().all(|b| b.is_ascii_graphic());
-    if ok && raw.len() == key.len() {
+    let key = raw.to_str().unwrap_or_default().trim_matches([' ', '\t']);
+    if !key.is_empty() && key.len() <= 128 && key.bytes().all(|b| b.is_ascii_graphic()) {
         Ok(Some(key.to_string()))
     } else {
         Err(AppError::bad_request(

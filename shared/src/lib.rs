@@ -13,6 +13,8 @@ pub mod http;
 pub mod idempotency;
 pub mod jobs;
 pub mod lambda;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod store;
 
 pub use app::App;

@@ -113,7 +113,8 @@ pub struct Gateway {
 
 pub enum Matched<'a> {
     Route(&'a Route, Vec<(String, String)>),
-    WrongMethod,
+    /// The path exists with these methods only.
+    WrongMethod(Vec<String>),
     NoRoute,
 }
 
@@ -122,12 +123,12 @@ impl Gateway {
     /// parameters, as in API Gateway).
     pub fn find(&self, method: &str, path: &str) -> Matched<'_> {
         let mut best: Option<(&Route, Vec<(String, String)>)> = None;
-        let mut path_known = false;
+        let mut allowed = Vec::new();
         for r in &self.routes {
             let Some(params) = r.capture(path) else {
                 continue;
             };
-            path_known = true;
+            allowed.push(r.method.clone());
             if r.method != method {
                 continue;
             }
@@ -140,7 +141,11 @@ impl Gateway {
         }
         match best {
             Some((r, p)) => Matched::Route(r, p),
-            None if path_known => Matched::WrongMethod,
+            None if !allowed.is_empty() => {
+                allowed.sort();
+                allowed.dedup();
+                Matched::WrongMethod(allowed)
+            }
             None => Matched::NoRoute,
         }
     }
@@ -195,7 +200,14 @@ async fn dispatch(gw: &Gateway, peer: SocketAddr, req: Request<Body>) -> Respons
         body: &body,
         source_ip: peer.ip().to_string(),
     };
-    to_response(gw.call(call).await)
+    let mut resp = to_response(gw.call(call).await);
+    if let Matched::WrongMethod(allowed) = gw.find(parts.method.as_str(), parts.uri.path()) {
+        // RFC 9110: a 405 says which methods the resource has.
+        if let Ok(v) = axum::http::HeaderValue::from_str(&allowed.join(", ")) {
+            resp.headers_mut().insert(axum::http::header::ALLOW, v);
+        }
+    }
+    resp
 }
 
 /// A raw HTTP request, before routing.
@@ -215,7 +227,7 @@ impl Gateway {
     pub async fn call(&self, call: Call<'_>) -> Reply {
         let (route, params) = match self.find(call.method, call.path) {
             Matched::Route(r, p) => (r, p),
-            Matched::WrongMethod => return Reply::error(&AppError::MethodNotAllowed),
+            Matched::WrongMethod(_) => return Reply::error(&AppError::MethodNotAllowed),
             Matched::NoRoute => return Reply::error(&AppError::RouteNotFound),
         };
         if call.body.len() > MAX_BODY_BYTES {

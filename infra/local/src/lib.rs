@@ -142,7 +142,14 @@ impl Stack {
             app: app.clone(),
             routes: gateway::routes(&template)?,
         });
+        // The API's OpenAPI document and a browsable page, served from
+        // assets built into the binary: nothing is fetched at run time.
+        let docs = utoipa_swagger_ui::SwaggerUi::new("/swagger-ui").url(
+            "/openapi.json",
+            <shared::openapi::ApiDoc as utoipa::OpenApi>::openapi(),
+        );
         let router = axum::Router::new()
+            .merge(docs)
             .fallback(gateway::serve)
             .with_state(gateway);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", settings.port))

@@ -162,7 +162,10 @@ impl Subscription {
             return Ok(0);
         }
         match self.sink {
-            Sink::Lambda(consumer) => self.deliver_to_lambda(consumer, app, records.clone(), before).await,
+            Sink::Lambda(consumer) => {
+                self.deliver_to_lambda(consumer, app, records.clone(), before)
+                    .await
+            }
             Sink::Pipe(consumer) => to_queue(consumer, app, &records).await,
         }
         Ok(records.len())

@@ -29,14 +29,16 @@ pub async fn get_concert(app: &App, req: &Request) -> Result<Reply, AppError> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SchedulesBody {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SchedulesBody {
     concert_id: u64,
     schedules: Vec<ScheduleEntry>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ScheduleEntry {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScheduleEntry {
     schedule_id: u64,
     date: NaiveDate,
     /// Seats left: eventually consistent, maintained off the sale path.
@@ -72,7 +74,8 @@ pub async fn list_schedules(app: &App, req: &Request) -> Result<Reply, AppError>
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SeatsBody {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SeatsBody {
     schedule_id: u64,
     seats: Vec<SeatEntry>,
     /// Pass as `?cursor=` for the next page; null on the last page.
@@ -81,7 +84,8 @@ struct SeatsBody {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SeatEntry {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SeatEntry {
     seat_id: u64,
     seat_number: String,
     price: i64,

@@ -19,22 +19,47 @@ const ID_ATTEMPTS: usize = 3;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct PayRequest {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PayRequest {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = r"^[A-Za-z0-9._@-]{1,64}$",
+            example = "user1234"
+        )
+    )]
     user_id: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 1, maximum = 9007199254740991_u64)
+    )]
+    #[serde(deserialize_with = "crate::domain::ids::json_int::u64")]
     reserve_id: u64,
+    /// Must equal the reservation's price.
+    #[serde(deserialize_with = "crate::domain::ids::json_int::i64")]
     amount: i64,
 }
 
 /// The seed's payment receipt.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct PaymentBody<'a> {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PaymentBody {
     payment_id: u64,
     reserve_id: u64,
-    user_id: &'a str,
+    user_id: String,
     price: i64,
-    status: &'static str,
+    status: PaymentStatus,
     created_at: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum PaymentStatus {
+    Success,
 }
 
 pub async fn pay(app: &App, req: &Request) -> Result<Reply, AppError> {
@@ -79,9 +104,9 @@ pub async fn pay(app: &App, req: &Request) -> Result<Reply, AppError> {
             let reply = Reply::created(&PaymentBody {
                 payment_id: payment.payment_id,
                 reserve_id: payment.reserve_id,
-                user_id: user,
+                user_id: user.to_string(),
                 price: payment.price,
-                status: "SUCCESS",
+                status: PaymentStatus::Success,
                 created_at: format_ms(now),
             })?;
             let entry = LedgerEntry {

@@ -16,21 +16,41 @@ const ID_ATTEMPTS: usize = 3;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ChargeRequest {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChargeRequest {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = r"^[A-Za-z0-9._@-]{1,64}$",
+            example = "user1234"
+        )
+    )]
     user_id: String,
+    /// Points to add: 1 to `POINTS_MAX_CHARGE` (1,000,000 by default).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 1, maximum = 1000000, example = 50000)
+    )]
+    #[serde(deserialize_with = "crate::domain::ids::json_int::i64")]
     amount: i64,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct PointsBody<'a> {
-    user_id: &'a str,
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PointsBody {
+    user_id: String,
     point: i64,
 }
 
 async fn balance_reply(app: &App, user_id: &str) -> Result<Reply, AppError> {
     let point = app.db.balance(user_id).await?;
-    Reply::ok(&PointsBody { user_id, point })
+    Reply::ok(&PointsBody {
+        user_id: user_id.to_string(),
+        point,
+    })
 }
 
 /// Parses a JSON body twice over: as a value (the idempotency record

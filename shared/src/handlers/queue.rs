@@ -15,14 +15,25 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct JoinRequest {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JoinRequest {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = r"^[A-Za-z0-9._@-]{1,64}$",
+            example = "user1234"
+        )
+    )]
     user_id: String,
 }
 
 /// The seed's token body, plus the estimated wait while waiting.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct TokenBody {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TokenBody {
     token_id: String,
     user_id: String,
     priority: u64,

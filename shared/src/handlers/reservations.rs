@@ -21,10 +21,35 @@ const SLOT_ATTEMPTS: usize = 4;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReserveRequest {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = r"^[A-Za-z0-9._@-]{1,64}$",
+            example = "user1234"
+        )
+    )]
     pub user_id: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 1, maximum = 9007199254740991_u64)
+    )]
+    #[serde(deserialize_with = "crate::domain::ids::json_int::u64")]
     pub concert_id: u64,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 1, maximum = 9007199254740991_u64)
+    )]
+    #[serde(deserialize_with = "crate::domain::ids::json_int::u64")]
     pub schedule_id: u64,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 1, maximum = 9007199254740991_u64)
+    )]
+    #[serde(deserialize_with = "crate::domain::ids::json_int::u64")]
     pub seat_id: u64,
 }
 
@@ -48,7 +73,8 @@ impl ReserveRequest {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ConcertBody {
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConcertBody {
     concert_id: u64,
     title: String,
     start_date: NaiveDate,
@@ -58,6 +84,7 @@ struct ConcertBody {
 /// The seed's reservation body, plus the ids a client needs next.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReservationBody {
     reserve_id: u64,
     schedule: NaiveDate,

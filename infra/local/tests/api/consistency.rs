@@ -196,3 +196,26 @@ fn routes_and_functions_match_the_workspace() {
         );
     }
 }
+
+#[test]
+fn the_openapi_document_lists_exactly_the_template_routes() {
+    let template = Template::builtin().unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&shared::openapi::json()).unwrap();
+    let documented: BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.to_uppercase(), path.clone()))
+        })
+        .collect();
+    let routed: BTreeSet<(String, String)> = template
+        .http_routes()
+        .into_iter()
+        .map(|(m, p, _)| (m, p))
+        .collect();
+    assert_eq!(documented, routed);
+}

@@ -189,6 +189,22 @@ async fn the_hold_cap_and_request_checks() {
         "{r:?}"
     );
     assert_eq!(r.body["status"], "CONFLICT");
+    // Found by contract fuzzing: an integral float is an integer id.
+    let r = h
+        .raw(
+            "POST",
+            "/reservations",
+            Some(other_token),
+            format!(r#"{{"userId":"{other}","concertId":1.0,"scheduleId":1,"seatId":6.0}}"#)
+                .into_bytes(),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.body["seatId"].as_u64()),
+        (201, Some(6)),
+        "{r:?}"
+    );
     // Another schedule has its own cap.
     assert_eq!(h.reserve(me, token, 2, 3, 100_001).await.status, 201);
 
@@ -263,7 +279,7 @@ async fn the_hold_cap_and_request_checks() {
     assert_eq!(h.reserve("late", &waiting, 1, 1, 6).await.status, 403);
     assert_eq!(
         seat_holders(&h, 1).await.len(),
-        4,
+        5,
         "a refused request held a seat"
     );
 }

@@ -107,6 +107,19 @@ async fn charges_are_validated_and_bounded() {
         assert_eq!(r.status, 400, "{bad}: {r:?}");
         assert_eq!(r.body["status"], "BAD_REQUEST");
     }
+    // Found by contract fuzzing: JSON Schema's integers include 500.0.
+    let r = charge(&h, "user1234", json!(0.0), None).await;
+    assert_eq!(r.status, 400);
+    let r = h
+        .raw(
+            "PATCH",
+            "/points",
+            None,
+            br#"{"userId":"floaty","amount":250.0}"#.to_vec(),
+            &[],
+        )
+        .await;
+    assert_eq!(r.body, json!({"userId": "floaty", "point": 250}));
     // Past the balance limit: refused whole.
     let r = charge(&h, "user1234", json!(501), None).await;
     assert_eq!(
@@ -150,6 +163,9 @@ async fn idempotent_charges_replay_exactly() {
         (other.status, other.body["status"].as_str()),
         (422, Some("UNPROCESSABLE_ENTITY"))
     );
+    // Found by contract fuzzing: spaces around a key are not part of it.
+    let padded = charge(&h, "idem", json!(300), Some(" k-1\t")).await;
+    assert_eq!((padded.status, &padded.body), (200, &first.body));
     // Keys are the user's own: another user's identical key is unrelated.
     assert_eq!(
         charge(&h, "idem2", json!(300), Some("k-1")).await.status,
@@ -276,12 +292,18 @@ async fn fifty_payments_of_one_hold_with_mixed_keys_pay_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_payment_racing_its_expiry_is_all_or_nothing() {
-    let h = Arc::new(H::with(|c| c.queue_active_seconds = 100_000).await);
+    let h = Arc::new(
+        H::with(|c| {
+            c.queue_active_seconds = 100_000;
+            c.points_max_charge = 10_000_000;
+        })
+        .await,
+    );
     h.load(&catalog(60)).await;
     let users = h.active_many("edge", 2).await;
     let (payer, payer_token) = users[0].clone();
     let (rival, rival_token) = users[1].clone();
-    charge(&h, &payer, json!(1_000_000), None).await;
+    charge(&h, &payer, json!(5_000_000), None).await;
     // The rival acts one millisecond later than the payer: at the exact
     // moment the payer's hold ends.
     let rival_clock = ManualClock::at_ms(0);
@@ -341,7 +363,7 @@ async fn a_payment_racing_its_expiry_is_all_or_nothing() {
         .sum();
     let sold = invariants::check(&h).await;
     assert_eq!(sold, paid);
-    assert_eq!(points(&h, &payer).await, 1_000_000 - spent);
+    assert_eq!(points(&h, &payer).await, 5_000_000 - spent);
 }
 
 #[tokio::test]

@@ -196,3 +196,24 @@ async fn the_local_stack_sweeps_ttl_and_runs_the_hold_cleanup() {
     assert_eq!(seat.hold_id, None, "the seat was not released");
     stack.stop().await;
 }
+
+/// Found by contract fuzzing: a 405 must say which methods the path has.
+#[tokio::test]
+async fn a_wrong_method_gets_405_with_allow() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stack = Stack::start(Settings::ephemeral(), Config::default())
+        .await
+        .unwrap();
+    let mut s = tokio::net::TcpStream::connect(stack.addr).await.unwrap();
+    s.write_all(b"TRACE /reservations HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.unwrap();
+    let text = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+    assert!(text.starts_with("http/1.1 405"), "{text}");
+    assert!(text.contains("\r\nallow: post\r\n"), "{text}");
+    let (status, body) = get(&format!("{}/nowhere", stack.url())).await;
+    assert_eq!((status, body["status"].as_str()), (404, Some("NOT_FOUND")));
+    stack.stop().await;
+}

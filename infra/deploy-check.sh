@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Everything about deploying that can be checked without an AWS account:
+# the SAM template validates and lints clean, and every function builds as
+# a Lambda `bootstrap` for arm64 (the template's architecture).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. infra/tools.sh aws-sam-cli==1.170.0 cfn-lint==1.58.0 cargo-lambda==1.9.2 ziglang==0.17.1
+
+# No telemetry and no credentials: nothing here talks to AWS.
+export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1
+
+echo "== sam validate --lint"
+sam validate --lint
+echo "== cfn-lint template.yaml"
+cfn-lint template.yaml
+
+arch=arm64
+target=aarch64-unknown-linux-gnu
+if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then
+  if ! rustup target add "$target" >/dev/null 2>&1; then
+    echo "NOTE: the $target standard library is not installed and cannot be fetched here;"
+    echo "      building for x86_64 instead. The template still deploys arm64: 'sam build'"
+    echo "      on a machine with the target builds arm64 binaries from the same code."
+    arch=x86-64
+    target=x86_64-unknown-linux-gnu
+  fi
+fi
+
+echo "== cargo lambda build --release --$arch --package functions"
+cargo lambda build --release "--$arch" --package functions
+
+echo "== one bootstrap per function"
+status=0
+for bin in $(sed -n 's/^ *Binary: *//p' template.yaml); do
+  file="target/lambda/$bin/bootstrap"
+  if [ ! -f "$file" ]; then
+    echo "missing: $file"
+    status=1
+    continue
+  fi
+  printf '%-18s %6s KiB  %s\n' "$bin" "$(( $(stat -c %s "$file") / 1024 ))" "$(file -b "$file" | cut -d, -f1-2)"
+done
+exit $status

@@ -1,0 +1,232 @@
+//! The OpenAPI 3.1 document of the API, built from the request and reply
+//! types the handlers use. `docs/openapi.json` is this document; a test
+//! fails when the committed file is stale.
+
+use crate::domain::catalog::Concert;
+use crate::error::ErrorBody;
+use crate::handlers::catalog::{SchedulesBody, SeatsBody};
+use crate::handlers::payments::{PayRequest, PaymentBody};
+use crate::handlers::points::{ChargeRequest, PointsBody};
+use crate::handlers::queue::{JoinRequest, TokenBody};
+use crate::handlers::reservations::{ReservationBody, ReserveRequest};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Concert ticket reservation API",
+        version = "1.0.0",
+        description = "A fair waiting room, seat browsing, seat holds, prepaid points and payment. \
+            Every error has the body {status, message, code}. Token-gated endpoints need \
+            `Authorization: Bearer <tokenId>` of an ACTIVE token of the request's user \
+            (POST /queues issues one; GET /queues/{userId} tells when it is ACTIVE).",
+    ),
+    paths(
+        list_concerts,
+        get_concert,
+        list_schedules,
+        list_seats,
+        join_queue,
+        queue_status,
+        reserve,
+        charge_points,
+        get_points,
+        pay,
+    ),
+    modifiers(&BearerToken),
+    tags(
+        (name = "catalogue", description = "Concerts, dates and seats"),
+        (name = "queue", description = "The waiting room"),
+        (name = "reservations", description = "Seat holds"),
+        (name = "points", description = "Prepaid points and payment"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document as committed in `docs/openapi.json`.
+pub fn json() -> String {
+    let mut text = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "queueToken",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+#[utoipa::path(
+    get, path = "/concerts", tag = "catalogue",
+    responses((status = 200, description = "Every concert", body = [Concert]))
+)]
+#[allow(dead_code)]
+fn list_concerts() {}
+
+#[utoipa::path(
+    get, path = "/concerts/{concertId}", tag = "catalogue",
+    params(("concertId" = u64, Path, minimum = 1, maximum = 9007199254740991_u64)),
+    responses(
+        (status = 200, description = "The concert", body = Concert),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 404, description = "등록되지 않은 콘서트입니다.", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn get_concert() {}
+
+#[utoipa::path(
+    get, path = "/concerts/{concertId}/schedules", tag = "catalogue",
+    security(("queueToken" = [])),
+    params(("concertId" = u64, Path, minimum = 1, maximum = 9007199254740991_u64)),
+    responses(
+        (status = 200, description = "Dates still on sale, with seats left", body = SchedulesBody),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "Token missing, malformed, unknown or over", body = ErrorBody),
+        (status = 403, description = "Token still waiting", body = ErrorBody),
+        (status = 404, description = "Unknown concert", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn list_schedules() {}
+
+#[utoipa::path(
+    get, path = "/concerts/schedules/{scheduleId}/seats", tag = "catalogue",
+    security(("queueToken" = [])),
+    params(
+        ("scheduleId" = u64, Path, minimum = 1, maximum = 9007199254740991_u64),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 9007199254740991_u64,
+            description = "Page size (at most SEAT_PAGE_SIZE, 500 by default)"),
+        ("cursor" = Option<u64>, Query, minimum = 1, maximum = 9007199254740991_u64,
+            description = "`nextCursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "A page of the seats reservable now, with price", body = SeatsBody),
+        (status = 400, description = "Malformed id, limit or cursor", body = ErrorBody),
+        (status = 401, description = "Token missing, malformed, unknown or over", body = ErrorBody),
+        (status = 403, description = "Token still waiting", body = ErrorBody),
+        (status = 404, description = "Unknown schedule", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn list_seats() {}
+
+#[utoipa::path(
+    post, path = "/queues", tag = "queue",
+    request_body = JoinRequest,
+    responses(
+        (status = 201, description = "A WAIT token with its position", body = TokenBody),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 409, description = "이미 토큰이 존재합니다.", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn join_queue() {}
+
+#[utoipa::path(
+    get, path = "/queues/{userId}", tag = "queue",
+    security(("queueToken" = [])),
+    params(("userId" = String, Path, min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9._@-]{1,64}$")),
+    responses(
+        (status = 200, description = "WAIT with position and estimated wait, or ACTIVE with its window", body = TokenBody),
+        (status = 400, description = "Malformed user id", body = ErrorBody),
+        (status = 401, description = "Token missing, malformed, unknown or over", body = ErrorBody),
+        (status = 403, description = "Another user's token", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn queue_status() {}
+
+#[utoipa::path(
+    post, path = "/reservations", tag = "reservations",
+    security(("queueToken" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[ \t]*[!-~]{1,128}[ \t]*$",
+        description = "Same key and body: the first reply again, no second hold")),
+    request_body = ReserveRequest,
+    responses(
+        (status = 201, description = "Held (TEMP) until expiredAt", body = ReservationBody),
+        (status = 400, description = "Malformed body or key", body = ErrorBody),
+        (status = 401, description = "Token missing, malformed, unknown or over", body = ErrorBody),
+        (status = 403, description = "Token waiting or another user's", body = ErrorBody),
+        (status = 404, description = "Unknown concert, schedule or seat, or not of each other", body = ErrorBody),
+        (status = 409, description = "이미 예약된 좌석입니다. / the hold limit / key in use", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 422, description = "Key reused with another body", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn reserve() {}
+
+#[utoipa::path(
+    patch, path = "/points", tag = "points",
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[ \t]*[!-~]{1,128}[ \t]*$",
+        description = "Same key and body: the first reply again, no second charge")),
+    request_body = ChargeRequest,
+    responses(
+        (status = 200, description = "The balance after the charge", body = PointsBody),
+        (status = 400, description = "Malformed body or key, amount out of range, or balance limit", body = ErrorBody),
+        (status = 409, description = "Key in use by a request still running", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 422, description = "Key reused with another body", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn charge_points() {}
+
+#[utoipa::path(
+    get, path = "/points/{userId}", tag = "points",
+    params(("userId" = String, Path, min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9._@-]{1,64}$")),
+    responses(
+        (status = 200, description = "The balance (0 if never charged)", body = PointsBody),
+        (status = 400, description = "Malformed user id", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn get_points() {}
+
+#[utoipa::path(
+    post, path = "/payments", tag = "points",
+    security(("queueToken" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[ \t]*[!-~]{1,128}[ \t]*$",
+        description = "Same key and body: the first reply again, no second payment")),
+    request_body = PayRequest,
+    responses(
+        (status = 201, description = "Paid: points debited, seat sold, token ended", body = PaymentBody),
+        (status = 400, description = "결제 금액이 일치하지 않습니다. / malformed body", body = ErrorBody),
+        (status = 401, description = "Token missing, malformed, unknown, over or spent", body = ErrorBody),
+        (status = 402, description = "잔액이 부족합니다.", body = ErrorBody),
+        (status = 403, description = "Another user's token or reservation, or a waiting token", body = ErrorBody),
+        (status = 404, description = "Unknown reservation", body = ErrorBody),
+        (status = 409, description = "결제할 수 없는 예약 내역입니다. / key in use", body = ErrorBody),
+        (status = 410, description = "임시 예약 시간이 만료되었습니다.", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 422, description = "Key reused with another body", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn pay() {}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn committed_document_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json");
+        let current = super::json();
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            std::fs::write(path, &current).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == current,
+            "docs/openapi.json is stale: run `UPDATE_OPENAPI=1 cargo test -p shared --features openapi openapi`"
+        );
+    }
+}
