@@ -58,7 +58,10 @@ impl Stack {
 
         // Locally the tables carry the template's logical ids.
         config.tables = Tables::default();
-        let db = Db::new(emulator.client(), config.tables.clone());
+        let mut db = Db::new(emulator.client(), config.tables.clone());
+        if let Some(meter) = &settings.meter {
+            db = db.metered(meter);
+        }
         let app = App::new(db, clock, config);
         if settings.seed_sample_data
             && app

@@ -13,6 +13,8 @@ pub struct Settings {
     pub seed_sample_data: bool,
     /// `STREAM_POLL_MILLIS`: how often the TTL sweep and stream poller run.
     pub stream_poll: Duration,
+    /// Meter every DynamoDB call of the service (the benchmark's cost pass).
+    pub meter: Option<shared::store::meter::Meter>,
 }
 
 impl Settings {
@@ -45,6 +47,7 @@ impl Settings {
             )),
             seed_sample_data,
             stream_poll,
+            meter: None,
         })
     }
 
@@ -55,6 +58,7 @@ impl Settings {
             data_dir: None,
             seed_sample_data: true,
             stream_poll: Duration::from_millis(200),
+            meter: None,
         }
     }
 }

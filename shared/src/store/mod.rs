@@ -2,10 +2,12 @@
 //! here, and every race is decided by a condition expression or a
 //! transaction written in this module.
 
+pub mod audit;
 pub mod availability;
 pub mod catalog;
 pub mod idempotency;
 pub mod keys;
+pub mod meter;
 pub mod points;
 pub mod queue;
 pub mod reservations;

@@ -1,0 +1,87 @@
+//! Cold-start proxy: how long each function binary takes from exec until
+//! it asks a stub Lambda Runtime API on loopback for its first event.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpListener;
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ColdStart {
+    pub function: String,
+    pub binary_kib: u64,
+    pub median_ms: f64,
+    pub max_ms: f64,
+}
+
+const RUNS: usize = 5;
+
+async fn once(binary: &Path, listener: &TcpListener) -> Result<Duration, String> {
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let started = Instant::now();
+    let mut child = tokio::process::Command::new(binary)
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+        .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "bench")
+        .env("AWS_SECRET_ACCESS_KEY", "bench")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("RUST_LOG", "off")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("{}: {e}", binary.display()))?;
+    let accepted = tokio::time::timeout(Duration::from_secs(10), async {
+        let (mut conn, _) = listener.accept().await.map_err(|e| e.to_string())?;
+        let mut buf = vec![0u8; 1024];
+        let n = conn.read(&mut buf).await.map_err(|e| e.to_string())?;
+        let line = String::from_utf8_lossy(&buf[..n]);
+        if line.starts_with("GET /2018-06-01/runtime/invocation/next") {
+            Ok(started.elapsed())
+        } else {
+            Err(format!(
+                "unexpected first request: {}",
+                line.lines().next().unwrap_or("")
+            ))
+        }
+    })
+    .await
+    .map_err(|_| "no request within 10 s".to_string())?;
+    let _ = child.kill().await;
+    accepted
+}
+
+pub async fn measure(bin_dir: &Path, functions: &[String]) -> Result<Vec<ColdStart>, String> {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for f in functions {
+        let binary = bin_dir.join(f);
+        let size = std::fs::metadata(&binary)
+            .map_err(|e| {
+                format!(
+                    "{}: {e} (run infra/bench.sh, which builds it)",
+                    binary.display()
+                )
+            })?
+            .len();
+        let mut times = Vec::new();
+        for _ in 0..RUNS {
+            times.push(once(&binary, &listener).await?);
+        }
+        times.sort();
+        out.push(ColdStart {
+            function: f.clone(),
+            binary_kib: size / 1024,
+            median_ms: times[RUNS / 2].as_secs_f64() * 1000.0,
+            max_ms: times[RUNS - 1].as_secs_f64() * 1000.0,
+        });
+    }
+    Ok(out)
+}

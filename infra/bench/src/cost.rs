@@ -1,0 +1,343 @@
+//! DynamoDB calls and capacity units per endpoint, measured one request at
+//! a time through a metered copy of the stack; item sizes; and what a
+//! million sold tickets cost on AWS at published on-demand prices.
+
+use crate::http::Client;
+use crate::stack::Running;
+use aws_sdk_dynamodb::types::AttributeValue;
+use local::settings::Settings;
+use serde::Serialize;
+use serde_json::json;
+use shared::config::Config;
+use shared::store::meter::{Meter, Usage};
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OpCost {
+    pub operation: String,
+    pub calls: u64,
+    pub read_units: f64,
+    pub write_units: f64,
+    pub by_call: BTreeMap<String, Usage>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemSize {
+    pub item: String,
+    pub bytes: usize,
+}
+
+/// DynamoDB's item size: attribute names plus values.
+pub fn item_bytes(item: &HashMap<String, AttributeValue>) -> usize {
+    item.iter().map(|(k, v)| k.len() + value_bytes(v)).sum()
+}
+
+fn value_bytes(v: &AttributeValue) -> usize {
+    match v {
+        AttributeValue::S(s) => s.len(),
+        AttributeValue::N(n) => n.trim_start_matches('-').len().div_ceil(2) + 1,
+        AttributeValue::B(b) => b.as_ref().len(),
+        AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+        AttributeValue::M(m) => {
+            3 + m
+                .iter()
+                .map(|(k, v)| 1 + k.len() + value_bytes(v))
+                .sum::<usize>()
+        }
+        AttributeValue::L(l) => 3 + l.iter().map(|v| 1 + value_bytes(v)).sum::<usize>(),
+        AttributeValue::Ss(s) => s.iter().map(String::len).sum(),
+        AttributeValue::Ns(s) => s.iter().map(|n| n.len().div_ceil(2) + 1).sum(),
+        _ => 0,
+    }
+}
+
+/// A request of the metering pass: name, method, path, body, key, expected status.
+type Probe = (
+    &'static str,
+    &'static str,
+    String,
+    Option<serde_json::Value>,
+    Option<&'static str>,
+    u16,
+);
+
+async fn step<F, Fut>(meter: &Meter, name: &str, out: &mut Vec<OpCost>, f: F) -> Result<(), String>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    meter.reset();
+    f().await?;
+    let by_call: BTreeMap<String, Usage> = meter
+        .snapshot()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let total = meter.total();
+    out.push(OpCost {
+        operation: name.to_string(),
+        calls: total.calls,
+        read_units: total.read_units,
+        write_units: total.write_units,
+        by_call,
+    });
+    Ok(())
+}
+
+fn expect(status: u16, want: u16, what: &str) -> Result<(), String> {
+    (status == want)
+        .then_some(())
+        .ok_or_else(|| format!("{what}: HTTP {status}, expected {want}"))
+}
+
+pub async fn measure(
+    catalog: &shared::store::catalog::CatalogData,
+) -> Result<(Vec<OpCost>, Vec<ItemSize>), String> {
+    let meter = Meter::default();
+    // No timer and no stream poller during the measurement: each of them
+    // is measured on its own below.
+    let settings = Settings {
+        seed_sample_data: false,
+        stream_poll: Duration::from_secs(3600),
+        meter: Some(meter.clone()),
+        ..Settings::ephemeral()
+    };
+    let config = Config {
+        queue_tick_seconds: 3600,
+        ..Config::default()
+    };
+    let stack = Running::start(settings, config)?;
+    let app = stack.app.clone();
+    app.db
+        .load_catalog(catalog)
+        .await
+        .map_err(|e| e.to_string())?;
+    let c = Client::new(&stack.url);
+    let user = "meter";
+    let mut out = Vec::new();
+    let mut token = String::new();
+    step(&meter, "join (POST /queues)", &mut out, || async {
+        let a = c
+            .call(
+                "POST",
+                "/queues",
+                None,
+                Some(&json!({"userId": user})),
+                None,
+            )
+            .await?;
+        expect(a.status, 201, "join")?;
+        token = a.body["tokenId"].as_str().unwrap_or_default().to_string();
+        Ok(())
+    })
+    .await?;
+    step(&meter, "activator round admitting 1", &mut out, || async {
+        shared::jobs::activator::round(&app)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
+    .await?;
+    let calls: [Probe; 6] = [
+        (
+            "status poll (GET /queues/{u})",
+            "GET",
+            format!("/queues/{user}"),
+            None,
+            None,
+            200,
+        ),
+        (
+            "schedules",
+            "GET",
+            "/concerts/1/schedules".into(),
+            None,
+            None,
+            200,
+        ),
+        (
+            "seats (page of 100)",
+            "GET",
+            "/concerts/schedules/1/seats?limit=100".into(),
+            None,
+            None,
+            200,
+        ),
+        (
+            "charge (with key)",
+            "PATCH",
+            "/points".into(),
+            Some(json!({"userId": user, "amount": 1_000_000})),
+            Some("c1"),
+            200,
+        ),
+        (
+            "charge (no key)",
+            "PATCH",
+            "/points".into(),
+            Some(json!({"userId": user, "amount": 1})),
+            None,
+            200,
+        ),
+        (
+            "reserve (with key)",
+            "POST",
+            "/reservations".into(),
+            Some(json!({"userId": user, "concertId": 1, "scheduleId": 1, "seatId": 1})),
+            Some("r1"),
+            201,
+        ),
+    ];
+    let mut hold = (0u64, 0i64);
+    for (name, method, path, body, key, want) in calls {
+        step(&meter, name, &mut out, || async {
+            let a = c
+                .call(method, &path, Some(&token), body.as_ref(), key)
+                .await?;
+            expect(a.status, want, name)?;
+            if name.starts_with("reserve") {
+                hold = (
+                    a.body["reserveId"].as_u64().unwrap_or(0),
+                    a.body["price"].as_i64().unwrap_or(0),
+                );
+            }
+            Ok(())
+        })
+        .await?;
+    }
+    step(&meter, "reserve refused (seat taken)", &mut out, || async {
+        // A second user for the same seat: the fast refusal path.
+        let a = c
+            .call(
+                "POST",
+                "/queues",
+                None,
+                Some(&json!({"userId": "meter2"})),
+                None,
+            )
+            .await?;
+        let t2 = a.body["tokenId"].as_str().unwrap_or_default().to_string();
+        shared::jobs::activator::round(&app)
+            .await
+            .map_err(|e| e.to_string())?;
+        meter.reset();
+        let body = json!({"userId": "meter2", "concertId": 1, "scheduleId": 1, "seatId": 1});
+        let a = c
+            .call("POST", "/reservations", Some(&t2), Some(&body), None)
+            .await?;
+        expect(a.status, 409, "refused hold")
+    })
+    .await?;
+    step(&meter, "pay (with key)", &mut out, || async {
+        let body = json!({"userId": user, "reserveId": hold.0, "amount": hold.1});
+        let a = c
+            .call("POST", "/payments", Some(&token), Some(&body), Some("p1"))
+            .await?;
+        expect(a.status, 201, "pay")
+    })
+    .await?;
+    let records = local::streams::StreamReader::new(stack.db.clone(), "ReservationsTable")
+        .next_batch(1000)?;
+    step(&meter, "availability, per event", &mut out, || async {
+        local::streams::to_queue(shared::jobs::QueueConsumer::Availability, &app, &records).await;
+        Ok(())
+    })
+    .await?;
+    if let Some(last) = out.last_mut() {
+        let events = records
+            .iter()
+            .filter(|r| shared::jobs::availability::seat_event(r).is_some())
+            .count();
+        let n = events.max(1) as f64;
+        last.read_units /= n;
+        last.write_units /= n;
+        last.calls = (last.calls as f64 / n).round() as u64;
+    }
+
+    let sizes = item_sizes(&app, user, hold.0).await?;
+    stack.stop();
+    Ok((out, sizes))
+}
+
+async fn item_sizes(
+    app: &shared::App,
+    user: &str,
+    reserve_id: u64,
+) -> Result<Vec<ItemSize>, String> {
+    let get = |table: &str, pk: String, sk: Option<&str>| {
+        let mut req = app
+            .db
+            .client
+            .get_item()
+            .table_name(table)
+            .key("pk", AttributeValue::S(pk));
+        if let Some(sk) = sk {
+            req = req.key("sk", AttributeValue::S(sk.into()));
+        }
+        req.send()
+    };
+    let mut out = Vec::new();
+    let items: Vec<(&str, &str, String, Option<&str>)> = vec![
+        (
+            "seat",
+            "CatalogTable",
+            shared::store::keys::schedule_pk(1),
+            Some("SEAT#0000000000000001"),
+        ),
+        (
+            "queue token (user)",
+            "QueueTable",
+            format!("USER#{user}"),
+            Some("TOKEN"),
+        ),
+        (
+            "reservation",
+            "ReservationsTable",
+            format!("RES#{reserve_id}"),
+            Some("RES"),
+        ),
+        (
+            "balance",
+            "PointsTable",
+            format!("USER#{user}"),
+            Some("BALANCE"),
+        ),
+    ];
+    for (name, table, pk, sk) in items {
+        let item = get(table, pk, sk)
+            .await
+            .map_err(|e| format!("{e:?}"))?
+            .item
+            .unwrap_or_default();
+        out.push(ItemSize {
+            item: name.into(),
+            bytes: item_bytes(&item),
+        });
+    }
+    let ledger = app.db.ledger(user).await.map_err(|e| e.to_string())?;
+    let entries = app
+        .db
+        .client
+        .query()
+        .table_name("PointsTable")
+        .key_condition_expression("pk = :pk AND begins_with(sk, :l)")
+        .expression_attribute_values(":pk", AttributeValue::S(format!("USER#{user}")))
+        .expression_attribute_values(":l", AttributeValue::S("LEDGER#".into()))
+        .send()
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    for (entry, item) in ledger.iter().zip(entries.items()) {
+        let name = match entry.kind {
+            shared::domain::points::EntryKind::Charge => "ledger entry (charge)",
+            shared::domain::points::EntryKind::Payment => "ledger entry (payment + receipt)",
+        };
+        if !out.iter().any(|i| i.item == name) {
+            out.push(ItemSize {
+                item: name.into(),
+                bytes: item_bytes(item),
+            });
+        }
+    }
+    Ok(out)
+}

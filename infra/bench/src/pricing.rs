@@ -1,0 +1,155 @@
+//! What a million sold tickets cost on AWS: the measured requests and
+//! capacity units of one fan's journey times published on-demand prices
+//! (us-east-1 list prices; check the current price pages before relying
+//! on the absolute figure).
+
+use crate::cost::OpCost;
+use crate::stats::OpSummary;
+use serde::Serialize;
+
+const DYNAMODB_PER_WRITE_UNIT: f64 = 0.625 / 1e6;
+const DYNAMODB_PER_READ_UNIT: f64 = 0.125 / 1e6;
+const LAMBDA_PER_REQUEST: f64 = 0.20 / 1e6;
+const LAMBDA_ARM_PER_GB_SECOND: f64 = 0.000_013_333_4;
+const LAMBDA_MEMORY_GB: f64 = 128.0 / 1024.0;
+const HTTP_API_PER_REQUEST: f64 = 1.00 / 1e6;
+const SQS_PER_REQUEST: f64 = 0.40 / 1e6;
+const PIPES_PER_REQUEST: f64 = 0.40 / 1e6;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Line {
+    pub item: String,
+    pub per_ticket: String,
+    pub usd_per_million_tickets: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Model {
+    pub lines: Vec<Line>,
+    pub total_usd_per_million_tickets: f64,
+    pub write_units_per_sold_ticket: f64,
+    pub write_units_per_journey: f64,
+    pub read_units_per_journey: f64,
+}
+
+fn units(costs: &[OpCost], prefix: &str) -> (f64, f64) {
+    costs
+        .iter()
+        .find(|c| c.operation.starts_with(prefix))
+        .map(|c| (c.read_units, c.write_units))
+        .unwrap_or_default()
+}
+
+/// One fan's journey: join, `polls` status polls, the two catalogue reads,
+/// a charge, `reserve_tries` hold attempts (one of which holds), a
+/// payment, and the two seat events (hold, sale) of the availability count.
+pub fn per_million_tickets(
+    costs: &[OpCost],
+    service: &[OpSummary],
+    polls: f64,
+    reserve_tries: f64,
+) -> Model {
+    let steps: [(&str, &str, f64); 9] = [
+        ("join", "join", 1.0),
+        ("activator", "activator", 1.0),
+        ("poll", "status poll", polls),
+        ("schedules", "schedules", 1.0),
+        ("seats", "seats", 1.0),
+        ("charge", "charge (with key)", 1.0),
+        ("reserve", "reserve (with key)", 1.0),
+        ("reserve", "reserve refused", (reserve_tries - 1.0).max(0.0)),
+        ("pay", "pay (with key)", 1.0),
+    ];
+    let (mut rcu, mut wcu) = (0.0, 0.0);
+    for (_, prefix, n) in steps {
+        let (r, w) = units(costs, prefix);
+        rcu += r * n;
+        wcu += w * n;
+    }
+    let (ar, aw) = units(costs, "availability");
+    rcu += ar * 2.0;
+    wcu += aw * 2.0;
+    let sold_wcu = units(costs, "reserve (with key)").1 + units(costs, "pay (with key)").1;
+
+    let requests: f64 = 1.0 + polls + 1.0 + 1.0 + 1.0 + reserve_tries + 1.0;
+    let p50 = |op: &str| {
+        service
+            .iter()
+            .find(|s| s.operation == op)
+            .map(|s| s.p50_ms.ceil())
+            .unwrap_or(10.0)
+    };
+    let lambda_ms = p50("join")
+        + polls * p50("poll")
+        + p50("schedules")
+        + p50("seats")
+        + p50("charge")
+        + reserve_tries * p50("reserve")
+        + p50("pay");
+    let lambda_invocations = requests + 0.2; // + availability batches of 10
+    let lines = vec![
+        Line {
+            item: "DynamoDB write units".into(),
+            per_ticket: format!("{wcu:.1} WRU"),
+            usd_per_million_tickets: wcu * 1e6 * DYNAMODB_PER_WRITE_UNIT,
+        },
+        Line {
+            item: "DynamoDB read units".into(),
+            per_ticket: format!("{rcu:.1} RRU"),
+            usd_per_million_tickets: rcu * 1e6 * DYNAMODB_PER_READ_UNIT,
+        },
+        Line {
+            item: "API Gateway HTTP API requests".into(),
+            per_ticket: format!("{requests:.1}"),
+            usd_per_million_tickets: requests * 1e6 * HTTP_API_PER_REQUEST,
+        },
+        Line {
+            item: "Lambda requests".into(),
+            per_ticket: format!("{lambda_invocations:.1}"),
+            usd_per_million_tickets: lambda_invocations * 1e6 * LAMBDA_PER_REQUEST,
+        },
+        Line {
+            item: "Lambda duration (arm64, 128 MB; local p50 per call)".into(),
+            per_ticket: format!("{lambda_ms:.0} ms"),
+            usd_per_million_tickets: lambda_ms / 1000.0
+                * LAMBDA_MEMORY_GB
+                * 1e6
+                * LAMBDA_ARM_PER_GB_SECOND,
+        },
+        Line {
+            item: "EventBridge Pipes + SQS (2 seat events)".into(),
+            per_ticket: "2 events".into(),
+            usd_per_million_tickets: 2.0 * 1e6 * (PIPES_PER_REQUEST + SQS_PER_REQUEST),
+        },
+    ];
+    let total = lines.iter().map(|l| l.usd_per_million_tickets).sum();
+    Model {
+        lines,
+        total_usd_per_million_tickets: total,
+        write_units_per_sold_ticket: sold_wcu,
+        write_units_per_journey: wcu,
+        read_units_per_journey: rcu,
+    }
+}
+
+impl Model {
+    pub fn render(&self) -> String {
+        let rows: Vec<Vec<String>> = self
+            .lines
+            .iter()
+            .map(|l| {
+                vec![
+                    l.item.clone(),
+                    l.per_ticket.clone(),
+                    format!("{:.0}", l.usd_per_million_tickets),
+                ]
+            })
+            .collect();
+        format!(
+            "cost of one million sold tickets (one fan's whole journey each):\n{}\ntotal ≈ ${:.0} per million tickets; {:.1} write units per sold ticket (hold + payment)",
+            crate::stats::table(&["item", "per ticket", "USD per 1M tickets"], &rows),
+            self.total_usd_per_million_tickets,
+            self.write_units_per_sold_ticket
+        )
+    }
+}
