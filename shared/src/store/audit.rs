@@ -89,10 +89,12 @@ impl Db {
                 }
             }
         }
-        for user in balances.keys().chain(ledger.keys()) {
+        let users: std::collections::BTreeSet<&String> =
+            balances.keys().chain(ledger.keys()).collect();
+        for user in &users {
             let (b, l) = (
-                balances.get(user).copied().unwrap_or(0),
-                ledger.get(user).copied().unwrap_or(0),
+                balances.get(*user).copied().unwrap_or(0),
+                ledger.get(*user).copied().unwrap_or(0),
             );
             if b != l {
                 audit
@@ -105,7 +107,7 @@ impl Db {
                     .push(format!("{user}: negative balance {b}"));
             }
         }
-        audit.users = balances.len().max(ledger.len());
+        audit.users = users.len();
         audit.points_in_balances = balances.values().sum();
         audit.points_in_ledger = ledger.values().sum();
 
