@@ -37,27 +37,17 @@ pub struct CatalogData {
 
 impl Db {
     pub async fn list_concerts(&self) -> Result<Vec<Concert>, AppError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.tables.catalog)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(CONCERTS_PK))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_err)?;
-            for item in page.items.unwrap_or_default() {
-                out.push(from_item(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.tables.catalog)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(CONCERTS_PK));
+        self.query_all(query)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 
     pub async fn get_concert(&self, concert_id: u64) -> Result<Option<Concert>, AppError> {
@@ -75,44 +65,31 @@ impl Db {
             .await
     }
 
+    /// Catalogue reads are eventually consistent: the catalogue does not
+    /// change under a sale, only the seats' sale state (read by conditions).
     async fn get_catalog_item<T: serde::de::DeserializeOwned>(
         &self,
         key: Item,
     ) -> Result<Option<T>, AppError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.catalog)
-            .set_key(Some(key))
-            .send()
-            .await
-            .map_err(sdk_err)?;
-        out.item.map(from_item).transpose()
+        self.get(&self.tables.catalog, key, false)
+            .await?
+            .map(from_item)
+            .transpose()
     }
 
     pub async fn list_schedules(&self, concert_id: u64) -> Result<Vec<ScheduleListing>, AppError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.tables.catalog)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .expression_attribute_values(":pk", s(concert_pk(concert_id)))
-                .expression_attribute_values(":prefix", s(SCHEDULE_SK_PREFIX))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_err)?;
-            for item in page.items.unwrap_or_default() {
-                out.push(from_item(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.tables.catalog)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(concert_pk(concert_id)))
+            .expression_attribute_values(":prefix", s(SCHEDULE_SK_PREFIX));
+        self.query_all(query)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 
     /// Up to `limit` seats of a schedule that are reservable at `now_ms`,

@@ -82,6 +82,49 @@ pub(crate) fn sdk_err<E: std::fmt::Debug>(e: E) -> AppError {
     AppError::Internal(format!("{e:?}"))
 }
 
+impl Db {
+    /// Every item a query returns, following its pages.
+    pub(crate) async fn query_all(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<Vec<Item>, AppError> {
+        let mut out = Vec::new();
+        let mut start = None;
+        loop {
+            let page = query
+                .clone()
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(sdk_err)?;
+            out.extend(page.items.unwrap_or_default());
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// One item by key; `consistent` for reads that must see the latest write.
+    pub(crate) async fn get(
+        &self,
+        table: &str,
+        key: Item,
+        consistent: bool,
+    ) -> Result<Option<Item>, AppError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(table)
+            .set_key(Some(key))
+            .consistent_read(consistent)
+            .send()
+            .await
+            .map_err(sdk_err)?;
+        Ok(out.item)
+    }
+}
+
 /// Why one entry of a cancelled transaction failed, with the item as it was
 /// when the entry asked for `ALL_OLD` on failure.
 #[derive(Debug, Clone, Default)]

@@ -6,7 +6,7 @@
 
 use super::keys::{schedule_pk, seat_sk};
 use super::reservations::{holds_pk, reservation_pk};
-use super::{from_item, key, n, s, sdk_err, to_item, CancelReason, Db, Item};
+use super::{from_item, key, n, s, to_item, CancelReason, Db, Item};
 use crate::domain::points::{LedgerEntry, Payment};
 use crate::domain::queue::QueueToken;
 use crate::domain::reservation::{Reservation, ReservationStatus};
@@ -83,17 +83,14 @@ fn ledger_put(
 impl Db {
     /// The user's balance; 0 for a user never charged.
     pub async fn balance(&self, user_id: &str) -> Result<i64, AppError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.points)
-            .set_key(Some(key(points_pk(user_id), BALANCE_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_err)?;
-        Ok(out
-            .item
+        let item = self
+            .get(
+                &self.tables.points,
+                key(points_pk(user_id), BALANCE_SK),
+                true,
+            )
+            .await?;
+        Ok(item
             .and_then(|i| i.get("point")?.as_n().ok()?.parse().ok())
             .unwrap_or(0))
     }
@@ -234,29 +231,19 @@ impl Db {
 
     /// Every ledger entry of a user, oldest first (audits and tests).
     pub async fn ledger(&self, user_id: &str) -> Result<Vec<LedgerEntry>, AppError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.tables.points)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :ledger)")
-                .expression_attribute_values(":pk", s(points_pk(user_id)))
-                .expression_attribute_values(":ledger", s("LEDGER#"))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_err)?;
-            for item in page.items.unwrap_or_default() {
-                out.push(from_item(item)?);
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.tables.points)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :ledger)")
+            .expression_attribute_values(":pk", s(points_pk(user_id)))
+            .expression_attribute_values(":ledger", s("LEDGER#"))
+            .consistent_read(true);
+        self.query_all(query)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 }
 

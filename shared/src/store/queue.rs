@@ -152,31 +152,18 @@ impl Db {
 
     /// The user's token, read consistently.
     pub async fn user_token(&self, user_id: &str) -> Result<Option<QueueToken>, AppError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.queue)
-            .set_key(Some(key(user_pk(user_id), TOKEN_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_err)?;
-        out.item.map(from_item).transpose()
+        let item = self
+            .get(&self.tables.queue, key(user_pk(user_id), TOKEN_SK), true)
+            .await?;
+        item.map(from_item).transpose()
     }
 
     /// The user a token id was issued to, if it was issued at all.
     pub async fn token_owner(&self, token_id: &str) -> Result<Option<String>, AppError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.queue)
-            .set_key(Some(key(token_pk(token_id), TOKEN_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_err)?;
-        Ok(out
-            .item
+        let item = self
+            .get(&self.tables.queue, key(token_pk(token_id), TOKEN_SK), true)
+            .await?;
+        Ok(item
             .map(from_item::<TokenOwner>)
             .transpose()?
             .map(|o| o.user_id))
@@ -248,34 +235,28 @@ impl Db {
 
     /// All admission slots that have ever been used.
     pub async fn slots(&self) -> Result<Vec<Slot>, AppError> {
-        let mut out = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.tables.queue)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(SLOTS_PK))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(sdk_err)?;
-            for item in page.items.unwrap_or_default() {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.tables.queue)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(SLOTS_PK))
+            .consistent_read(true);
+        Ok(self
+            .query_all(query)
+            .await?
+            .into_iter()
+            .filter_map(|item| {
                 let slot = item
                     .get("sk")
                     .and_then(|v| v.as_s().ok())
-                    .and_then(|s| s.parse().ok());
-                if let (Some(slot), Some(until)) = (slot, num(&item, "until")) {
-                    out.push(Slot { slot, until });
-                }
-            }
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                return Ok(out);
-            }
-        }
+                    .and_then(|s| s.parse().ok())?;
+                Some(Slot {
+                    slot,
+                    until: num(&item, "until")?,
+                })
+            })
+            .collect())
     }
 
     /// The `limit` earliest tokens waiting on one shard.

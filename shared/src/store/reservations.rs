@@ -203,16 +203,14 @@ impl Db {
     }
 
     pub async fn reservation(&self, reserve_id: u64) -> Result<Option<Reservation>, AppError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.tables.reservations)
-            .set_key(Some(key(reservation_pk(reserve_id), RES_SK)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_err)?;
-        out.item.map(from_item).transpose()
+        let item = self
+            .get(
+                &self.tables.reservations,
+                key(reservation_pk(reserve_id), RES_SK),
+                true,
+            )
+            .await?;
+        item.map(from_item).transpose()
     }
 
     /// Records a lapsed hold whose TEMP record TTL deleted as EXPIRED.
