@@ -200,14 +200,22 @@ async fn dispatch(gw: &Gateway, peer: SocketAddr, req: Request<Body>) -> Respons
         body: &body,
         source_ip: peer.ip().to_string(),
     };
-    let mut resp = to_response(gw.call(call).await);
-    if let Matched::WrongMethod(allowed) = gw.find(parts.method.as_str(), parts.uri.path()) {
+    let answer = gw.call(call).await;
+    let mut resp = to_response(answer.reply);
+    if !answer.allow.is_empty() {
         // RFC 9110: a 405 says which methods the resource has.
-        if let Ok(v) = axum::http::HeaderValue::from_str(&allowed.join(", ")) {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&answer.allow.join(", ")) {
             resp.headers_mut().insert(axum::http::header::ALLOW, v);
         }
     }
     resp
+}
+
+/// The reply to a call, and for a 405 the methods the path does have.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub reply: Reply,
+    pub allow: Vec<String>,
 }
 
 /// A raw HTTP request, before routing.
@@ -224,14 +232,27 @@ pub struct Call<'a> {
 impl Gateway {
     /// Routes one request and runs its handler, as API Gateway and Lambda
     /// would: the handler receives the payload-2.0 event.
-    pub async fn call(&self, call: Call<'_>) -> Reply {
+    pub async fn call(&self, call: Call<'_>) -> Answer {
         let (route, params) = match self.find(call.method, call.path) {
             Matched::Route(r, p) => (r, p),
-            Matched::WrongMethod(_) => return Reply::error(&AppError::MethodNotAllowed),
-            Matched::NoRoute => return Reply::error(&AppError::RouteNotFound),
+            Matched::WrongMethod(allow) => {
+                return Answer {
+                    reply: Reply::error(&AppError::MethodNotAllowed),
+                    allow,
+                }
+            }
+            Matched::NoRoute => {
+                return Answer {
+                    reply: Reply::error(&AppError::RouteNotFound),
+                    allow: Vec::new(),
+                }
+            }
         };
         if call.body.len() > MAX_BODY_BYTES {
-            return Reply::error(&AppError::PayloadTooLarge);
+            return Answer {
+                reply: Reply::error(&AppError::PayloadTooLarge),
+                allow: Vec::new(),
+            };
         }
         let request_id = uuid::Uuid::new_v4().to_string();
         let event = ApiCall {
@@ -246,9 +267,13 @@ impl Gateway {
             request_id: &request_id,
             time_epoch_ms: self.app.now_ms(),
         };
-        match event.to_request() {
+        let reply = match event.to_request() {
             Ok(req) => route.endpoint.reply(&self.app, &req).await,
             Err(e) => Reply::error(&e),
+        };
+        Answer {
+            reply,
+            allow: Vec::new(),
         }
     }
 }

@@ -120,7 +120,8 @@ impl H {
                 body: &body,
                 source_ip: "127.0.0.1".into(),
             })
-            .await;
+            .await
+            .reply;
         Resp {
             status: reply.status,
             body: serde_json::from_str(&reply.body).unwrap_or(Value::Null),
