@@ -35,14 +35,16 @@ impl Scheduled {
     /// One short step of the job: what the local timer runs every tick.
     pub async fn step(self, app: &App) -> Result<(), AppError> {
         match self {
-            Scheduled::Activator => activator::round(app).await.map(|_| ()),
+            // Boxed: the round's future is deep enough to trip the compiler's
+            // layout recursion limit in the binaries that await it.
+            Scheduled::Activator => Box::pin(activator::round(app)).await.map(|_| ()),
         }
     }
 
     /// One scheduled invocation in AWS: steps until the budget is spent.
     pub async fn invocation(self, app: &App, budget: Duration) -> Result<(), AppError> {
         match self {
-            Scheduled::Activator => activator::run_for(app, budget).await.map(|_| ()),
+            Scheduled::Activator => Box::pin(activator::run_for(app, budget)).await.map(|_| ()),
         }
     }
 }
