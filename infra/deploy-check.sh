@@ -38,6 +38,9 @@ for bin in $(sed -n 's/^ *Binary: *//p' template.yaml); do
     status=1
     continue
   fi
-  printf '%-18s %6s KiB  %s\n' "$bin" "$(( $(stat -c %s "$file") / 1024 ))" "$(file -b "$file" | cut -d, -f1-2)"
+  # The ELF header's machine field says which architecture was built.
+  arch_built=$(python3 -c 'import sys; d=open(sys.argv[1],"rb").read(20); print({183:"aarch64",62:"x86_64"}.get(int.from_bytes(d[18:20],"little"),"?") if d[:4]==b"\x7fELF" else "not ELF")' "$file")
+  printf '%-18s %6s KiB  %s\n' "$bin" "$(( $(stat -c %s "$file") / 1024 ))" "$arch_built"
+  [ "$arch_built" = "${target%%-*}" ] || status=1
 done
 exit $status
