@@ -105,6 +105,30 @@ impl Db {
         }
     }
 
+    /// Every item a `BatchGetItem` asks for, by table, following the keys
+    /// DynamoDB leaves unprocessed.
+    pub(crate) async fn batch_get_all(
+        &self,
+        request: HashMap<String, aws_sdk_dynamodb::types::KeysAndAttributes>,
+    ) -> Result<HashMap<String, Vec<Item>>, AppError> {
+        let mut found: HashMap<String, Vec<Item>> = HashMap::new();
+        let mut pending = Some(request);
+        while let Some(request) = pending.take().filter(|m| !m.is_empty()) {
+            let out = self
+                .client
+                .batch_get_item()
+                .set_request_items(Some(request))
+                .send()
+                .await
+                .map_err(sdk_err)?;
+            for (table, items) in out.responses.unwrap_or_default() {
+                found.entry(table).or_default().extend(items);
+            }
+            pending = out.unprocessed_keys;
+        }
+        Ok(found)
+    }
+
     /// One item by key; `consistent` for reads that must see the latest write.
     pub(crate) async fn get(
         &self,

@@ -181,37 +181,21 @@ impl Db {
             .consistent_read(true)
             .build()
             .map_err(AppError::internal)?;
-        let mut pending = Some(std::collections::HashMap::from([(
-            self.tables.queue.clone(),
-            keys,
-        )]));
+        let request = std::collections::HashMap::from([(self.tables.queue.clone(), keys)]);
         let mut token = None;
         let mut admitted = 0;
-        while let Some(request) = pending.take().filter(|m| !m.is_empty()) {
-            let out = self
-                .client
-                .batch_get_item()
-                .set_request_items(Some(request))
-                .send()
-                .await
-                .map_err(sdk_err)?;
-            for item in out
-                .responses
-                .and_then(|mut r| r.remove(&self.tables.queue))
-                .unwrap_or_default()
+        let mut found = self.batch_get_all(request).await?;
+        for item in found.remove(&self.tables.queue).unwrap_or_default() {
+            if item
+                .get("sk")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                == Some(COUNTER_SK)
             {
-                if item
-                    .get("sk")
-                    .and_then(|v| v.as_s().ok())
-                    .map(String::as_str)
-                    == Some(COUNTER_SK)
-                {
-                    admitted = num(&item, "admitted").unwrap_or(0).max(0) as u64;
-                } else {
-                    token = Some(from_item(item)?);
-                }
+                admitted = num(&item, "admitted").unwrap_or(0).max(0) as u64;
+            } else {
+                token = Some(from_item(item)?);
             }
-            pending = out.unprocessed_keys;
         }
         Ok((token, admitted))
     }

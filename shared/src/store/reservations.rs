@@ -9,7 +9,7 @@
 //!   the schedule, the per-user cap as a condition.
 
 use super::keys::{concert_sk, schedule_pk, seat_sk, CONCERTS_PK, META_SK};
-use super::{conditional, from_item, key, n, s, sdk_err, to_item, CancelReason, Db, Item};
+use super::{conditional, from_item, key, n, s, to_item, CancelReason, Db, Item};
 use crate::domain::catalog::{Concert, Schedule, Seat};
 use crate::domain::reservation::{ttl_seconds, Reservation, ReservationStatus};
 use crate::error::AppError;
@@ -83,44 +83,31 @@ impl Db {
             .consistent_read(true)
             .build()
             .map_err(AppError::internal)?;
-        let mut pending = Some(HashMap::from([
+        let request = HashMap::from([
             (self.tables.catalog.clone(), catalog),
             (self.tables.reservations.clone(), holds),
-        ]));
+        ]);
         let mut ctx = HoldContext {
             slots: vec![None; cap as usize],
             ..Default::default()
         };
-        while let Some(request) = pending.take().filter(|m| !m.is_empty()) {
-            let out = self
-                .client
-                .batch_get_item()
-                .set_request_items(Some(request))
-                .send()
-                .await
-                .map_err(sdk_err)?;
-            let mut responses = out.responses.unwrap_or_default();
-            for item in responses.remove(&self.tables.catalog).unwrap_or_default() {
-                let sk = item
-                    .get("sk")
-                    .and_then(|v| v.as_s().ok())
-                    .cloned()
-                    .unwrap_or_default();
-                if sk == META_SK {
-                    ctx.schedule = Some(from_item(item)?);
-                } else if sk.starts_with("SEAT#") {
-                    ctx.seat = Some(from_item(item)?);
-                } else {
-                    ctx.concert = Some(from_item(item)?);
-                }
+        let mut found = self.batch_get_all(request).await?;
+        for item in found.remove(&self.tables.catalog).unwrap_or_default() {
+            let sk = item
+                .get("sk")
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
+            if sk == META_SK {
+                ctx.schedule = Some(from_item(item)?);
+            } else if sk.starts_with("SEAT#") {
+                ctx.seat = Some(from_item(item)?);
+            } else {
+                ctx.concert = Some(from_item(item)?);
             }
-            for item in responses
-                .remove(&self.tables.reservations)
-                .unwrap_or_default()
-            {
-                ctx.slots = slot_values(&item, cap);
-            }
-            pending = out.unprocessed_keys;
+        }
+        for item in found.remove(&self.tables.reservations).unwrap_or_default() {
+            ctx.slots = slot_values(&item, cap);
         }
         Ok(ctx)
     }

@@ -6,6 +6,19 @@ use local::Stack;
 use shared::config::Config;
 use std::time::{Duration, Instant};
 
+/// Checks `check` every 100 ms until it holds; fails after `limit`.
+async fn eventually<F, Fut>(what: &str, limit: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < limit, "{what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn get(url: &str) -> (u16, serde_json::Value) {
     http(url, "GET", None, None).await
 }
@@ -142,15 +155,11 @@ async fn the_local_stack_sweeps_ttl_and_runs_the_hold_cleanup() {
     )
     .await;
     let token = token["tokenId"].as_str().unwrap().to_string();
-    let started = Instant::now();
-    loop {
+    eventually("never admitted", Duration::from_secs(5), || async {
         let (_, body) = http(&format!("{url}/queues/sweeper"), "GET", Some(&token), None).await;
-        if body["status"] == "ACTIVE" {
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(5), "never admitted");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        body["status"] == "ACTIVE"
+    })
+    .await;
     let body = r#"{"userId":"sweeper","concertId":1,"scheduleId":1,"seatId":1}"#;
     let (status, held) = http(
         &format!("{url}/reservations"),
@@ -162,36 +171,26 @@ async fn the_local_stack_sweeps_ttl_and_runs_the_hold_cleanup() {
     assert_eq!(status, 201, "{held}");
     let id = held["reserveId"].as_u64().unwrap();
     // The pipe and the availability consumer count the hold.
-    let started = Instant::now();
-    loop {
-        let (_, body) = http(
-            &format!("{url}/concerts/1/schedules"),
-            "GET",
-            Some(&token),
-            None,
-        )
-        .await;
-        if body["schedules"][0]["availableSeats"] == 299 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "the hold was never counted: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let started = Instant::now();
-    loop {
+    eventually(
+        "the hold was never counted",
+        Duration::from_secs(5),
+        || async {
+            let (_, body) = http(
+                &format!("{url}/concerts/1/schedules"),
+                "GET",
+                Some(&token),
+                None,
+            )
+            .await;
+            body["schedules"][0]["availableSeats"] == 299
+        },
+    )
+    .await;
+    eventually("TTL cleanup never ran", Duration::from_secs(10), || async {
         let r = stack.app.db.reservation(id).await.unwrap();
-        if r.is_some_and(|r| r.status == shared::domain::reservation::ReservationStatus::Expired) {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "TTL cleanup never ran"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        r.is_some_and(|r| r.status == shared::domain::reservation::ReservationStatus::Expired)
+    })
+    .await;
     let seat = stack.app.db.get_seat(1, 1).await.unwrap().unwrap();
     assert_eq!(seat.hold_id, None, "the seat was not released");
     stack.stop().await;
