@@ -102,8 +102,13 @@ impl ApiCall<'_> {
         event
     }
 
+    /// The request the Lambda runtime would hand the handler for this
+    /// event (straight from the JSON value, without printing it first).
     pub fn to_request(&self) -> Result<Request, AppError> {
-        request_from_event(&self.to_event().to_string())
+        let event: aws_lambda_events::apigw::ApiGatewayV2httpRequest =
+            serde_json::from_value(self.to_event())
+                .map_err(|e| AppError::bad_request(format!("not an API Gateway event: {e}")))?;
+        Ok(lambda_http::request::LambdaRequest::ApiGatewayV2(event).into())
     }
 }
 
