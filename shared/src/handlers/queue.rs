@@ -7,8 +7,8 @@ use crate::domain::queue::{
     estimated_wait_seconds, position, shard_of, ticket_number, QueueToken, TokenState, TokenStatus,
 };
 use crate::error::AppError;
-use crate::gate::current_token;
-use crate::http::request::{json_body, path_param};
+use crate::gate::{current_token, parse_token_id};
+use crate::http::request::{bearer, json_body, path_param};
 use crate::http::Reply;
 use lambda_http::Request;
 use serde::{Deserialize, Serialize};
@@ -93,12 +93,12 @@ pub async fn join(app: &App, req: &Request) -> Result<Reply, AppError> {
 pub async fn status(app: &App, req: &Request) -> Result<Reply, AppError> {
     let user_id = path_param(req, "userId")?;
     validate_user_id(&user_id)?;
+    let bearer = bearer(req)
+        .ok_or(AppError::Unauthorized)
+        .and_then(parse_token_id)?;
     let shard = shard_of(&user_id, app.config.queue_shards);
     // One read call answers the common case: the token and the admitted count.
     let (token, admitted) = app.db.token_and_admitted(&user_id, shard).await?;
-    let bearer = crate::http::request::bearer(req)
-        .ok_or(AppError::Unauthorized)
-        .and_then(crate::gate::parse_token_id)?;
     let token = match token {
         Some(t) if t.token_id == bearer => t,
         _ => current_token(app, req, Some(&user_id)).await?,
