@@ -162,16 +162,21 @@ fn to_response(reply: Reply) -> Response<Body> {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// Every request enters here: one log line each.
+/// The API's routes enter here (the docs pages are served beside them).
 pub async fn serve(
     State(gw): State<Arc<Gateway>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request<Body>,
 ) -> Response<Body> {
+    dispatch(&gw, peer, req).await
+}
+
+/// One log line per request, whatever serves it.
+pub async fn log_request(req: Request<Body>, next: axum::middleware::Next) -> Response<Body> {
     let started = Instant::now();
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
-    let resp = dispatch(&gw, peer, req).await;
+    let resp = next.run(req).await;
     tracing::info!(
         target: "gateway",
         "{method} {path} {} {:.1}ms",

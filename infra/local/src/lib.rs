@@ -154,7 +154,8 @@ impl Stack {
         let router = axum::Router::new()
             .merge(docs)
             .fallback(gateway::serve)
-            .with_state(gateway);
+            .with_state(gateway)
+            .layer(axum::middleware::from_fn(gateway::log_request));
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", settings.port))
             .await
             .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", settings.port))?;
