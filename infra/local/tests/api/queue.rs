@@ -247,55 +247,97 @@ async fn admission_follows_issue_order_and_capacity() {
     assert_eq!(admitted, expected);
 }
 
+/// A request to one protected endpoint acting for `user` with `token`.
+async fn protected(
+    h: &H,
+    endpoint: &str,
+    user: &str,
+    token: Option<&str>,
+    auth: Option<&str>,
+) -> crate::harness::Resp {
+    let headers: Vec<(&str, String)> = match (token, auth) {
+        (_, Some(raw)) => vec![("authorization", raw.to_string())],
+        (Some(t), None) => vec![("authorization", format!("Bearer {t}"))],
+        (None, None) => vec![],
+    };
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (method, path, body) = match endpoint {
+        "schedules" => ("GET", "/concerts/1/schedules", None),
+        "seats" => ("GET", "/concerts/schedules/1/seats", None),
+        "reservations" => (
+            "POST",
+            "/reservations",
+            Some(json!({"userId": user, "concertId": 1, "scheduleId": 1, "seatId": 2})),
+        ),
+        _ => (
+            "POST",
+            "/payments",
+            Some(json!({"userId": user, "reserveId": 1, "amount": 1})),
+        ),
+    };
+    let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+    h.raw(method, path, None, body, &headers).await
+}
+
 #[tokio::test]
 async fn the_gate_refuses_every_wrong_token_on_every_protected_endpoint() {
     let h = H::with(|c| {
-        c.queue_max_active = 1;
+        c.queue_max_active = 2;
         c.queue_active_seconds = 60;
     })
     .await;
     h.load(&catalog(3)).await;
-    let mine = h.active("me").await;
+    let mine = h.join("me").await;
+    let others = h.join("other").await;
+    h.admission_round().await;
     let waiting = h.join("patient").await;
-    let other = h.join("other").await;
-    let expired_user_token = mine.clone();
-    let protected = ["/concerts/1/schedules", "/concerts/schedules/1/seats"];
-    for path in protected {
-        let ok = h.req("GET", path, Some(&mine), None).await;
-        assert_eq!(ok.status, 200, "{path}: {ok:?}");
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let endpoints = ["schedules", "seats", "reservations", "payments"];
+    for e in endpoints {
+        // The right token passes the gate: the endpoint's own answer.
+        let ok = protected(&h, e, "me", Some(&mine), None).await;
+        let expected = if e == "payments" {
+            404
+        } else if e == "reservations" {
+            201
+        } else {
+            200
+        };
+        assert_eq!(ok.status, expected, "{e}: {ok:?}");
+        for (case, auth) in [
+            ("missing", None),
+            ("wrong scheme", Some("Basic abc")),
+            ("empty bearer", Some("Bearer ")),
+            ("malformed", Some("Bearer not-a-token")),
+        ] {
+            let r = protected(&h, e, "me", None, auth).await;
+            assert_eq!(
+                (r.status, r.body["status"].as_str()),
+                (401, Some("UNAUTHORIZED")),
+                "{e} {case}: {r:?}"
+            );
+        }
+        let r = protected(&h, e, "me", Some(&unknown), None).await;
+        assert_eq!(r.status, 401, "{e} unknown: {r:?}");
+        let r = protected(&h, e, "patient", Some(&waiting), None).await;
         assert_eq!(
-            h.req("GET", path, None, None).await.status,
-            401,
-            "{path} without token"
+            (r.status, r.body["status"].as_str()),
+            (403, Some("FORBIDDEN")),
+            "{e} waiting: {r:?}"
         );
-        let r = h
-            .raw("GET", path, None, vec![], &[("authorization", "Basic abc")])
-            .await;
-        assert_eq!(r.status, 401, "{path} wrong scheme");
-        assert_eq!(
-            h.req("GET", path, Some("garbage"), None).await.status,
-            401,
-            "{path} malformed"
-        );
-        let unknown = uuid::Uuid::new_v4().to_string();
-        assert_eq!(
-            h.req("GET", path, Some(&unknown), None).await.status,
-            401,
-            "{path} unknown"
-        );
-        let r = h.req("GET", path, Some(&waiting), None).await;
-        assert_eq!(r.status, 403, "{path} waiting: {r:?}");
-        assert_eq!(r.body["status"], "FORBIDDEN");
-        assert_eq!(
-            h.req("GET", path, Some(&other), None).await.status,
-            403,
-            "{path} other waiting"
-        );
+        if e == "reservations" || e == "payments" {
+            // Another user's ACTIVE token acts for nobody else.
+            let r = protected(&h, e, "me", Some(&others), None).await;
+            assert_eq!(r.status, 403, "{e} another user's token: {r:?}");
+        }
     }
     h.clock.advance_secs(60);
-    for path in protected {
-        let r = h.req("GET", path, Some(&expired_user_token), None).await;
-        assert_eq!(r.status, 401, "{path} expired: {r:?}");
-        assert_eq!(r.body["status"], "UNAUTHORIZED");
+    for e in endpoints {
+        let r = protected(&h, e, "me", Some(&mine), None).await;
+        assert_eq!(
+            (r.status, r.body["status"].as_str()),
+            (401, Some("UNAUTHORIZED")),
+            "{e} expired: {r:?}"
+        );
     }
 }
