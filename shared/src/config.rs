@@ -1,5 +1,7 @@
-//! Settings read once from environment variables at cold start.
+//! Settings read once from environment variables at cold start; names and
+//! defaults come from [`crate::settings::SETTINGS`].
 
+use crate::settings::default_of;
 use std::env;
 use std::str::FromStr;
 
@@ -14,18 +16,19 @@ pub struct Tables {
     pub idempotency: String,
 }
 
-/// `(environment variable, template logical id)` of every table.
-pub const TABLE_ENV: [(&str, &str); 5] = [
-    ("CATALOG_TABLE", "CatalogTable"),
-    ("QUEUE_TABLE", "QueueTable"),
-    ("RESERVATIONS_TABLE", "ReservationsTable"),
-    ("POINTS_TABLE", "PointsTable"),
-    ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
+/// The environment variable of every table; its default (in
+/// [`crate::settings::SETTINGS`]) is the template's logical id.
+pub const TABLE_ENV: [&str; 5] = [
+    "CATALOG_TABLE",
+    "QUEUE_TABLE",
+    "RESERVATIONS_TABLE",
+    "POINTS_TABLE",
+    "IDEMPOTENCY_TABLE",
 ];
 
 impl Default for Tables {
     fn default() -> Self {
-        let [c, q, r, p, i] = TABLE_ENV.map(|(_, logical)| logical.to_string());
+        let [c, q, r, p, i] = TABLE_ENV.map(|name| default_of(name).to_string());
         Tables {
             catalog: c,
             queue: q,
@@ -62,20 +65,10 @@ pub struct Config {
 }
 
 impl Default for Config {
+    /// Every setting at its default.
     fn default() -> Self {
-        Config {
-            tables: Tables::default(),
-            dynamodb_endpoint: None,
-            queue_max_active: 1000,
-            queue_active_seconds: 300,
-            queue_tick_seconds: 5,
-            queue_shards: 1,
-            hold_seconds: 300,
-            hold_max_per_user: 4,
-            points_max_charge: 1_000_000,
-            points_max_balance: 100_000_000,
-            seat_page_size: 500,
-        }
+        // The defaults are constants that a unit test parses.
+        Config::from_lookup(|_| None).unwrap_or_else(|e| panic!("default setting: {e}"))
     }
 }
 
@@ -96,8 +89,7 @@ impl Config {
     /// Reads settings through `get`, so tests need not touch the process
     /// environment.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let d = Config::default();
-        let table = |i: usize| get(TABLE_ENV[i].0).unwrap_or_else(|| TABLE_ENV[i].1.to_string());
+        let table = |i: usize| get(TABLE_ENV[i]).unwrap_or_else(|| default_of(TABLE_ENV[i]).into());
         Ok(Config {
             tables: Tables {
                 catalog: table(0),
@@ -107,30 +99,25 @@ impl Config {
                 idempotency: table(4),
             },
             dynamodb_endpoint: get("DYNAMODB_ENDPOINT").filter(|s| !s.is_empty()),
-            queue_max_active: positive(&get, "QUEUE_MAX_ACTIVE", d.queue_max_active)?,
-            queue_active_seconds: positive(&get, "QUEUE_ACTIVE_SECONDS", d.queue_active_seconds)?,
-            queue_tick_seconds: positive(&get, "QUEUE_TICK_SECONDS", d.queue_tick_seconds)?,
-            queue_shards: positive(&get, "QUEUE_SHARDS", d.queue_shards)?,
-            hold_seconds: positive(&get, "HOLD_SECONDS", d.hold_seconds)?,
-            hold_max_per_user: positive(&get, "HOLD_MAX_PER_USER", d.hold_max_per_user)?,
-            points_max_charge: positive(&get, "POINTS_MAX_CHARGE", d.points_max_charge)?,
-            points_max_balance: positive(&get, "POINTS_MAX_BALANCE", d.points_max_balance)?,
-            seat_page_size: positive(&get, "SEAT_PAGE_SIZE", d.seat_page_size)?,
+            queue_max_active: positive(&get, "QUEUE_MAX_ACTIVE")?,
+            queue_active_seconds: positive(&get, "QUEUE_ACTIVE_SECONDS")?,
+            queue_tick_seconds: positive(&get, "QUEUE_TICK_SECONDS")?,
+            queue_shards: positive(&get, "QUEUE_SHARDS")?,
+            hold_seconds: positive(&get, "HOLD_SECONDS")?,
+            hold_max_per_user: positive(&get, "HOLD_MAX_PER_USER")?,
+            points_max_charge: positive(&get, "POINTS_MAX_CHARGE")?,
+            points_max_balance: positive(&get, "POINTS_MAX_BALANCE")?,
+            seat_page_size: positive(&get, "SEAT_PAGE_SIZE")?,
         })
     }
 }
 
-fn positive<T>(
-    get: &impl Fn(&str) -> Option<String>,
-    name: &str,
-    default: T,
-) -> Result<T, ConfigError>
+/// A positive number from the environment, else the setting's default.
+fn positive<T>(get: &impl Fn(&str) -> Option<String>, name: &str) -> Result<T, ConfigError>
 where
     T: FromStr + PartialOrd + Default,
 {
-    let Some(raw) = get(name) else {
-        return Ok(default);
-    };
+    let raw = get(name).unwrap_or_else(|| default_of(name).to_string());
     match raw.trim().parse::<T>() {
         Ok(v) if v > T::default() => Ok(v),
         _ => Err(ConfigError {
@@ -157,6 +144,14 @@ mod tests {
         assert_eq!(c.tables.catalog, "cat-prod");
         assert_eq!(c.tables.queue, "QueueTable");
         assert_eq!(c.hold_seconds, 300);
+    }
+
+    #[test]
+    fn every_default_parses() {
+        let d = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(d.queue_max_active, 1000);
+        assert_eq!(d.tables.catalog, "CatalogTable");
+        assert_eq!(d.dynamodb_endpoint, None);
     }
 
     #[test]

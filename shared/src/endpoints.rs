@@ -5,7 +5,8 @@
 use crate::app::App;
 use crate::handlers::{catalog, payments, points, queue, reservations};
 use crate::http::Reply;
-use lambda_http::{Body, Request, Response};
+use crate::lambda::{init_tracing, Error};
+use lambda_http::{service_fn, Body, Request, Response};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Endpoint {
@@ -73,5 +74,17 @@ impl Endpoint {
 
     pub async fn handle(self, app: &App, req: Request) -> Response<Body> {
         self.reply(app, &req).await.into_response()
+    }
+
+    /// Runs this endpoint as a Lambda function: the app is built once per
+    /// cold start, then serves every request.
+    pub async fn serve(self) -> Result<(), Error> {
+        init_tracing();
+        let app = App::from_env().await?;
+        lambda_http::run(service_fn(move |req: Request| {
+            let app = app.clone();
+            async move { Ok::<_, std::convert::Infallible>(self.handle(&app, req).await) }
+        }))
+        .await
     }
 }

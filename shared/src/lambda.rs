@@ -1,10 +1,9 @@
-//! Entry points of the Lambda binaries: build the app once per cold start,
+//! Entry points of the non-HTTP Lambda binaries (HTTP endpoints serve
+//! through [`crate::Endpoint::serve`]): build the app once per cold start,
 //! then serve events with it.
 
 use crate::app::App;
-use crate::endpoints::Endpoint;
 pub use lambda_http::Error;
-use lambda_http::{service_fn, Request};
 
 pub fn init_tracing() {
     let _ = tracing_subscriber::fmt()
@@ -15,17 +14,6 @@ pub fn init_tracing() {
         .with_ansi(false)
         .without_time() // CloudWatch stamps each line
         .try_init();
-}
-
-/// Runs one HTTP endpoint as a Lambda function.
-pub async fn serve_http(endpoint: Endpoint) -> Result<(), Error> {
-    init_tracing();
-    let app = App::from_env().await?;
-    lambda_http::run(service_fn(move |req: Request| {
-        let app = app.clone();
-        async move { Ok::<_, std::convert::Infallible>(endpoint.handle(&app, req).await) }
-    }))
-    .await
 }
 
 /// Runs a scheduled job as a Lambda function (EventBridge target).

@@ -1,22 +1,23 @@
-//! Everything the Lambda functions and the local stack share: domain,
-//! handlers, the token gate, settings, clock and the DynamoDB adapter.
+//! Everything the Lambda functions and the local stack share. The layers
+//! depend one way (docs/architecture.md): `domain` (pure rules) ← `store`
+//! (the DynamoDB adapter) ← `handlers` + `http` (the only code that knows
+//! HTTP) ← `endpoints`/`lambda` (entry points); `jobs` sit beside the
+//! handlers for the functions that are not behind HTTP.
 
 pub mod app;
 pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod endpoints;
-pub mod error;
-pub mod gate;
 pub mod handlers;
 pub mod http;
-pub mod idempotency;
 pub mod jobs;
 pub mod lambda;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod settings;
 pub mod store;
 
 pub use app::App;
 pub use endpoints::Endpoint;
-pub use error::AppError;
+pub use http::AppError;

@@ -3,12 +3,12 @@
 //! fails when the committed file is stale.
 
 use crate::domain::catalog::Concert;
-use crate::error::ErrorBody;
 use crate::handlers::catalog::{SchedulesBody, SeatsBody};
 use crate::handlers::payments::{PayRequest, PaymentBody};
 use crate::handlers::points::{ChargeRequest, PointsBody};
 use crate::handlers::queue::{JoinRequest, TokenBody};
 use crate::handlers::reservations::{ReservationBody, ReserveRequest};
+use crate::http::error::ErrorBody;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 

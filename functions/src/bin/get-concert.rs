@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), shared::lambda::Error> {
-    shared::lambda::serve_http(shared::Endpoint::GetConcert).await
+    shared::Endpoint::GetConcert.serve().await
 }

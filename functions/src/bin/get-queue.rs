@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), shared::lambda::Error> {
-    shared::lambda::serve_http(shared::Endpoint::QueueStatus).await
+    shared::Endpoint::QueueStatus.serve().await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), shared::lambda::Error> {
-    shared::lambda::serve_http(shared::Endpoint::JoinQueue).await
+    shared::Endpoint::JoinQueue.serve().await
 }

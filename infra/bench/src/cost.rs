@@ -5,11 +5,11 @@
 use crate::http::Client;
 use crate::stack::Running;
 use aws_sdk_dynamodb::types::AttributeValue;
+use devkit::meter::{Meter, Usage};
 use local::settings::Settings;
 use serde::Serialize;
 use serde_json::json;
 use shared::config::Config;
-use shared::store::meter::{Meter, Usage};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
@@ -265,77 +265,68 @@ async fn item_sizes(
     user: &str,
     reserve_id: u64,
 ) -> Result<Vec<ItemSize>, String> {
-    let get = |table: &str, pk: String, sk: Option<&str>| {
-        let mut req = app
-            .db
-            .client
-            .get_item()
-            .table_name(table)
-            .key("pk", AttributeValue::S(pk));
-        if let Some(sk) = sk {
-            req = req.key("sk", AttributeValue::S(sk.into()));
-        }
-        req.send()
-    };
-    let mut out = Vec::new();
-    let items: Vec<(&str, &str, String, Option<&str>)> = vec![
+    use shared::store::schema::{catalog, points, queue, reservations, PK, SK};
+    let tables = &app.db.tables;
+    let wanted: Vec<(&str, &str, String, String)> = vec![
         (
             "seat",
-            "CatalogTable",
-            shared::store::keys::schedule_pk(1),
-            Some("SEAT#0000000000000001"),
+            &tables.catalog,
+            catalog::schedule_pk(1),
+            catalog::seat_sk(1),
         ),
         (
             "queue token (user)",
-            "QueueTable",
-            format!("USER#{user}"),
-            Some("TOKEN"),
+            &tables.queue,
+            queue::user_pk(user),
+            queue::TOKEN_SK.into(),
         ),
         (
             "reservation",
-            "ReservationsTable",
-            format!("RES#{reserve_id}"),
-            Some("RES"),
+            &tables.reservations,
+            reservations::reservation_pk(reserve_id),
+            reservations::RES_SK.into(),
         ),
         (
             "balance",
-            "PointsTable",
-            format!("USER#{user}"),
-            Some("BALANCE"),
+            &tables.points,
+            points::user_pk(user),
+            points::BALANCE_SK.into(),
         ),
     ];
-    for (name, table, pk, sk) in items {
-        let item = get(table, pk, sk)
+    let mut out = Vec::new();
+    for (name, table, pk, sk) in wanted {
+        let items = devkit::inspect::scan(&app.db, table)
             .await
-            .map_err(|e| format!("{e:?}"))?
-            .item
-            .unwrap_or_default();
+            .map_err(|e| e.to_string())?;
+        let item = items.into_iter().find(|i| {
+            shared::store::str_attr(i, PK) == Some(pk.as_str())
+                && shared::store::str_attr(i, SK) == Some(sk.as_str())
+        });
         out.push(ItemSize {
             item: name.into(),
-            bytes: item_bytes(&item),
+            bytes: item_bytes(&item.unwrap_or_default()),
         });
     }
-    let ledger = app.db.ledger(user).await.map_err(|e| e.to_string())?;
-    let entries = app
-        .db
-        .client
-        .query()
-        .table_name("PointsTable")
-        .key_condition_expression("pk = :pk AND begins_with(sk, :l)")
-        .expression_attribute_values(":pk", AttributeValue::S(format!("USER#{user}")))
-        .expression_attribute_values(":l", AttributeValue::S("LEDGER#".into()))
-        .send()
+    let user_pk = points::user_pk(user);
+    for item in devkit::inspect::scan(&app.db, &tables.points)
         .await
-        .map_err(|e| format!("{e:?}"))?;
-    for (entry, item) in ledger.iter().zip(entries.items()) {
-        let name = match entry.kind {
-            shared::domain::points::EntryKind::Charge => "ledger entry (charge)",
-            shared::domain::points::EntryKind::Payment => "ledger entry (payment + receipt)",
+        .map_err(|e| e.to_string())?
+    {
+        let sk = shared::store::str_attr(&item, SK).unwrap_or_default();
+        if shared::store::str_attr(&item, PK) != Some(user_pk.as_str())
+            || !sk.starts_with(points::LEDGER_PREFIX)
+        {
+            continue;
+        }
+        let name = if item.contains_key(points::RECEIPT) {
+            "ledger entry (payment + receipt)"
+        } else {
+            "ledger entry (charge)"
         };
         if !out.iter().any(|i| i.item == name) {
             out.push(ItemSize {
                 item: name.into(),
-                bytes: item_bytes(item),
+                bytes: item_bytes(&item),
             });
         }
     }

@@ -116,7 +116,7 @@ struct RunResult {
     summaries: Vec<OpSummary>,
     sold: usize,
     polls: usize,
-    audit: shared::store::audit::Audit,
+    audit: devkit::audit::Audit,
 }
 
 async fn service_run(sc: &Scenario, data: &CatalogData) -> Result<RunResult, String> {
@@ -148,10 +148,7 @@ async fn service_run(sc: &Scenario, data: &CatalogData) -> Result<RunResult, Str
     journey::charge(&ops, &rec, sc, &fans).await;
     let fans = journey::reserve(&ops, &rec, sc, fans).await;
     let sold = journey::pay(&ops, &rec, sc, &fans).await;
-    let audit = stack
-        .app
-        .db
-        .audit(stack.app.now_ms())
+    let audit = devkit::audit::audit(&stack.app.db, stack.app.now_ms())
         .await
         .map_err(|e| e.to_string())?;
     stack.stop();
@@ -192,9 +189,7 @@ async fn baseline_run(
     journey::charge(&ops, &rec, sc, &fans).await;
     let fans = journey::reserve(&ops, &rec, sc, fans).await;
     let sold = journey::pay(&ops, &rec, sc, &fans).await;
-    let audit = app
-        .db
-        .audit(app.now_ms())
+    let audit = devkit::audit::audit(&app.db, app.now_ms())
         .await
         .map_err(|e| e.to_string())?;
     emu.stop();

@@ -5,12 +5,16 @@
 use crate::http::Client;
 use serde_json::json;
 use shared::domain::ids::random_id;
-use shared::domain::points::{EntryKind, LedgerEntry, Payment};
+use shared::domain::points::{LedgerEntry, Payment};
 use shared::domain::queue::{shard_of, ticket_number, QueueToken, TokenState, TokenStatus};
-use shared::domain::reservation::{free_hold_slot, Reservation, ReservationStatus};
-use shared::store::idempotency::{idem_pk, Begin};
-use shared::store::points::{ChargeOutcome, PayOutcome, PaymentPlan};
+use shared::domain::reservation::plan_hold;
+use shared::store::idempotency::{Begin, Claim, Commit, Recorded};
+use shared::store::payments::PayOutcome;
+use shared::store::points::ChargeOutcome;
+use shared::store::queue::JoinOutcome;
 use shared::store::reservations::HoldOutcome;
+use shared::store::schema::idempotency::idem_pk;
+use shared::store::StoreError;
 use shared::App;
 use std::time::Duration;
 
@@ -34,8 +38,29 @@ fn st(code: u16) -> String {
     code.to_string()
 }
 
-fn err_status(e: &shared::AppError) -> String {
-    e.status().as_u16().to_string()
+/// A failure of the baseline's calls counts as the service's 500.
+fn err_status(_: &StoreError) -> String {
+    "500".to_string()
+}
+
+/// The record that completes `claim` with `answer` (None: APPLIED).
+fn commit(
+    app: &App,
+    claim: &Claim,
+    answer: Option<(u16, String)>,
+) -> Result<aws_sdk_dynamodb::types::Update, StoreError> {
+    let answer = answer.map(|(status, body)| Recorded { status, body });
+    app.db.idem_commit(&Commit {
+        claim: claim.clone(),
+        answer,
+    })
+}
+
+fn recorded(status: u16, body: serde_json::Value) -> Recorded {
+    Recorded {
+        status,
+        body: body.to_string(),
+    }
 }
 
 macro_rules! timed {
@@ -81,12 +106,13 @@ impl Ops {
                         expire_at: None,
                         slot: None,
                     };
-                    app.db.create_token(&token, shard, app.now_ms()).await?;
-                    Ok::<_, shared::AppError>(token.token_id)
+                    let joined = app.db.create_token(&token, shard, app.now_ms()).await?;
+                    Ok::<_, StoreError>((joined, token.token_id))
                 }
                 .await;
                 match result {
-                    Ok(t) => ("201".to_string(), Some(t)),
+                    Ok((JoinOutcome::Joined, t)) => ("201".to_string(), Some(t)),
+                    Ok((JoinOutcome::TokenExists, _)) => ("409".to_string(), None),
                     Err(e) => (err_status(&e), None),
                 }
             }),
@@ -118,13 +144,10 @@ impl Ops {
     }
 
     /// The gate's reads for a request that names no user.
-    async fn gate_by_token(app: &App, token: &str) -> Result<(), shared::AppError> {
-        let owner = app
-            .db
-            .token_owner(token)
-            .await?
-            .ok_or(shared::AppError::Unauthorized)?;
-        app.db.user_token(&owner).await?;
+    async fn gate_by_token(app: &App, token: &str) -> Result<(), StoreError> {
+        if let Some(owner) = app.db.token_owner(token).await? {
+            app.db.user_token(&owner).await?;
+        }
         Ok(())
     }
 
@@ -148,7 +171,7 @@ impl Ops {
                     Self::gate_by_token(app, token).await?;
                     app.db.get_concert(CONCERT).await?;
                     app.db.list_schedules(CONCERT).await?;
-                    Ok::<_, shared::AppError>(())
+                    Ok::<_, StoreError>(())
                 }
                 .await;
                 (
@@ -182,7 +205,7 @@ impl Ops {
                     app.db
                         .reservable_seats(SCHEDULE, None, 100, app.now_ms())
                         .await?;
-                    Ok::<_, shared::AppError>(())
+                    Ok::<_, StoreError>(())
                 }
                 .await;
                 (
@@ -206,7 +229,7 @@ impl Ops {
             }),
             Ops::Direct(app) => timed!({
                 let r = async {
-                    let Begin::Fresh(claim) = app
+                    let Begin::Claimed(claim) = app
                         .db
                         .idem_begin(
                             idem_pk(user, "charge", key),
@@ -217,21 +240,14 @@ impl Ops {
                     else {
                         return Ok("409".to_string());
                     };
-                    let entry = LedgerEntry {
-                        entry_id: random_id(),
-                        user_id: user.to_string(),
-                        kind: EntryKind::Charge,
-                        amount: CHARGE,
-                        at: app.now_ms(),
-                        reserve_id: None,
-                    };
-                    let commit = app.db.idem_commit_write(&claim, None)?;
+                    let entry = LedgerEntry::charge(user, CHARGE, app.now_ms());
+                    let commit = commit(app, &claim, None)?;
                     let outcome = app
                         .db
                         .charge(&entry, app.config.points_max_balance, Some(commit))
                         .await?;
                     let point = app.db.balance(user).await?;
-                    let reply = shared::http::Reply::ok(&json!({"userId": user, "point": point}))?;
+                    let reply = recorded(200, json!({"userId": user, "point": point}));
                     app.db.idem_finish(&claim, &reply).await?;
                     Ok(if outcome == ChargeOutcome::Charged {
                         "200"
@@ -241,7 +257,7 @@ impl Ops {
                     .to_string())
                 }
                 .await;
-                (r.unwrap_or_else(|e: shared::AppError| err_status(&e)), None)
+                (r.unwrap_or_else(|e: StoreError| err_status(&e)), None)
             }),
         }
     }
@@ -266,7 +282,7 @@ impl Ops {
             Ops::Direct(app) => timed!({
                 let r = async {
                     app.db.user_token(user).await?;
-                    let Begin::Fresh(claim) = app
+                    let Begin::Claimed(claim) = app
                         .db
                         .idem_begin(
                             idem_pk(user, "reserve", key),
@@ -281,54 +297,27 @@ impl Ops {
                     let cap = app.config.hold_max_per_user;
                     let ctx = app
                         .db
-                        .hold_context(user, CONCERT, SCHEDULE, seat, cap)
+                        .hold_context(user, (CONCERT, SCHEDULE, seat), cap)
                         .await?;
-                    let (Some(concert), Some(schedule), Some(s)) =
-                        (ctx.concert, ctx.schedule, ctx.seat)
-                    else {
-                        return Ok(("404".to_string(), None));
-                    };
-                    if !s.reservable_at(now) {
-                        let reply = shared::http::Reply::error(&shared::AppError::SeatTaken);
-                        app.db.idem_finish(&claim, &reply).await?;
+                    let today = app.clock.now().date_naive();
+                    let hold_ms = app.config.hold_seconds * 1000;
+                    let taken = recorded(409, json!({"code": "SEAT_TAKEN"}));
+                    let Ok(r) = plan_hold(ctx, user, cap, now, hold_ms, today) else {
+                        app.db.idem_finish(&claim, &taken).await?;
                         return Ok(("409".to_string(), None));
-                    }
-                    let slot = free_hold_slot(&ctx.slots, cap, now).unwrap_or(0);
-                    let r = Reservation {
-                        reserve_id: random_id(),
-                        user_id: user.to_string(),
-                        concert_id: concert.id,
-                        schedule_id: schedule.schedule_id,
-                        seat_id: s.seat_id,
-                        seat_number: s.seat_number,
-                        price: s.price,
-                        status: ReservationStatus::Temp,
-                        created_at: now,
-                        expires_at: now + app.config.hold_seconds * 1000,
-                        hold_slot: slot,
-                        concert_title: concert.title,
-                        concert_start_date: concert.start_date,
-                        concert_end_date: concert.end_date,
-                        schedule_date: schedule.date,
-                        payment_id: None,
                     };
-                    let reply = shared::http::Reply::created(&json!({"reserveId": r.reserve_id}))?;
-                    let commit = app.db.idem_commit_write(&claim, Some(&reply))?;
+                    let reply = json!({"reserveId": r.reserve_id}).to_string();
+                    let commit = commit(app, &claim, Some((201, reply)))?;
                     Ok(match app.db.hold_seat(&r, now, Some(commit)).await? {
                         HoldOutcome::Held => ("201".to_string(), Some((r.reserve_id, r.price))),
                         _ => {
-                            app.db
-                                .idem_finish(
-                                    &claim,
-                                    &shared::http::Reply::error(&shared::AppError::SeatTaken),
-                                )
-                                .await?;
+                            app.db.idem_finish(&claim, &taken).await?;
                             ("409".to_string(), None)
                         }
                     })
                 }
                 .await;
-                r.unwrap_or_else(|e: shared::AppError| (err_status(&e), None))
+                r.unwrap_or_else(|e: StoreError| (err_status(&e), None))
             }),
         }
     }
@@ -345,57 +334,40 @@ impl Ops {
             }),
             Ops::Direct(app) => timed!({
                 let r = async {
-                    let token = app
-                        .db
-                        .user_token(user)
-                        .await?
-                        .ok_or(shared::AppError::Unauthorized)?;
-                    let Begin::Fresh(claim) = app
+                    let Some(token) = app.db.user_token(user).await? else {
+                        return Ok("401".to_string());
+                    };
+                    let Begin::Claimed(claim) = app
                         .db
                         .idem_begin(idem_pk(user, "pay", key), &body.to_string(), app.now_ms())
                         .await?
                     else {
                         return Ok("409".to_string());
                     };
-                    let r = app
-                        .db
-                        .reservation(hold.0)
-                        .await?
-                        .ok_or(shared::AppError::ReservationNotFound)?;
-                    let now = app.now_ms();
+                    let Some(r) = app.db.reservation(hold.0).await? else {
+                        return Ok("404".to_string());
+                    };
                     let payment = Payment {
                         payment_id: random_id(),
                         reserve_id: r.reserve_id,
                         user_id: user.to_string(),
                         price: r.price,
-                        created_at: now,
+                        created_at: app.now_ms(),
                     };
-                    let entry = LedgerEntry {
-                        entry_id: payment.payment_id,
-                        user_id: user.to_string(),
-                        kind: EntryKind::Payment,
-                        amount: -payment.price,
-                        at: now,
-                        reserve_id: Some(r.reserve_id),
-                    };
-                    let reply =
-                        shared::http::Reply::created(&json!({"paymentId": payment.payment_id}))?;
-                    let plan = PaymentPlan {
-                        reservation: &r,
-                        token: &token,
-                        payment: &payment,
-                        entry: &entry,
-                        now_ms: now,
-                        idempotency: Some(app.db.idem_commit_write(&claim, Some(&reply))?),
-                    };
-                    Ok(match app.db.pay(plan).await? {
-                        PayOutcome::Paid => "201".to_string(),
-                        PayOutcome::Refused(e) => err_status(&e),
-                        PayOutcome::IdTaken => "500".to_string(),
-                    })
+                    let reply = json!({"paymentId": payment.payment_id}).to_string();
+                    let commit = commit(app, &claim, Some((201, reply)))?;
+                    Ok(
+                        match app.db.pay(&r, &payment, &token, Some(commit)).await? {
+                            PayOutcome::Paid => "201".to_string(),
+                            PayOutcome::InsufficientPoints => "402".to_string(),
+                            PayOutcome::TokenOver => "401".to_string(),
+                            PayOutcome::HoldEnded => "410".to_string(),
+                            PayOutcome::ReservationMoved(_) => "409".to_string(),
+                        },
+                    )
                 }
                 .await;
-                (r.unwrap_or_else(|e: shared::AppError| err_status(&e)), None)
+                (r.unwrap_or_else(|e: StoreError| err_status(&e)), None)
             }),
         }
     }

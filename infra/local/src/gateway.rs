@@ -5,8 +5,8 @@
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{Request, Response};
+use devkit::event::{decode_segment, ApiCall};
 use emulator::Template;
-use shared::http::event::ApiCall;
 use shared::http::request::MAX_BODY_BYTES;
 use shared::http::Reply;
 use shared::{App, AppError, Endpoint};
@@ -60,7 +60,7 @@ impl Route {
             match seg {
                 Segment::Literal(l) if l == part => {}
                 Segment::Literal(_) => return None,
-                Segment::Param(name) => params.push((name.clone(), percent_decode(part)?)),
+                Segment::Param(name) => params.push((name.clone(), decode_segment(part)?)),
             }
         }
         Some(params)
@@ -72,22 +72,6 @@ impl Route {
             .filter(|s| matches!(s, Segment::Literal(_)))
             .count()
     }
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            out.push(u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).ok()?, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// The routes of the template; fails if a route names a function the
@@ -274,7 +258,7 @@ impl Gateway {
         };
         let reply = match event.to_request() {
             Ok(req) => route.endpoint.reply(&self.app, &req).await,
-            Err(e) => Reply::error(&e),
+            Err(e) => Reply::error(&AppError::bad_request(e.to_string())),
         };
         Answer {
             reply,

@@ -60,7 +60,7 @@ impl Stack {
         config.tables = Tables::default();
         let mut db = Db::new(emulator.client(), config.tables.clone());
         if let Some(meter) = &settings.meter {
-            db = db.metered(meter);
+            db = devkit::meter::metered(&db, meter);
         }
         let app = App::new(db, clock, config);
         if settings.seed_sample_data

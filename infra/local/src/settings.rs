@@ -1,5 +1,6 @@
 //! Settings of the local stack, from environment variables.
 
+use shared::settings::default_of;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,37 +15,35 @@ pub struct Settings {
     /// `STREAM_POLL_MILLIS`: how often the TTL sweep and stream poller run.
     pub stream_poll: Duration,
     /// Meter every DynamoDB call of the service (the benchmark's cost pass).
-    pub meter: Option<shared::store::meter::Meter>,
+    pub meter: Option<devkit::meter::Meter>,
 }
 
 impl Settings {
     pub fn from_env() -> Result<Self, String> {
-        let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        let port = match get("PORT") {
-            None => 8080,
-            Some(p) => p
-                .parse()
-                .map_err(|_| format!("PORT={p:?} is not a port number"))?,
+        // Unset or empty: the setting's default from `shared::settings`.
+        let get = |k: &str| {
+            let v = std::env::var(k).ok().filter(|v| !v.is_empty());
+            v.unwrap_or_else(|| default_of(k).to_string())
         };
-        let stream_poll = match get("STREAM_POLL_MILLIS") {
-            None => Duration::from_millis(1000),
-            Some(v) => Duration::from_millis(
-                v.parse::<u64>()
-                    .ok()
-                    .filter(|ms| *ms > 0)
-                    .ok_or_else(|| format!("STREAM_POLL_MILLIS={v:?} is not a positive integer"))?,
-            ),
-        };
-        let seed_sample_data = match get("SEED_SAMPLE_DATA").as_deref() {
-            None | Some("1") | Some("true") => true,
-            Some("0") | Some("false") => false,
-            Some(v) => return Err(format!("SEED_SAMPLE_DATA={v:?} is not true or false")),
+        let p = get("PORT");
+        let port = p
+            .parse()
+            .map_err(|_| format!("PORT={p:?} is not a port number"))?;
+        let v = get("STREAM_POLL_MILLIS");
+        let stream_poll = v
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| *ms > 0)
+            .map(Duration::from_millis)
+            .ok_or_else(|| format!("STREAM_POLL_MILLIS={v:?} is not a positive integer"))?;
+        let seed_sample_data = match get("SEED_SAMPLE_DATA").as_str() {
+            "1" | "true" => true,
+            "0" | "false" => false,
+            v => return Err(format!("SEED_SAMPLE_DATA={v:?} is not true or false")),
         };
         Ok(Settings {
             port,
-            data_dir: Some(PathBuf::from(
-                get("DATA_DIR").unwrap_or_else(|| "./.local".into()),
-            )),
+            data_dir: Some(PathBuf::from(get("DATA_DIR"))),
             seed_sample_data,
             stream_poll,
             meter: None,

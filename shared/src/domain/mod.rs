@@ -1,4 +1,6 @@
-//! Pure domain types and rules: no I/O, unit-tested on their own.
+//! Pure domain types and rules: no I/O, no HTTP, no SDK; unit-tested on
+//! their own. A broken rule is an [`Invalid`] or a refusal enum of the
+//! operation; the handlers decide what HTTP answer each one is.
 
 pub mod availability;
 pub mod catalog;
@@ -6,3 +8,14 @@ pub mod ids;
 pub mod points;
 pub mod queue;
 pub mod reservation;
+
+/// A value the domain's rules reject, with the message for the caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+impl Invalid {
+    pub fn new(message: impl Into<String>) -> Self {
+        Invalid(message.into())
+    }
+}

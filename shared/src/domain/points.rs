@@ -1,6 +1,7 @@
 //! Prepaid points: amounts, the ledger and payments.
 
-use crate::error::AppError;
+use super::ids::random_id;
+use super::Invalid;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +26,32 @@ pub struct LedgerEntry {
     pub reserve_id: Option<u64>,
 }
 
+impl LedgerEntry {
+    /// A charge of `amount` with a fresh random id.
+    pub fn charge(user_id: &str, amount: i64, at: i64) -> Self {
+        LedgerEntry {
+            entry_id: random_id(),
+            user_id: user_id.to_string(),
+            kind: EntryKind::Charge,
+            amount,
+            at,
+            reserve_id: None,
+        }
+    }
+
+    /// The debit of a payment; it shares the payment's id.
+    pub fn payment(p: &Payment) -> Self {
+        LedgerEntry {
+            entry_id: p.payment_id,
+            user_id: p.user_id.clone(),
+            kind: EntryKind::Payment,
+            amount: -p.price,
+            at: p.created_at,
+            reserve_id: Some(p.reserve_id),
+        }
+    }
+}
+
 /// A completed payment, as its receipt shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -37,11 +64,11 @@ pub struct Payment {
 }
 
 /// A charge is a whole number of points from 1 to `max_charge`.
-pub fn validate_charge(amount: i64, max_charge: i64) -> Result<(), AppError> {
+pub fn validate_charge(amount: i64, max_charge: i64) -> Result<(), Invalid> {
     if (1..=max_charge).contains(&amount) {
         Ok(())
     } else {
-        Err(AppError::bad_request(format!(
+        Err(Invalid(format!(
             "amount는 1 이상 {max_charge} 이하의 정수여야 합니다."
         )))
     }
@@ -58,5 +85,19 @@ mod tests {
         for bad in [0, -1, 11, i64::MIN, i64::MAX] {
             assert!(validate_charge(bad, 10).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_payment_debits_its_price_under_its_own_id() {
+        let p = Payment {
+            payment_id: 7,
+            reserve_id: 9,
+            user_id: "u".into(),
+            price: 500,
+            created_at: 1,
+        };
+        let e = LedgerEntry::payment(&p);
+        assert_eq!((e.entry_id, e.amount, e.reserve_id), (7, -500, Some(9)));
+        assert_eq!(LedgerEntry::charge("u", 5, 2).kind, EntryKind::Charge);
     }
 }

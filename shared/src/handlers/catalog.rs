@@ -1,14 +1,13 @@
 //! `GET /concerts`, `GET /concerts/{concertId}`,
 //! `GET /concerts/{concertId}/schedules`, `GET /concerts/schedules/{scheduleId}/seats`.
 
+use super::gate;
 use crate::app::App;
 use crate::domain::availability::available_seats;
 use crate::domain::catalog::schedule_open;
 use crate::domain::ids::parse_id;
-use crate::error::AppError;
-use crate::gate;
 use crate::http::request::{path_id, query_param};
-use crate::http::Reply;
+use crate::http::{AppError, Reply};
 use chrono::NaiveDate;
 use lambda_http::Request;
 use serde::Serialize;

@@ -1,6 +1,10 @@
-//! Thin HTTP handlers: parse, call the domain and the store, shape the reply.
+//! The handler layer: the only code that knows HTTP. Each endpoint parses
+//! its request, calls the domain and the store, and maps their outcomes to
+//! answers in one place, in the contract's check order.
 
 pub mod catalog;
+pub mod gate;
+pub mod idempotency;
 pub mod payments;
 pub mod points;
 pub mod queue;

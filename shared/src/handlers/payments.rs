@@ -1,17 +1,18 @@
 //! `POST /payments`: pay a hold with points, in one transaction.
 
+use super::gate;
+use super::idempotency::{self, Begun, Done};
 use crate::app::App;
 use crate::clock::format_ms;
-use crate::domain::ids::{random_id, validate_user_id, MAX_JSON_ID};
-use crate::domain::points::{EntryKind, LedgerEntry, Payment};
-use crate::domain::reservation::HoldState;
-use crate::error::AppError;
-use crate::gate;
-use crate::handlers::points::typed_body;
-use crate::http::Reply;
-use crate::idempotency::{self, Done};
-use crate::store::idempotency::IdemClaim;
-use crate::store::points::{PayOutcome, PaymentPlan};
+use crate::domain::ids::{check_id, random_id, validate_user_id};
+use crate::domain::points::Payment;
+use crate::domain::queue::QueueToken;
+use crate::domain::reservation::{check_payable, PayRefusal};
+use crate::http::json::typed_body;
+use crate::http::{AppError, Reply};
+use crate::store::idempotency::Claim;
+use crate::store::payments::PayOutcome;
+use crate::store::StoreError;
 use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 
@@ -35,10 +36,10 @@ pub struct PayRequest {
         feature = "openapi",
         schema(minimum = 1, maximum = 9007199254740991_u64)
     )]
-    #[serde(deserialize_with = "crate::domain::ids::json_int::u64")]
+    #[serde(deserialize_with = "crate::http::json::int::u64")]
     reserve_id: u64,
     /// Must equal the reservation's price.
-    #[serde(deserialize_with = "crate::domain::ids::json_int::i64")]
+    #[serde(deserialize_with = "crate::http::json::int::i64")]
     amount: i64,
 }
 
@@ -62,88 +63,101 @@ pub enum PaymentStatus {
     Success,
 }
 
+impl From<&Payment> for PaymentBody {
+    fn from(p: &Payment) -> Self {
+        PaymentBody {
+            payment_id: p.payment_id,
+            reserve_id: p.reserve_id,
+            user_id: p.user_id.clone(),
+            price: p.price,
+            status: PaymentStatus::Success,
+            created_at: format_ms(p.created_at),
+        }
+    }
+}
+
 pub async fn pay(app: &App, req: &Request) -> Result<Reply, AppError> {
     let (value, body): (_, PayRequest) = typed_body(req)?;
     validate_user_id(&body.user_id)?;
-    if !(1..=MAX_JSON_ID).contains(&body.reserve_id) {
-        return Err(AppError::bad_request("reserveId는 양의 정수여야 합니다."));
-    }
+    check_id(body.reserve_id, "reserveId")?;
     let token = gate::admit_payment(app, req, &body.user_id).await?;
-    let user = body.user_id.as_str();
-    let apply = |claim: Option<IdemClaim>| async move {
-        let now = app.now_ms();
-        // The contract's check order: 404, 403, 400, 409, 410, then 402
-        // (decided by the transaction's balance condition).
-        let r = app
-            .db
-            .reservation(body.reserve_id)
-            .await?
-            .ok_or(AppError::ReservationNotFound)?;
-        if r.user_id != user {
-            return Err(AppError::NotYourReservation);
+    let claim = match idempotency::begin(app, req, &body.user_id, "pay", &value).await? {
+        Begun::Run(claim) => claim,
+        Begun::Replay(reply) => return Ok(reply),
+        // A payment's answer commits with it: it cannot be missing.
+        Begun::Rebuild(_) => return Err(AppError::internal("payment committed without its reply")),
+    };
+    let paid = settle(app, &body, &token, claim.as_ref()).await;
+    idempotency::finish(app, claim, paid).await
+}
+
+/// Checks the reservation as read (the contract's order: 404, 403, 400,
+/// 409, 410), then pays it in one transaction, whose refusals are read
+/// with the same checks (402 and a spent token come only from there).
+async fn settle(
+    app: &App,
+    body: &PayRequest,
+    token: &QueueToken,
+    claim: Option<&Claim>,
+) -> Result<Done, AppError> {
+    let now = app.now_ms();
+    let r = app.db.reservation(body.reserve_id).await?;
+    let r = check_payable(r.as_ref(), &body.user_id, body.amount, now)?;
+    for _ in 0..ID_ATTEMPTS {
+        let payment = Payment {
+            payment_id: random_id(),
+            reserve_id: r.reserve_id,
+            user_id: body.user_id.clone(),
+            price: r.price,
+            created_at: now,
+        };
+        let reply = Reply::created(&PaymentBody::from(&payment))?;
+        let commit = idempotency::commit(app, claim, Some(&reply))?;
+        match app.db.pay(r, &payment, token, commit).await {
+            Ok(PayOutcome::Paid) => {
+                return Ok(Done {
+                    reply,
+                    recorded: claim.is_some(),
+                })
+            }
+            Ok(refused) => return Err(refusal(refused, body, now)),
+            Err(StoreError::IdTaken) => continue,
+            Err(e) => return Err(e.into()),
         }
-        if body.amount != r.price {
-            return Err(AppError::AmountMismatch);
-        }
-        match r.state_at(now) {
-            HoldState::Paid => return Err(AppError::NotPayable),
-            HoldState::Lapsed => return Err(AppError::HoldExpired),
-            HoldState::Held => {}
-        }
-        // A token that a payment has already ended gets no further: the
-        // transaction's token condition refuses it (401), after the
-        // reservation and balance checks had their say.
-        for _ in 0..ID_ATTEMPTS {
-            let payment = Payment {
-                payment_id: random_id(),
-                reserve_id: r.reserve_id,
-                user_id: user.to_string(),
-                price: r.price,
-                created_at: now,
-            };
-            let reply = Reply::created(&PaymentBody {
-                payment_id: payment.payment_id,
-                reserve_id: payment.reserve_id,
-                user_id: user.to_string(),
-                price: payment.price,
-                status: PaymentStatus::Success,
-                created_at: format_ms(now),
-            })?;
-            let entry = LedgerEntry {
-                entry_id: payment.payment_id,
-                user_id: user.to_string(),
-                kind: EntryKind::Payment,
-                amount: -payment.price,
-                at: now,
-                reserve_id: Some(r.reserve_id),
-            };
-            let idempotency = claim
-                .as_ref()
-                .map(|c| app.db.idem_commit_write(c, Some(&reply)))
-                .transpose()?;
-            let plan = PaymentPlan {
-                reservation: &r,
-                token: &token,
-                payment: &payment,
-                entry: &entry,
-                now_ms: now,
-                idempotency,
-            };
-            match app.db.pay(plan).await? {
-                PayOutcome::Paid => {
-                    return Ok(Done {
-                        reply,
-                        recorded: claim.is_some(),
-                    })
+    }
+    Err(AppError::internal("no free payment id"))
+}
+
+/// Why the payment's transaction refused.
+fn refusal(outcome: PayOutcome, body: &PayRequest, now: i64) -> AppError {
+    let refusal = match outcome {
+        PayOutcome::ReservationMoved(current) => {
+            match check_payable(current.as_ref(), &body.user_id, body.amount, now) {
+                Err(refusal) => refusal,
+                Ok(_) => {
+                    return AppError::internal("reservation condition failed on a payable hold")
                 }
-                PayOutcome::Refused(e) => return Err(e),
-                PayOutcome::IdTaken => continue,
             }
         }
-        Err(AppError::internal("no free payment id"))
+        PayOutcome::InsufficientPoints => PayRefusal::InsufficientPoints,
+        PayOutcome::HoldEnded => PayRefusal::Expired,
+        PayOutcome::TokenOver => PayRefusal::TokenOver,
+        PayOutcome::Paid => return AppError::internal("a paid outcome is no refusal"),
     };
-    // A payment's reply is stored by its own transaction, so a committed
-    // payment is never without it.
-    let rebuild = || async { Err(AppError::internal("payment committed without its reply")) };
-    idempotency::once(app, req, user, "pay", &value, apply, rebuild).await
+    refusal.into()
+}
+
+impl From<PayRefusal> for AppError {
+    fn from(r: PayRefusal) -> Self {
+        match r {
+            PayRefusal::NotFound => AppError::ReservationNotFound,
+            PayRefusal::NotYours => AppError::NotYourReservation,
+            PayRefusal::AmountMismatch => AppError::AmountMismatch,
+            PayRefusal::AlreadyPaid => AppError::NotPayable,
+            PayRefusal::Expired => AppError::HoldExpired,
+            PayRefusal::InsufficientPoints => AppError::InsufficientPoints,
+            // A token that a payment has already ended gets no further.
+            PayRefusal::TokenOver => AppError::Unauthorized,
+        }
+    }
 }

@@ -1,13 +1,15 @@
 //! `PATCH /points` and `GET /points/{userId}`.
 
+use super::idempotency::{self, Begun, Done};
 use crate::app::App;
-use crate::domain::ids::{random_id, validate_user_id};
-use crate::domain::points::{validate_charge, EntryKind, LedgerEntry};
-use crate::error::AppError;
-use crate::http::request::{json_body, path_param};
-use crate::http::Reply;
-use crate::idempotency::{self, Done};
+use crate::domain::ids::validate_user_id;
+use crate::domain::points::{validate_charge, LedgerEntry};
+use crate::http::json::typed_body;
+use crate::http::request::path_param;
+use crate::http::{AppError, Reply};
+use crate::store::idempotency::Claim;
 use crate::store::points::ChargeOutcome;
+use crate::store::StoreError;
 use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +35,7 @@ pub struct ChargeRequest {
         feature = "openapi",
         schema(minimum = 1, maximum = 1000000, example = 50000)
     )]
-    #[serde(deserialize_with = "crate::domain::ids::json_int::i64")]
+    #[serde(deserialize_with = "crate::http::json::int::i64")]
     amount: i64,
 }
 
@@ -53,57 +55,55 @@ async fn balance_reply(app: &App, user_id: &str) -> Result<Reply, AppError> {
     })
 }
 
-/// Parses a JSON body twice over: as a value (the idempotency record
-/// compares it) and as the request type.
-pub fn typed_body<T: serde::de::DeserializeOwned>(
-    req: &Request,
-) -> Result<(serde_json::Value, T), AppError> {
-    let value: serde_json::Value = json_body(req)?;
-    let typed = serde_json::from_value(value.clone())
-        .map_err(|e| AppError::bad_request(format!("요청 본문을 읽을 수 없습니다: {e}")))?;
-    Ok((value, typed))
-}
-
 pub async fn charge(app: &App, req: &Request) -> Result<Reply, AppError> {
     let (value, body): (_, ChargeRequest) = typed_body(req)?;
     validate_user_id(&body.user_id)?;
     validate_charge(body.amount, app.config.points_max_charge)?;
     let user = body.user_id.as_str();
-    let apply = |claim: Option<crate::store::idempotency::IdemClaim>| async move {
-        for _ in 0..ID_ATTEMPTS {
-            let entry = LedgerEntry {
-                entry_id: random_id(),
-                user_id: user.to_string(),
-                kind: EntryKind::Charge,
-                amount: body.amount,
-                at: app.now_ms(),
-                reserve_id: None,
-            };
-            let commit = claim
-                .as_ref()
-                .map(|c| app.db.idem_commit_write(c, None))
-                .transpose()?;
-            match app
-                .db
-                .charge(&entry, app.config.points_max_balance, commit)
-                .await?
-            {
-                ChargeOutcome::Charged => {
-                    return Ok(Done {
-                        reply: balance_reply(app, user).await?,
-                        recorded: false,
-                    })
-                }
-                ChargeOutcome::OverLimit => return Err(AppError::BalanceLimit),
-                ChargeOutcome::IdTaken => continue,
-            }
+    let (claim, charged) = match idempotency::begin(app, req, user, "charge", &value).await? {
+        Begun::Replay(reply) => return Ok(reply),
+        // Committed before its answer was stored: the answer is the balance.
+        Begun::Rebuild(claim) => (Some(claim), balance_now(app, user).await),
+        Begun::Run(claim) => {
+            let charged = add_points(app, user, body.amount, claim.as_ref()).await;
+            (claim, charged)
         }
-        Err(AppError::internal("no free ledger id"))
     };
-    idempotency::once(app, req, user, "charge", &value, apply, || {
-        balance_reply(app, user)
+    idempotency::finish(app, claim, charged).await
+}
+
+/// Credits the points with their ledger entry, drawing another entry id
+/// in the (vanishingly rare) case of a collision.
+async fn add_points(
+    app: &App,
+    user: &str,
+    amount: i64,
+    claim: Option<&Claim>,
+) -> Result<Done, AppError> {
+    for _ in 0..ID_ATTEMPTS {
+        let entry = LedgerEntry::charge(user, amount, app.now_ms());
+        let commit = idempotency::commit(app, claim, None)?;
+        match app
+            .db
+            .charge(&entry, app.config.points_max_balance, commit)
+            .await
+        {
+            Ok(ChargeOutcome::Charged) => return balance_now(app, user).await,
+            Ok(ChargeOutcome::OverLimit) => return Err(AppError::BalanceLimit),
+            Err(StoreError::IdTaken) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::internal("no free ledger id"))
+}
+
+/// A charge's answer, read after it: the balance now.
+async fn balance_now(app: &App, user: &str) -> Result<Done, AppError> {
+    let reply = balance_reply(app, user).await?;
+    Ok(Done {
+        reply,
+        recorded: false,
     })
-    .await
 }
 
 pub async fn get(app: &App, req: &Request) -> Result<Reply, AppError> {

@@ -1,15 +1,15 @@
 //! `POST /queues` and `GET /queues/{userId}`.
 
+use super::gate::{current_token, parse_token_id};
 use crate::app::App;
 use crate::clock::format_ms;
 use crate::domain::ids::validate_user_id;
 use crate::domain::queue::{
     estimated_wait_seconds, position, shard_of, ticket_number, QueueToken, TokenState, TokenStatus,
 };
-use crate::error::AppError;
-use crate::gate::{current_token, parse_token_id};
 use crate::http::request::{bearer, json_body, path_param};
-use crate::http::Reply;
+use crate::http::{AppError, Reply};
+use crate::store::queue::JoinOutcome;
 use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 
@@ -86,8 +86,10 @@ pub async fn join(app: &App, req: &Request) -> Result<Reply, AppError> {
         expire_at: None,
         slot: None,
     };
-    app.db.create_token(&token, shard, now).await?;
-    Reply::created(&token_body(app, &token, admitted))
+    match app.db.create_token(&token, shard, now).await? {
+        JoinOutcome::Joined => Reply::created(&token_body(app, &token, admitted)),
+        JoinOutcome::TokenExists => Err(AppError::TokenExists),
+    }
 }
 
 pub async fn status(app: &App, req: &Request) -> Result<Reply, AppError> {

@@ -1,17 +1,16 @@
 //! `POST /reservations`: hold a seat for the user for `HOLD_SECONDS`.
 
+use super::gate;
+use super::idempotency::{self, Begun, Done};
 use crate::app::App;
 use crate::clock::format_ms;
-use crate::domain::catalog::schedule_open;
-use crate::domain::ids::{random_id, validate_user_id, MAX_JSON_ID};
-use crate::domain::reservation::{free_hold_slot, Reservation, ReservationStatus};
-use crate::error::AppError;
-use crate::gate;
-use crate::handlers::points::typed_body;
-use crate::http::Reply;
-use crate::idempotency::{self, Done};
-use crate::store::idempotency::IdemClaim;
+use crate::domain::ids::{check_id, validate_user_id};
+use crate::domain::reservation::{plan_hold, HoldRefusal, Reservation, ReservationStatus};
+use crate::http::json::typed_body;
+use crate::http::{AppError, Reply};
+use crate::store::idempotency::Claim;
 use crate::store::reservations::HoldOutcome;
+use crate::store::StoreError;
 use chrono::NaiveDate;
 use lambda_http::Request;
 use serde::{Deserialize, Serialize};
@@ -37,36 +36,28 @@ pub struct ReserveRequest {
         feature = "openapi",
         schema(minimum = 1, maximum = 9007199254740991_u64)
     )]
-    #[serde(deserialize_with = "crate::domain::ids::json_int::u64")]
+    #[serde(deserialize_with = "crate::http::json::int::u64")]
     pub concert_id: u64,
     #[cfg_attr(
         feature = "openapi",
         schema(minimum = 1, maximum = 9007199254740991_u64)
     )]
-    #[serde(deserialize_with = "crate::domain::ids::json_int::u64")]
+    #[serde(deserialize_with = "crate::http::json::int::u64")]
     pub schedule_id: u64,
     #[cfg_attr(
         feature = "openapi",
         schema(minimum = 1, maximum = 9007199254740991_u64)
     )]
-    #[serde(deserialize_with = "crate::domain::ids::json_int::u64")]
+    #[serde(deserialize_with = "crate::http::json::int::u64")]
     pub seat_id: u64,
 }
 
 impl ReserveRequest {
     fn validate(&self) -> Result<(), AppError> {
         validate_user_id(&self.user_id)?;
-        for (name, id) in [
-            ("concertId", self.concert_id),
-            ("scheduleId", self.schedule_id),
-            ("seatId", self.seat_id),
-        ] {
-            if !(1..=MAX_JSON_ID).contains(&id) {
-                return Err(AppError::bad_request(format!(
-                    "{name}는 양의 정수여야 합니다."
-                )));
-            }
-        }
+        check_id(self.concert_id, "concertId")?;
+        check_id(self.schedule_id, "scheduleId")?;
+        check_id(self.seat_id, "seatId")?;
         Ok(())
     }
 }
@@ -124,78 +115,54 @@ pub async fn reserve(app: &App, req: &Request) -> Result<Reply, AppError> {
     let (value, body): (_, ReserveRequest) = typed_body(req)?;
     body.validate()?;
     gate::admit(app, req, Some(&body.user_id)).await?;
-    let apply = |claim: Option<IdemClaim>| hold(app, &body, claim);
-    let rebuild = || async { Err(AppError::internal("hold committed without its reply")) };
-    idempotency::once(app, req, &body.user_id, "reserve", &value, apply, rebuild).await
+    let claim = match idempotency::begin(app, req, &body.user_id, "reserve", &value).await? {
+        Begun::Run(claim) => claim,
+        Begun::Replay(reply) => return Ok(reply),
+        // A hold's answer commits with it: it cannot be missing.
+        Begun::Rebuild(_) => return Err(AppError::internal("hold committed without its reply")),
+    };
+    let held = hold(app, &body, claim.as_ref()).await;
+    idempotency::finish(app, claim, held).await
 }
 
 /// Holds the seat, retrying only when the user's own concurrent requests
-/// took the hold slot or a random id collided.
-async fn hold(
-    app: &App,
-    body: &ReserveRequest,
-    claim: Option<IdemClaim>,
-) -> Result<Done, AppError> {
+/// took the hold slot first or a random id collided.
+async fn hold(app: &App, body: &ReserveRequest, claim: Option<&Claim>) -> Result<Done, AppError> {
     let cap = app.config.hold_max_per_user;
+    let ids = (body.concert_id, body.schedule_id, body.seat_id);
     for _ in 0..SLOT_ATTEMPTS {
         let now = app.now_ms();
-        let ctx = app
-            .db
-            .hold_context(
-                &body.user_id,
-                body.concert_id,
-                body.schedule_id,
-                body.seat_id,
-                cap,
-            )
-            .await?;
-        let concert = ctx.concert.ok_or(AppError::ConcertNotFound)?;
-        let schedule = ctx
-            .schedule
-            .filter(|s| {
-                s.concert_id == concert.id && schedule_open(s, app.clock.now().date_naive())
-            })
-            .ok_or(AppError::ScheduleNotFound)?;
-        let seat = ctx.seat.ok_or(AppError::SeatNotFound)?;
-        if !seat.reservable_at(now) {
-            return Err(AppError::SeatTaken);
-        }
-        let slot = free_hold_slot(&ctx.slots, cap, now).ok_or(AppError::HoldLimit)?;
-        let reservation = Reservation {
-            reserve_id: random_id(),
-            user_id: body.user_id.clone(),
-            concert_id: concert.id,
-            schedule_id: schedule.schedule_id,
-            seat_id: seat.seat_id,
-            seat_number: seat.seat_number,
-            price: seat.price,
-            status: ReservationStatus::Temp,
-            created_at: now,
-            expires_at: now + app.config.hold_seconds * 1000,
-            hold_slot: slot,
-            concert_title: concert.title,
-            concert_start_date: concert.start_date,
-            concert_end_date: concert.end_date,
-            schedule_date: schedule.date,
-            payment_id: None,
-        };
-        let reply = Reply::created(&ReservationBody::from(&reservation))?;
-        let commit = claim
-            .as_ref()
-            .map(|c| app.db.idem_commit_write(c, Some(&reply)))
-            .transpose()?;
-        match app.db.hold_seat(&reservation, now, commit).await? {
-            HoldOutcome::Held => {
+        let ctx = app.db.hold_context(&body.user_id, ids, cap).await?;
+        let today = app.clock.now().date_naive();
+        let hold_ms = app.config.hold_seconds * 1000;
+        let r = plan_hold(ctx, &body.user_id, cap, now, hold_ms, today)?;
+        let reply = Reply::created(&ReservationBody::from(&r))?;
+        let commit = idempotency::commit(app, claim, Some(&reply))?;
+        match app.db.hold_seat(&r, now, commit).await {
+            Ok(HoldOutcome::Held) => {
                 return Ok(Done {
                     reply,
                     recorded: claim.is_some(),
                 })
             }
-            HoldOutcome::SeatTaken => return Err(AppError::SeatTaken),
-            HoldOutcome::SeatMissing => return Err(AppError::SeatNotFound),
-            HoldOutcome::SlotTaken | HoldOutcome::IdTaken => continue,
+            Ok(HoldOutcome::SeatTaken) => return Err(AppError::SeatTaken),
+            Ok(HoldOutcome::SeatMissing) => return Err(AppError::SeatNotFound),
+            Ok(HoldOutcome::SlotTaken) | Err(StoreError::IdTaken) => continue,
+            Err(e) => return Err(e.into()),
         }
     }
     // The user's own parallel requests kept filling the slots first.
     Err(AppError::HoldLimit)
+}
+
+impl From<HoldRefusal> for AppError {
+    fn from(r: HoldRefusal) -> Self {
+        match r {
+            HoldRefusal::ConcertNotFound => AppError::ConcertNotFound,
+            HoldRefusal::ScheduleNotFound => AppError::ScheduleNotFound,
+            HoldRefusal::SeatNotFound => AppError::SeatNotFound,
+            HoldRefusal::SeatTaken => AppError::SeatTaken,
+            HoldRefusal::HoldLimit => AppError::HoldLimit,
+        }
+    }
 }

@@ -1,7 +1,10 @@
-//! Reading API Gateway requests and writing JSON replies.
+//! Reading API Gateway requests and writing JSON replies: the HTTP side of
+//! the handler layer, with its one error type.
 
-pub mod event;
+pub mod error;
+pub mod json;
 pub mod reply;
 pub mod request;
 
+pub use error::AppError;
 pub use reply::Reply;

@@ -1,6 +1,6 @@
 //! A handler's answer before it becomes an HTTP response.
 
-use crate::error::AppError;
+use super::error::AppError;
 use lambda_http::http::{header, StatusCode};
 use lambda_http::{Body, Response};
 use serde::{Deserialize, Serialize};

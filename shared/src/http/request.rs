@@ -1,8 +1,8 @@
 //! Parsing of path parameters, query strings, headers and JSON bodies.
 //! Every failure here is the client's and becomes a 4xx.
 
+use super::error::AppError;
 use crate::domain::ids::parse_id;
-use crate::error::AppError;
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 
@@ -12,7 +12,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// A positive integer path parameter.
 pub fn path_id(req: &Request, name: &str) -> Result<u64, AppError> {
     let raw = path_param(req, name)?;
-    parse_id(&raw, name)
+    Ok(parse_id(&raw, name)?)
 }
 
 pub fn path_param(req: &Request, name: &str) -> Result<String, AppError> {

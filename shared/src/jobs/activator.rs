@@ -6,8 +6,8 @@
 //! count or admit a token twice.
 
 use crate::app::App;
-use crate::error::AppError;
 use crate::store::queue::Waiting;
+use crate::store::StoreError;
 use futures::stream::{self, StreamExt};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -22,7 +22,7 @@ pub struct Round {
     pub admitted: usize,
 }
 
-pub async fn round(app: &App) -> Result<Round, AppError> {
+pub async fn round(app: &App) -> Result<Round, StoreError> {
     let now = app.now_ms();
     let max = app.config.queue_max_active;
     let taken: BTreeSet<u32> = app
@@ -49,7 +49,7 @@ pub async fn round(app: &App) -> Result<Round, AppError> {
 
     let until = now + app.config.queue_active_seconds * 1000;
     let chosen: Vec<(Waiting, u32)> = waiting.into_iter().zip(free.iter().copied()).collect();
-    let results: Vec<Result<bool, AppError>> = stream::iter(chosen)
+    let results: Vec<Result<bool, StoreError>> = stream::iter(chosen)
         .map(|(w, slot)| {
             let db = app.db.clone();
             async move { db.activate(&w, slot, now, until).await }
@@ -73,7 +73,7 @@ pub async fn round(app: &App) -> Result<Round, AppError> {
 /// Runs rounds every `QUEUE_TICK_SECONDS` for `budget`. EventBridge starts
 /// the activator at most once a minute, so each invocation works through
 /// its minute in short steps.
-pub async fn run_for(app: &App, budget: Duration) -> Result<usize, AppError> {
+pub async fn run_for(app: &App, budget: Duration) -> Result<usize, StoreError> {
     let tick = Duration::from_secs(app.config.queue_tick_seconds);
     let started = tokio::time::Instant::now();
     let mut admitted = 0;

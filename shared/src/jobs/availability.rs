@@ -1,20 +1,13 @@
 //! The availability consumer: reservation events, delivered over SQS from
 //! the reservations table's stream, kept as seats-left per schedule.
 
+use super::stream::{is_ttl_delete, reservation};
 use crate::app::App;
 use crate::domain::availability::{SeatChange, SeatEvent};
-use crate::domain::reservation::{Reservation, ReservationStatus};
-use crate::error::AppError;
-use crate::jobs::hold_cleanup::is_ttl_delete;
+use crate::domain::reservation::ReservationStatus;
+use crate::store::StoreError;
 use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-
-fn reservation(image: &serde_dynamo::Item) -> Option<Reservation> {
-    let is_reservation = image.get("sk") == Some(&serde_dynamo::AttributeValue::S("RES".into()));
-    is_reservation
-        .then(|| serde_dynamo::from_item(image.clone()).ok())
-        .flatten()
-}
 
 /// The seat event a stream record stands for, if any: a new hold (INSERT
 /// TEMP), a sale (TEMP → COMPLETE), or a lapse (TTL deletion of a TEMP hold,
@@ -48,9 +41,9 @@ pub fn seat_event(record: &EventRecord) -> Option<SeatEvent> {
 }
 
 /// One SQS message: a stream record as the pipe delivers it.
-pub async fn process(app: &App, body: &str) -> Result<bool, AppError> {
+pub async fn process(app: &App, body: &str) -> Result<bool, StoreError> {
     let record: EventRecord = serde_json::from_str(body)
-        .map_err(|e| AppError::internal(format!("not a stream record: {e}")))?;
+        .map_err(|e| StoreError::failed(format!("not a stream record: {e}")))?;
     match seat_event(&record) {
         Some(event) => app.db.apply_seat_event(&event).await,
         None => Ok(false),

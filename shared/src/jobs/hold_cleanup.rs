@@ -6,20 +6,12 @@
 //! in every condition. This keeps the data tidy. Every write is
 //! conditional, so a redelivered record changes nothing.
 
+use super::stream::{is_ttl_delete, reservation};
 use crate::app::App;
-use crate::domain::reservation::{Reservation, ReservationStatus};
-use crate::error::AppError;
+use crate::domain::reservation::ReservationStatus;
+use crate::store::StoreError;
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-
-/// A deletion made by DynamoDB's TTL service rather than by a caller.
-pub fn is_ttl_delete(record: &EventRecord) -> bool {
-    record.event_name == "REMOVE"
-        && record
-            .user_identity
-            .as_ref()
-            .is_some_and(|u| u.type_ == "Service" && u.principal_id == "dynamodb.amazonaws.com")
-}
 
 /// What the cleanup did with one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -29,27 +21,14 @@ pub struct Cleanup {
     pub slot_released: bool,
 }
 
-pub async fn process(app: &App, record: &EventRecord) -> Result<Cleanup, AppError> {
-    if !is_ttl_delete(record) {
-        return Ok(Cleanup::default());
-    }
-    let old = &record.change.old_image;
-    let is_reservation = old
-        .get("sk")
-        .is_some_and(|sk| *sk == serde_dynamo::AttributeValue::S("RES".into()));
-    if !is_reservation {
-        return Ok(Cleanup::default());
-    }
-    let lapsed: Reservation = serde_dynamo::from_item(old.clone()).map_err(AppError::internal)?;
-    if lapsed.status != ReservationStatus::Temp {
-        return Ok(Cleanup::default());
-    }
+pub async fn process(app: &App, record: &EventRecord) -> Result<Cleanup, StoreError> {
+    let lapsed = match reservation(&record.change.old_image) {
+        Some(r) if is_ttl_delete(record) && r.status == ReservationStatus::Temp => r,
+        _ => return Ok(Cleanup::default()),
+    };
     Ok(Cleanup {
         recorded_expired: app.db.record_expired(&lapsed).await?,
-        seat_released: app
-            .db
-            .release_seat(lapsed.schedule_id, lapsed.seat_id, lapsed.reserve_id)
-            .await?,
+        seat_released: app.db.release_seat(&lapsed).await?,
         slot_released: app.db.release_hold_slot(&lapsed).await?,
     })
 }

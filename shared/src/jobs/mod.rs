@@ -4,9 +4,10 @@
 pub mod activator;
 pub mod availability;
 pub mod hold_cleanup;
+pub mod stream;
 
 use crate::app::App;
-use crate::error::AppError;
+use crate::store::StoreError;
 use std::time::Duration;
 
 /// Functions started by an EventBridge schedule.
@@ -33,7 +34,7 @@ impl Scheduled {
     }
 
     /// One short step of the job: what the local timer runs every tick.
-    pub async fn step(self, app: &App) -> Result<(), AppError> {
+    pub async fn step(self, app: &App) -> Result<(), StoreError> {
         match self {
             // Boxed: the round's future is deep enough to trip the compiler's
             // layout recursion limit in the binaries that await it.
@@ -42,7 +43,7 @@ impl Scheduled {
     }
 
     /// One scheduled invocation in AWS: steps until the budget is spent.
-    pub async fn invocation(self, app: &App, budget: Duration) -> Result<(), AppError> {
+    pub async fn invocation(self, app: &App, budget: Duration) -> Result<(), StoreError> {
         match self {
             Scheduled::Activator => Box::pin(activator::run_for(app, budget)).await.map(|_| ()),
         }

@@ -4,15 +4,16 @@
 //! the availability consumer off the sale path; every update is
 //! conditional on the seat's own entry, so redelivery changes nothing.
 
-use super::keys::{concert_pk, schedule_sk};
-use super::{conditional, key, n, Db};
+use super::error::StoreError;
+use super::io::{conditional, key, n};
+use super::schema::catalog::{concert_pk, schedule_sk};
+use super::Db;
 use crate::domain::availability::{SeatChange, SeatEvent};
-use crate::error::AppError;
 
 impl Db {
     /// Applies one seat event; `false` when it was already applied or is
     /// superseded (a later hold, a sale).
-    pub async fn apply_seat_event(&self, e: &SeatEvent) -> Result<bool, AppError> {
+    pub async fn apply_seat_event(&self, e: &SeatEvent) -> Result<bool, StoreError> {
         let update = self
             .client
             .update_item()
@@ -40,6 +41,6 @@ impl Db {
                 .condition_expression("holdRes.#s = :rid")
                 .expression_attribute_values(":rid", n(e.reserve_id)),
         };
-        conditional(update.send().await.map(|_| ()))
+        conditional(update.send().await)
     }
 }

@@ -1,10 +1,11 @@
 //! Reads of concerts, schedules and seats, and the catalogue loader.
 
-use super::keys::*;
-use super::{from_item, key, n, s, sdk_err, to_item, Db, Item};
+use super::error::{OrFailed, StoreError};
+use super::io::{from_item, key, n, s, to_item, Item};
+use super::schema::catalog::*;
+use super::Db;
 use crate::domain::catalog::{Concert, Schedule, Seat};
-use crate::error::AppError;
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::AttributeValue;
 use std::collections::HashMap;
 
 /// One page of reservable seats and where the next page starts.
@@ -36,7 +37,7 @@ pub struct CatalogData {
 }
 
 impl Db {
-    pub async fn list_concerts(&self) -> Result<Vec<Concert>, AppError> {
+    pub async fn list_concerts(&self) -> Result<Vec<Concert>, StoreError> {
         let query = self
             .client
             .query()
@@ -50,17 +51,21 @@ impl Db {
             .collect()
     }
 
-    pub async fn get_concert(&self, concert_id: u64) -> Result<Option<Concert>, AppError> {
-        self.get_catalog_item(key(CONCERTS_PK.into(), concert_sk(concert_id)))
+    pub async fn get_concert(&self, concert_id: u64) -> Result<Option<Concert>, StoreError> {
+        self.get_catalog_item(key(CONCERTS_PK, concert_sk(concert_id)))
             .await
     }
 
-    pub async fn get_schedule(&self, schedule_id: u64) -> Result<Option<Schedule>, AppError> {
+    pub async fn get_schedule(&self, schedule_id: u64) -> Result<Option<Schedule>, StoreError> {
         self.get_catalog_item(key(schedule_pk(schedule_id), META_SK))
             .await
     }
 
-    pub async fn get_seat(&self, schedule_id: u64, seat_id: u64) -> Result<Option<Seat>, AppError> {
+    pub async fn get_seat(
+        &self,
+        schedule_id: u64,
+        seat_id: u64,
+    ) -> Result<Option<Seat>, StoreError> {
         self.get_catalog_item(key(schedule_pk(schedule_id), seat_sk(seat_id)))
             .await
     }
@@ -70,21 +75,24 @@ impl Db {
     async fn get_catalog_item<T: serde::de::DeserializeOwned>(
         &self,
         key: Item,
-    ) -> Result<Option<T>, AppError> {
+    ) -> Result<Option<T>, StoreError> {
         self.get(&self.tables.catalog, key, false)
             .await?
             .map(from_item)
             .transpose()
     }
 
-    pub async fn list_schedules(&self, concert_id: u64) -> Result<Vec<ScheduleListing>, AppError> {
+    pub async fn list_schedules(
+        &self,
+        concert_id: u64,
+    ) -> Result<Vec<ScheduleListing>, StoreError> {
         let query = self
             .client
             .query()
             .table_name(&self.tables.catalog)
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", s(concert_pk(concert_id)))
-            .expression_attribute_values(":prefix", s(SCHEDULE_SK_PREFIX));
+            .expression_attribute_values(":prefix", s(SCHEDULE_PREFIX));
         self.query_all(query)
             .await?
             .into_iter()
@@ -101,7 +109,7 @@ impl Db {
         after: Option<u64>,
         limit: usize,
         now_ms: i64,
-    ) -> Result<SeatPage, AppError> {
+    ) -> Result<SeatPage, StoreError> {
         let mut seats = Vec::new();
         let pk = schedule_pk(schedule_id);
         let mut start = after.map(|id| key(pk.clone(), seat_sk(id)));
@@ -120,13 +128,13 @@ impl Db {
                      (attribute_not_exists(holdUntil) OR holdUntil <= :now)",
                 )
                 .expression_attribute_values(":pk", s(pk.clone()))
-                .expression_attribute_values(":prefix", s(SEAT_SK_PREFIX))
+                .expression_attribute_values(":prefix", s(SEAT_PREFIX))
                 .expression_attribute_values(":now", n(now_ms))
                 .set_exclusive_start_key(start)
                 .limit(want)
                 .send()
                 .await
-                .map_err(sdk_err)?;
+                .or_failed()?;
             for item in page.items.unwrap_or_default() {
                 seats.push(from_item::<Seat>(item)?);
             }
@@ -143,10 +151,10 @@ impl Db {
 
     /// Loads a catalogue (sample data, tests). Catalogue items are
     /// immutable once loaded, except for the sale state on seats.
-    pub async fn load_catalog(&self, data: &CatalogData) -> Result<(), AppError> {
+    pub async fn load_catalog(&self, data: &CatalogData) -> Result<(), StoreError> {
         let mut items = Vec::new();
         for c in &data.concerts {
-            items.push(to_item(CONCERTS_PK.into(), concert_sk(c.id), c)?);
+            items.push(to_item(CONCERTS_PK, concert_sk(c.id), c)?);
         }
         for sch in &data.schedules {
             // Listed under its concert (with empty seat bookkeeping), and
@@ -156,7 +164,7 @@ impl Db {
                 schedule_sk(sch.schedule_id),
                 sch,
             )?;
-            for map in ["sold", "holdUntil", "holdRes"] {
+            for map in LISTING_MAPS {
                 listing.insert(map.into(), AttributeValue::M(HashMap::new()));
             }
             items.push(listing);
@@ -170,34 +178,5 @@ impl Db {
             )?);
         }
         self.batch_put(&self.tables.catalog, items).await
-    }
-
-    pub(crate) async fn batch_put(&self, table: &str, items: Vec<Item>) -> Result<(), AppError> {
-        for chunk in items.chunks(25) {
-            let mut pending: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|item| {
-                    PutRequest::builder()
-                        .set_item(Some(item.clone()))
-                        .build()
-                        .map(|put| WriteRequest::builder().put_request(put).build())
-                        .map_err(AppError::internal)
-                })
-                .collect::<Result<_, _>>()?;
-            while !pending.is_empty() {
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(table, pending)
-                    .send()
-                    .await
-                    .map_err(sdk_err)?;
-                pending = out
-                    .unprocessed_items
-                    .and_then(|mut m| m.remove(table))
-                    .unwrap_or_default();
-            }
-        }
-        Ok(())
     }
 }

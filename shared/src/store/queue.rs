@@ -8,30 +8,30 @@
 //! - `TOKEN#{tokenId}`: which user a token id belongs to.
 //! - `SLOTS`/`{k}`: admission slot k and the token holding it until `until`.
 
-use super::{from_item, key, n, s, sdk_err, to_item, CancelReason, Db, Item};
-use crate::domain::queue::QueueToken;
-use crate::error::AppError;
-use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update};
+use super::error::{OrFailed, StoreError};
+use super::io::{from_item, key, n, num_attr, s, str_attr, to_item};
+use super::schema::queue::*;
+use super::schema::{state, PK, SK, TTL};
+use super::tx::Tx;
+use super::Db;
+use crate::domain::queue::{QueueToken, TokenStatus};
+use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, ReturnValue, Update};
 use serde::{Deserialize, Serialize};
 
-const TOKEN_SK: &str = "TOKEN";
-const COUNTER_SK: &str = "COUNTER";
-const SLOTS_PK: &str = "SLOTS";
-pub const WAITING_INDEX: &str = "waiting";
 /// Records of abandoned tokens are removed by TTL after this long.
 const RETENTION_SECS: i64 = 8 * 24 * 3600;
 
-fn user_pk(user_id: &str) -> String {
-    format!("USER#{user_id}")
-}
-fn token_pk(token_id: &str) -> String {
-    format!("TOKEN#{token_id}")
-}
-fn counter_pk(shard: u32) -> String {
-    format!("COUNTER#{shard}")
-}
-fn slot_sk(slot: u32) -> String {
-    format!("{slot:08}")
+/// Entry names of the writes that end a token, in any transaction.
+pub(crate) const TOKEN: &str = "queue token";
+pub(crate) const QUEUE_SLOT: &str = "admission slot";
+const OWNER: &str = "token owner";
+
+/// How a join ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinOutcome {
+    Joined,
+    /// The user still holds a live token.
+    TokenExists,
 }
 
 #[derive(Serialize)]
@@ -65,14 +65,10 @@ pub struct Waiting {
     pub user_id: String,
 }
 
-fn num(item: &Item, name: &str) -> Option<i64> {
-    item.get(name)?.as_n().ok()?.parse().ok()
-}
-
 impl Db {
     /// Takes the next count of a counter shard; returns it with the shard's
     /// copy of the admitted count. One write, on one of many items.
-    pub async fn take_ticket(&self, shard: u32) -> Result<(u64, u64), AppError> {
+    pub async fn take_ticket(&self, shard: u32) -> Result<(u64, u64), StoreError> {
         let out = self
             .client
             .update_item()
@@ -84,10 +80,10 @@ impl Db {
             .return_values(ReturnValue::AllNew)
             .send()
             .await
-            .map_err(sdk_err)?;
+            .or_failed()?;
         let attrs = out.attributes.unwrap_or_default();
-        let count = num(&attrs, "next").unwrap_or(1).max(1) as u64;
-        let admitted = num(&attrs, "admitted").unwrap_or(0).max(0) as u64;
+        let count = num_attr(&attrs, "next").unwrap_or(1).max(1) as u64;
+        let admitted = num_attr(&attrs, "admitted").unwrap_or(0).max(0) as u64;
         Ok((count, admitted))
     }
 
@@ -97,61 +93,43 @@ impl Db {
         token: &QueueToken,
         wait_shard: u32,
         now_ms: i64,
-    ) -> Result<(), AppError> {
+    ) -> Result<JoinOutcome, StoreError> {
         let ttl = now_ms / 1000 + RETENTION_SECS;
-        let user = to_item(
-            user_pk(&token.user_id),
-            TOKEN_SK,
-            &UserItem {
-                token,
-                wait_shard,
-                ttl,
-            },
-        )?;
-        let owner = to_item(
-            token_pk(&token.token_id),
-            TOKEN_SK,
-            &TokenOwner {
-                user_id: token.user_id.clone(),
-                ttl,
-            },
-        )?;
-        let items = vec![
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.tables.queue)
-                        .set_item(Some(user))
-                        // A WAIT token never expires; an ACTIVE or ENDED one
-                        // makes way once its expiry has passed.
-                        .condition_expression("attribute_not_exists(pk) OR expireAt <= :now")
-                        .expression_attribute_values(":now", n(now_ms))
-                        .build()
-                        .map_err(AppError::internal)?,
-                )
-                .build(),
-            TransactWriteItem::builder()
-                .put(
-                    Put::builder()
-                        .table_name(&self.tables.queue)
-                        .set_item(Some(owner))
-                        .condition_expression("attribute_not_exists(pk)")
-                        .build()
-                        .map_err(AppError::internal)?,
-                )
-                .build(),
-        ];
-        match self.transact(items).await? {
-            Ok(()) => Ok(()),
-            Err(reasons) if reasons.first().is_some_and(CancelReason::failed_condition) => {
-                Err(AppError::TokenExists)
-            }
-            Err(reasons) => Err(AppError::internal(format!("token not stored: {reasons:?}"))),
+        let user = UserItem {
+            token,
+            wait_shard,
+            ttl,
+        };
+        let owner = TokenOwner {
+            user_id: token.user_id.clone(),
+            ttl,
+        };
+        let put_user = Put::builder()
+            .table_name(&self.tables.queue)
+            .set_item(Some(to_item(user_pk(&token.user_id), TOKEN_SK, &user)?))
+            // A WAIT token never expires; an ACTIVE or ENDED one makes way
+            // once its expiry has passed.
+            .condition_expression("attribute_not_exists(pk) OR expireAt <= :now")
+            .expression_attribute_values(":now", n(now_ms))
+            .build()
+            .or_failed()?;
+        let put_owner = Put::builder()
+            .table_name(&self.tables.queue)
+            .set_item(Some(to_item(token_pk(&token.token_id), TOKEN_SK, &owner)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .or_failed()?;
+        let tx = Tx::new().put(TOKEN, put_user).put(OWNER, put_owner);
+        match self.transact(tx).await? {
+            Ok(()) => Ok(JoinOutcome::Joined),
+            Err(c) if c.failed(TOKEN) => Ok(JoinOutcome::TokenExists),
+            Err(c) if c.failed(OWNER) => Err(StoreError::IdTaken),
+            Err(c) => Err(c.unexplained("join")),
         }
     }
 
     /// The user's token, read consistently.
-    pub async fn user_token(&self, user_id: &str) -> Result<Option<QueueToken>, AppError> {
+    pub async fn user_token(&self, user_id: &str) -> Result<Option<QueueToken>, StoreError> {
         let item = self
             .get(&self.tables.queue, key(user_pk(user_id), TOKEN_SK), true)
             .await?;
@@ -159,7 +137,7 @@ impl Db {
     }
 
     /// The user a token id was issued to, if it was issued at all.
-    pub async fn token_owner(&self, token_id: &str) -> Result<Option<String>, AppError> {
+    pub async fn token_owner(&self, token_id: &str) -> Result<Option<String>, StoreError> {
         let item = self
             .get(&self.tables.queue, key(token_pk(token_id), TOKEN_SK), true)
             .await?;
@@ -174,25 +152,20 @@ impl Db {
         &self,
         user_id: &str,
         shard: u32,
-    ) -> Result<(Option<QueueToken>, u64), AppError> {
+    ) -> Result<(Option<QueueToken>, u64), StoreError> {
         let keys = KeysAndAttributes::builder()
             .keys(key(user_pk(user_id), TOKEN_SK))
             .keys(key(counter_pk(shard), COUNTER_SK))
             .consistent_read(true)
             .build()
-            .map_err(AppError::internal)?;
+            .or_failed()?;
         let request = std::collections::HashMap::from([(self.tables.queue.clone(), keys)]);
         let mut token = None;
         let mut admitted = 0;
         let mut found = self.batch_get_all(request).await?;
         for item in found.remove(&self.tables.queue).unwrap_or_default() {
-            if item
-                .get("sk")
-                .and_then(|v| v.as_s().ok())
-                .map(String::as_str)
-                == Some(COUNTER_SK)
-            {
-                admitted = num(&item, "admitted").unwrap_or(0).max(0) as u64;
+            if str_attr(&item, SK) == Some(COUNTER_SK) {
+                admitted = num_attr(&item, "admitted").unwrap_or(0).max(0) as u64;
             } else {
                 token = Some(from_item(item)?);
             }
@@ -202,7 +175,7 @@ impl Db {
 
     /// Adds a round's admissions to every counter shard's copy, so joins
     /// and polls read it alongside what they read anyway.
-    pub async fn add_admitted(&self, shards: u32, admitted: u64) -> Result<(), AppError> {
+    pub async fn add_admitted(&self, shards: u32, admitted: u64) -> Result<(), StoreError> {
         for shard in 0..shards {
             self.client
                 .update_item()
@@ -212,13 +185,13 @@ impl Db {
                 .expression_attribute_values(":n", n(admitted))
                 .send()
                 .await
-                .map_err(sdk_err)?;
+                .or_failed()?;
         }
         Ok(())
     }
 
     /// All admission slots that have ever been used.
-    pub async fn slots(&self) -> Result<Vec<Slot>, AppError> {
+    pub async fn slots(&self) -> Result<Vec<Slot>, StoreError> {
         let query = self
             .client
             .query()
@@ -231,48 +204,40 @@ impl Db {
             .await?
             .into_iter()
             .filter_map(|item| {
-                let slot = item
-                    .get("sk")
-                    .and_then(|v| v.as_s().ok())
-                    .and_then(|s| s.parse().ok())?;
                 Some(Slot {
-                    slot,
-                    until: num(&item, "until")?,
+                    slot: str_attr(&item, SK)?.parse().ok()?,
+                    until: num_attr(&item, "until")?,
                 })
             })
             .collect())
     }
 
     /// The `limit` earliest tokens waiting on one shard.
-    pub async fn waiting(&self, shard: u32, limit: usize) -> Result<Vec<Waiting>, AppError> {
+    pub async fn waiting(&self, shard: u32, limit: usize) -> Result<Vec<Waiting>, StoreError> {
         let page = self
             .client
             .query()
             .table_name(&self.tables.queue)
             .index_name(WAITING_INDEX)
-            .key_condition_expression("waitShard = :s")
+            .key_condition_expression("#shard = :s")
+            .expression_attribute_names("#shard", WAIT_SHARD)
             .expression_attribute_values(":s", n(shard))
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .send()
             .await
-            .map_err(sdk_err)?;
-        let mut out = Vec::new();
-        for item in page.items.unwrap_or_default() {
-            let user = item
-                .get("pk")
-                .and_then(|v| v.as_s().ok())
-                .and_then(|pk| pk.strip_prefix("USER#"));
-            if let (Some(user), Some(ticket), Some(issued_at)) =
-                (user, num(&item, "ticket"), num(&item, "issuedAt"))
-            {
-                out.push(Waiting {
-                    issued_at,
-                    ticket: ticket as u64,
-                    user_id: user.to_string(),
-                });
-            }
-        }
-        Ok(out)
+            .or_failed()?;
+        Ok(page
+            .items
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|item| {
+                Some(Waiting {
+                    issued_at: num_attr(item, "issuedAt")?,
+                    ticket: num_attr(item, "ticket")? as u64,
+                    user_id: user_of(str_attr(item, PK)?)?.to_string(),
+                })
+            })
+            .collect())
     }
 
     /// Admits a waiting token into a free slot. Both conditions decide: the
@@ -284,101 +249,94 @@ impl Db {
         slot: u32,
         now_ms: i64,
         until_ms: i64,
-    ) -> Result<bool, AppError> {
-        let ttl = until_ms / 1000 + RETENTION_SECS;
-        let items = vec![
-            TransactWriteItem::builder()
-                .update(
-                    Update::builder()
-                        .table_name(&self.tables.queue)
-                        .set_key(Some(key(SLOTS_PK.into(), slot_sk(slot))))
-                        .update_expression("SET #until = :until, userId = :user")
-                        .condition_expression("attribute_not_exists(#until) OR #until <= :now")
-                        .expression_attribute_names("#until", "until")
-                        .expression_attribute_values(":until", n(until_ms))
-                        .expression_attribute_values(":now", n(now_ms))
-                        .expression_attribute_values(":user", s(w.user_id.clone()))
-                        .build()
-                        .map_err(AppError::internal)?,
-                )
-                .build(),
-            TransactWriteItem::builder()
-                .update(
-                    Update::builder()
-                        .table_name(&self.tables.queue)
-                        .set_key(Some(key(user_pk(&w.user_id), TOKEN_SK)))
-                        .update_expression(
-                            "SET #status = :active, activeAt = :now, expireAt = :until, slot = :slot, #ttl = :ttl \
-                             REMOVE waitShard",
-                        )
-                        .condition_expression("#status = :wait AND issuedAt = :issued")
-                        .expression_attribute_names("#status", "status")
-                        .expression_attribute_names("#ttl", "ttl")
-                        .expression_attribute_values(":active", s("ACTIVE"))
-                        .expression_attribute_values(":wait", s("WAIT"))
-                        .expression_attribute_values(":now", n(now_ms))
-                        .expression_attribute_values(":until", n(until_ms))
-                        .expression_attribute_values(":slot", n(slot))
-                        .expression_attribute_values(":ttl", n(ttl))
-                        .expression_attribute_values(":issued", n(w.issued_at))
-                        .build()
-                        .map_err(AppError::internal)?,
-                )
-                .build(),
-        ];
-        Ok(self.transact(items).await?.is_ok())
+    ) -> Result<bool, StoreError> {
+        let take_slot = Update::builder()
+            .table_name(&self.tables.queue)
+            .set_key(Some(key(SLOTS_PK, slot_sk(slot))))
+            .update_expression("SET #until = :until, userId = :user")
+            .condition_expression("attribute_not_exists(#until) OR #until <= :now")
+            .expression_attribute_names("#until", "until")
+            .expression_attribute_values(":until", n(until_ms))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":user", s(w.user_id.clone()))
+            .build()
+            .or_failed()?;
+        let tx = Tx::new()
+            .update(QUEUE_SLOT, take_slot)
+            .update(TOKEN, self.admit_token(w, slot, now_ms, until_ms)?);
+        Ok(self.transact(tx).await?.is_ok())
     }
 
-    /// The two writes that end an ACTIVE token now and free its slot, for a
-    /// caller's transaction (payment) or [`Db::end_token`].
+    /// WAIT → ACTIVE until `until_ms`, for the same waiting token only.
+    fn admit_token(
+        &self,
+        w: &Waiting,
+        slot: u32,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<Update, StoreError> {
+        Update::builder()
+            .table_name(&self.tables.queue)
+            .set_key(Some(key(user_pk(&w.user_id), TOKEN_SK)))
+            .update_expression(
+                "SET #status = :active, activeAt = :now, expireAt = :until, slot = :slot, #ttl = :ttl \
+                 REMOVE #shard",
+            )
+            .condition_expression("#status = :wait AND issuedAt = :issued")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_names("#shard", WAIT_SHARD)
+            .expression_attribute_values(":active", state(TokenStatus::Active))
+            .expression_attribute_values(":wait", state(TokenStatus::Wait))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":until", n(until_ms))
+            .expression_attribute_values(":slot", n(slot))
+            .expression_attribute_values(":ttl", n(until_ms / 1000 + RETENTION_SECS))
+            .expression_attribute_values(":issued", n(w.issued_at))
+            .build()
+            .or_failed()
+    }
+
+    /// The writes that end an ACTIVE token now — the token, and its
+    /// admission slot when it has one — for a caller's transaction
+    /// (payment) or [`Db::end_token`].
     pub fn end_token_writes(
         &self,
         token: &QueueToken,
         now_ms: i64,
-    ) -> Result<Vec<TransactWriteItem>, AppError> {
-        let mut items = vec![TransactWriteItem::builder()
-            .update(
-                Update::builder()
-                    .table_name(&self.tables.queue)
-                    .set_key(Some(key(user_pk(&token.user_id), TOKEN_SK)))
-                    .update_expression("SET #status = :ended, expireAt = :now")
-                    .condition_expression(
-                        "tokenId = :token AND #status = :active AND expireAt > :now",
-                    )
-                    .expression_attribute_names("#status", "status")
-                    .expression_attribute_values(":ended", s("ENDED"))
-                    .expression_attribute_values(":active", s("ACTIVE"))
-                    .expression_attribute_values(":now", n(now_ms))
-                    .expression_attribute_values(":token", s(token.token_id.clone()))
-                    .build()
-                    .map_err(AppError::internal)?,
-            )
-            .build()];
-        if let Some(slot) = token.slot {
-            items.push(
-                TransactWriteItem::builder()
-                    .update(
-                        Update::builder()
-                            .table_name(&self.tables.queue)
-                            .set_key(Some(key(SLOTS_PK.into(), slot_sk(slot))))
-                            .update_expression("SET #until = :now")
-                            .condition_expression("userId = :user AND #until > :now")
-                            .expression_attribute_names("#until", "until")
-                            .expression_attribute_values(":now", n(now_ms))
-                            .expression_attribute_values(":user", s(token.user_id.clone()))
-                            .build()
-                            .map_err(AppError::internal)?,
-                    )
-                    .build(),
-            );
-        }
-        Ok(items)
+    ) -> Result<(Update, Option<Update>), StoreError> {
+        let end = Update::builder()
+            .table_name(&self.tables.queue)
+            .set_key(Some(key(user_pk(&token.user_id), TOKEN_SK)))
+            .update_expression("SET #status = :ended, expireAt = :now")
+            .condition_expression("tokenId = :token AND #status = :active AND expireAt > :now")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":ended", state(TokenStatus::Ended))
+            .expression_attribute_values(":active", state(TokenStatus::Active))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":token", s(token.token_id.clone()))
+            .build()
+            .or_failed()?;
+        let free = token.slot.map(|slot| {
+            Update::builder()
+                .table_name(&self.tables.queue)
+                .set_key(Some(key(SLOTS_PK, slot_sk(slot))))
+                .update_expression("SET #until = :now")
+                .condition_expression("userId = :user AND #until > :now")
+                .expression_attribute_names("#until", "until")
+                .expression_attribute_values(":now", n(now_ms))
+                .expression_attribute_values(":user", s(token.user_id.clone()))
+                .build()
+                .or_failed()
+        });
+        Ok((end, free.transpose()?))
     }
 
     /// Ends an ACTIVE token at once, freeing its slot for the next round.
     /// `false` when it was no longer active.
-    pub async fn end_token(&self, token: &QueueToken, now_ms: i64) -> Result<bool, AppError> {
-        let items = self.end_token_writes(token, now_ms)?;
-        Ok(self.transact(items).await?.is_ok())
+    pub async fn end_token(&self, token: &QueueToken, now_ms: i64) -> Result<bool, StoreError> {
+        let (end, free) = self.end_token_writes(token, now_ms)?;
+        let tx = Tx::new().update(TOKEN, end).update_if(QUEUE_SLOT, free);
+        Ok(self.transact(tx).await?.is_ok())
     }
 }

@@ -1,13 +1,13 @@
 //! Seats left per schedule: maintained from reservation events over SQS,
 //! equal to what is really reservable, unchanged by redelivery.
 
-use crate::harness::{catalog, H};
+use crate::kit::{catalog, TestApp};
 use serde_json::json;
 use shared::jobs::hold_cleanup;
 use shared::jobs::QueueConsumer;
 use std::sync::Arc;
 
-async fn available(h: &H, token: &str) -> u64 {
+async fn available(h: &TestApp, token: &str) -> u64 {
     let r = h
         .req("GET", "/concerts/1/schedules", Some(token), None)
         .await;
@@ -15,7 +15,7 @@ async fn available(h: &H, token: &str) -> u64 {
     r.body["schedules"][0]["availableSeats"].as_u64().unwrap()
 }
 
-async fn reservable(h: &H, token: &str) -> u64 {
+async fn reservable(h: &TestApp, token: &str) -> u64 {
     let r = h
         .req(
             "GET",
@@ -28,32 +28,14 @@ async fn reservable(h: &H, token: &str) -> u64 {
     r.body["seats"].as_array().unwrap().len() as u64
 }
 
-async fn listing(h: &H) -> aws_sdk_dynamodb::types::AttributeValue {
-    let item = h
-        .app()
-        .db
-        .client
-        .get_item()
-        .table_name("CatalogTable")
-        .key(
-            "pk",
-            aws_sdk_dynamodb::types::AttributeValue::S(shared::store::keys::concert_pk(1)),
-        )
-        .key(
-            "sk",
-            aws_sdk_dynamodb::types::AttributeValue::S(shared::store::keys::schedule_sk(1)),
-        )
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap();
-    aws_sdk_dynamodb::types::AttributeValue::M(item)
+/// Schedule 1's listing, with the seats-left bookkeeping.
+async fn listing(h: &TestApp) -> Vec<shared::store::catalog::ScheduleListing> {
+    h.app().db.list_schedules(1).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seats_left_follow_holds_sales_and_lapses() {
-    let h = Arc::new(H::with(|c| c.queue_active_seconds = 3_600).await);
+    let h = Arc::new(TestApp::with(|c| c.queue_active_seconds = 3_600).await);
     h.load(&catalog(200)).await;
     let users = h.active_many("fan", 60).await;
     let viewer = users[59].1.clone();
@@ -88,7 +70,7 @@ async fn seats_left_follow_holds_sales_and_lapses() {
         }
     };
     let early = race(users[..30].to_vec()).await;
-    h.clock.advance_ms(200_000);
+    h.advance_ms(200_000);
     let late = race(users[30..59].to_vec()).await;
     // Some of the late holds are paid.
     for (user, token, held) in late.iter().take(10) {
@@ -104,7 +86,7 @@ async fn seats_left_follow_holds_sales_and_lapses() {
         }
     }
     // The early holds lapse.
-    h.clock.advance_ms(100_000);
+    h.advance_ms(100_000);
     assert!(early.iter().any(|(_, _, held)| !held.is_empty()));
 
     // Deliver every event so far, as the pipe would.
@@ -121,10 +103,13 @@ async fn seats_left_follow_holds_sales_and_lapses() {
 
     // TTL catches up with the lapsed holds; their events change the
     // bookkeeping but not the count, which already treated them as free.
-    h.clock.advance_ms(1_000);
+    h.advance_ms(1_000);
     h.sweep_ttl();
     let all = h.reservation_stream();
-    for r in all.iter().filter(|r| hold_cleanup::is_ttl_delete(r)) {
+    for r in all
+        .iter()
+        .filter(|r| shared::jobs::stream::is_ttl_delete(r))
+    {
         hold_cleanup::process(h.app(), r).await.unwrap();
     }
     let all = h.reservation_stream();
@@ -135,12 +120,12 @@ async fn seats_left_follow_holds_sales_and_lapses() {
     shuffled.reverse();
     local::streams::to_queue(QueueConsumer::Availability, h.app(), &shuffled).await;
     assert_eq!(available(&h, &viewer).await, reservable(&h, &viewer).await);
-    crate::invariants::check(&h).await;
+    h.audit().await;
 }
 
 #[tokio::test]
 async fn the_availability_fixture_is_a_valid_event() {
-    let h = H::new().await;
+    let h = TestApp::new().await;
     h.load(&catalog(5)).await;
     let json = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),

@@ -1,12 +1,11 @@
-use crate::harness::{catalog, H};
+use crate::kit::{catalog, TestApp};
 use serde_json::json;
 use shared::clock::Clock;
-use shared::store::keys::{schedule_pk, seat_sk};
 use std::collections::BTreeSet;
 
 #[tokio::test]
 async fn concerts_list_and_detail_follow_the_seed() {
-    let h = H::new().await;
+    let h = TestApp::new().await;
     h.load(&catalog(3)).await;
     let r = h.req("GET", "/concerts", None, None).await;
     assert_eq!(r.status, 200);
@@ -40,7 +39,7 @@ async fn concerts_list_and_detail_follow_the_seed() {
 
 #[tokio::test]
 async fn schedules_list_open_dates_only() {
-    let h = H::new().await;
+    let h = TestApp::new().await;
     h.load(&catalog(3)).await;
     let token = h.active("fan1").await;
     let r = h
@@ -65,45 +64,17 @@ async fn schedules_list_open_dates_only() {
 }
 
 /// Sets a seat's sale state directly, as a hold or a sale would.
-async fn mark(h: &H, seat: u64, hold_until: Option<i64>, sold: bool) {
-    let mut up = h
-        .app()
-        .db
-        .client
-        .update_item()
-        .table_name("CatalogTable")
-        .key(
-            "pk",
-            aws_sdk_dynamodb::types::AttributeValue::S(schedule_pk(1)),
-        )
-        .key(
-            "sk",
-            aws_sdk_dynamodb::types::AttributeValue::S(seat_sk(seat)),
-        );
-    let mut sets = vec![];
-    if let Some(until) = hold_until {
-        sets.push("holdUntil = :u");
-        up = up.expression_attribute_values(
-            ":u",
-            aws_sdk_dynamodb::types::AttributeValue::N(until.to_string()),
-        );
-    }
-    if sold {
-        sets.push("soldReserveId = :r");
-        up = up.expression_attribute_values(
-            ":r",
-            aws_sdk_dynamodb::types::AttributeValue::N(seat.to_string()),
-        );
-    }
-    up.update_expression(format!("SET {}", sets.join(", ")))
-        .send()
+async fn mark(h: &TestApp, seat: u64, hold_until: Option<i64>, sold: bool) {
+    let seat = h.app().db.get_seat(1, seat).await.unwrap().unwrap();
+    let sold_by = sold.then_some(seat.seat_id);
+    devkit::inspect::set_seat_state(&h.app().db, &seat, hold_until, sold_by)
         .await
         .unwrap();
 }
 
 #[tokio::test]
 async fn seat_pages_return_each_reservable_seat_exactly_once() {
-    let h = H::with(|c| c.seat_page_size = 1000).await;
+    let h = TestApp::with(|c| c.seat_page_size = 1000).await;
     h.load(&catalog(2_000)).await;
     let now = h.clock.now_ms();
     let mut unreservable = BTreeSet::new();

@@ -1,10 +1,10 @@
 //! Every sample event in events/ drives its handler: the fixtures stay
 //! valid API Gateway events for the functions they are named after.
 
-use crate::harness::{catalog, H};
+use crate::kit::{catalog, TestApp};
+use devkit::event::request_from_event;
 use shared::domain::queue::{QueueToken, TokenStatus};
 use shared::domain::reservation::{Reservation, ReservationStatus};
-use shared::http::event::request_from_event;
 use shared::store::reservations::HoldOutcome;
 use shared::Endpoint;
 
@@ -17,7 +17,7 @@ fn events_dir() -> std::path::PathBuf {
 
 #[tokio::test]
 async fn every_endpoint_fixture_is_served() {
-    let h = H::new().await;
+    let h = TestApp::new().await;
     h.load(&catalog(5)).await;
     // The fixtures carry this user's token; issue and admit it.
     let token = QueueToken {

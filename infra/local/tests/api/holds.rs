@@ -1,87 +1,16 @@
 //! Seat holds: one holder per seat under any concurrency, the per-user
 //! cap, exact expiry without waiting for TTL, and the TTL cleanup.
 
-use crate::harness::{catalog, Resp, H};
+use crate::kit::{catalog, Resp, TestApp};
 use shared::clock::Clock;
-use shared::jobs::hold_cleanup::{self, is_ttl_delete, Cleanup};
+use shared::jobs::hold_cleanup::{self, Cleanup};
+use shared::jobs::stream::is_ttl_delete;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-/// `(seat, holder, reserveId)` of every seat held or sold now.
-async fn seat_holders(h: &H, schedule: u64) -> Vec<(u64, String, u64)> {
-    let now = h.app().now_ms();
-    let mut out = Vec::new();
-    let mut start = None;
-    loop {
-        let page = h
-            .app()
-            .db
-            .client
-            .query()
-            .table_name("CatalogTable")
-            .key_condition_expression("pk = :pk AND begins_with(sk, :seat)")
-            .expression_attribute_values(
-                ":pk",
-                aws_sdk_dynamodb::types::AttributeValue::S(shared::store::keys::schedule_pk(
-                    schedule,
-                )),
-            )
-            .expression_attribute_values(
-                ":seat",
-                aws_sdk_dynamodb::types::AttributeValue::S("SEAT#".into()),
-            )
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .unwrap();
-        for item in page.items() {
-            let seat: shared::domain::catalog::Seat =
-                serde_dynamo::from_item(item.clone()).unwrap();
-            if !seat.reservable_at(now) {
-                out.push((
-                    seat.seat_id,
-                    seat.holder.clone().unwrap_or_default(),
-                    seat.hold_id.unwrap_or(0),
-                ));
-            }
-        }
-        start = page.last_evaluated_key().cloned();
-        if start.is_none() {
-            return out;
-        }
-    }
-}
-
-/// Reservation records (not hold slots) by status.
-async fn reservations(h: &H) -> Vec<shared::domain::reservation::Reservation> {
-    let items = h
-        .app()
-        .db
-        .client
-        .scan()
-        .table_name("ReservationsTable")
-        .filter_expression("sk = :res")
-        .expression_attribute_values(
-            ":res",
-            aws_sdk_dynamodb::types::AttributeValue::S("RES".into()),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        items.last_evaluated_key().is_none(),
-        "scan paging not expected here"
-    );
-    items
-        .items()
-        .iter()
-        .map(|i| serde_dynamo::from_item(i.clone()).unwrap())
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_hundred_users_one_seat_one_winner() {
-    let h = Arc::new(H::new().await);
+    let h = Arc::new(TestApp::new().await);
     h.load(&catalog(10)).await;
     let users = h.active_many("rush", 500).await;
     let tasks = users.into_iter().map(|(user, token)| {
@@ -115,17 +44,17 @@ async fn five_hundred_users_one_seat_one_winner() {
     let expired = chrono::DateTime::parse_from_rfc3339(w["expiredAt"].as_str().unwrap()).unwrap();
     assert_eq!((expired - created).num_seconds(), 300);
 
-    let holders = seat_holders(&h, 1).await;
+    let holders = h.seats_taken(1).await;
     assert_eq!(holders.len(), 1);
     assert_eq!(holders[0].0, 7);
     assert_eq!(holders[0].2, w["reserveId"].as_u64().unwrap());
-    let records = reservations(&h).await;
+    let records = h.reservations().await;
     assert_eq!(records.len(), 1, "a losing request left a record");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_hundred_users_race_for_a_hundred_seats() {
-    let h = Arc::new(H::new().await);
+    let h = Arc::new(TestApp::new().await);
     h.load(&catalog(100)).await;
     let users = h.active_many("racer", 300).await;
     let tasks = users.into_iter().map(|(user, token)| {
@@ -154,7 +83,7 @@ async fn three_hundred_users_race_for_a_hundred_seats() {
     assert_eq!(total, 100);
     assert!(results.iter().all(|(_, n)| *n <= 4));
 
-    let holders = seat_holders(&h, 1).await;
+    let holders = h.seats_taken(1).await;
     assert_eq!(holders.len(), 100);
     let seats: BTreeSet<u64> = holders.iter().map(|x| x.0).collect();
     assert_eq!(seats.len(), 100);
@@ -164,7 +93,7 @@ async fn three_hundred_users_race_for_a_hundred_seats() {
     }
     assert!(per_user.values().all(|n| *n <= 4), "{per_user:?}");
     // Each seat's hold is exactly the reservation record that claims it.
-    let records = reservations(&h).await;
+    let records = h.reservations().await;
     assert_eq!(records.len(), 100);
     let by_seat: BTreeMap<u64, u64> = records.iter().map(|r| (r.seat_id, r.reserve_id)).collect();
     for (seat, _, hold) in &holders {
@@ -174,7 +103,7 @@ async fn three_hundred_users_race_for_a_hundred_seats() {
 
 #[tokio::test]
 async fn the_hold_cap_and_request_checks() {
-    let h = Arc::new(H::new().await);
+    let h = Arc::new(TestApp::new().await);
     h.load(&catalog(10)).await;
     let users = h.active_many("cap", 2).await;
     let (me, token) = &users[0];
@@ -278,7 +207,7 @@ async fn the_hold_cap_and_request_checks() {
     let waiting = h.join("late").await;
     assert_eq!(h.reserve("late", &waiting, 1, 1, 6).await.status, 403);
     assert_eq!(
-        seat_holders(&h, 1).await.len(),
+        h.seats_taken(1).await.len(),
         5,
         "a refused request held a seat"
     );
@@ -286,7 +215,7 @@ async fn the_hold_cap_and_request_checks() {
 
 #[tokio::test]
 async fn a_lapsed_hold_frees_the_seat_at_once_and_cleanup_is_idempotent() {
-    let h = Arc::new(H::with(|c| c.queue_active_seconds = 3_600).await);
+    let h = Arc::new(TestApp::with(|c| c.queue_active_seconds = 3_600).await);
     h.load(&catalog(10)).await;
     let users = h.active_many("lap", 3).await;
     let (a, ta) = &users[0];
@@ -298,7 +227,7 @@ async fn a_lapsed_hold_frees_the_seat_at_once_and_cleanup_is_idempotent() {
     let second_id = second.body["reserveId"].as_u64().unwrap();
 
     // One millisecond before the end the seat is still held.
-    h.clock.advance_ms(300_000 - 1);
+    h.advance_ms(300_000 - 1);
     assert_eq!(h.reserve(b, tb, 1, 1, 1).await.status, 409);
     let seats = h
         .req("GET", "/concerts/schedules/1/seats", Some(tb), None)
@@ -309,7 +238,7 @@ async fn a_lapsed_hold_frees_the_seat_at_once_and_cleanup_is_idempotent() {
         .iter()
         .any(|s| s["seatId"] == 1));
     // At the end it is free, with no TTL sweep having run.
-    h.clock.advance_ms(1);
+    h.advance_ms(1);
     let seats = h
         .req("GET", "/concerts/schedules/1/seats", Some(tb), None)
         .await;
@@ -331,7 +260,7 @@ async fn a_lapsed_hold_frees_the_seat_at_once_and_cleanup_is_idempotent() {
     }
 
     // Now TTL catches up (it runs in whole seconds, a second later).
-    h.clock.advance_ms(1_000);
+    h.advance_ms(1_000);
     assert_eq!(h.sweep_ttl(), 2);
     let ttl_records: Vec<_> = h
         .reservation_stream()
@@ -343,8 +272,8 @@ async fn a_lapsed_hold_frees_the_seat_at_once_and_cleanup_is_idempotent() {
         ttl_records
             .iter()
             .find(|r| {
-                r.change.keys.get("pk")
-                    == Some(&serde_dynamo::AttributeValue::S(format!("RES#{id}")))
+                shared::jobs::stream::reservation(&r.change.old_image)
+                    .is_some_and(|old| old.reserve_id == id)
             })
             .unwrap()
             .clone()
@@ -367,22 +296,23 @@ async fn a_lapsed_hold_frees_the_seat_at_once_and_cleanup_is_idempotent() {
         .unwrap();
     assert!(c2.recorded_expired && c2.seat_released);
     // Redelivery changes nothing.
-    let before = (seat_holders(&h, 1).await, reservations(&h).await);
+    let before = (h.seats_taken(1).await, h.reservations().await);
     for id in [first_id, second_id] {
         let again = hold_cleanup::process(h.app(), &record_of(id))
             .await
             .unwrap();
         assert_eq!(again, Cleanup::default());
     }
-    let after = (seat_holders(&h, 1).await, reservations(&h).await);
+    let after = (h.seats_taken(1).await, h.reservations().await);
     assert_eq!(before, after);
 
-    let holders = seat_holders(&h, 1).await;
+    let holders = h.seats_taken(1).await;
     assert!(holders
         .iter()
         .any(|(seat, user, id)| *seat == 1 && user == b && *id == rehold_id));
     assert!(!holders.iter().any(|(seat, ..)| *seat == 2));
-    let expired: Vec<_> = reservations(&h)
+    let expired: Vec<_> = h
+        .reservations()
         .await
         .into_iter()
         .filter(|r| r.status == shared::domain::reservation::ReservationStatus::Expired)
@@ -397,12 +327,12 @@ async fn a_lapsed_hold_frees_the_seat_at_once_and_cleanup_is_idempotent() {
     event.records = h.reservation_stream();
     let response = hold_cleanup::handle(h.app(), event).await;
     assert!(response.batch_item_failures.is_empty());
-    assert_eq!(h.clock.now_ms() - crate::harness::T0, 301_000);
+    assert_eq!(h.clock.now_ms() - crate::kit::T0, 301_000);
 }
 
 #[tokio::test]
 async fn the_hold_cleanup_fixture_is_a_valid_event() {
-    let h = H::new().await;
+    let h = TestApp::new().await;
     let json = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../events/hold-cleanup.json"

@@ -1,64 +1,19 @@
 //! Points and payment: exact money under concurrency, the check order,
 //! all-or-nothing payments and idempotent retries.
 
-use crate::harness::{catalog, Resp, H};
-use crate::invariants;
+use crate::kit::{catalog, Resp, TestApp};
 use serde_json::{json, Value};
 use shared::clock::ManualClock;
 use shared::App;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-async fn charge(h: &H, user: &str, amount: Value, key: Option<&str>) -> Resp {
-    let body = json!({"userId": user, "amount": amount})
-        .to_string()
-        .into_bytes();
-    let headers: Vec<(&str, &str)> = key
-        .map(|k| vec![("Idempotency-Key", k)])
-        .unwrap_or_default();
-    h.raw("PATCH", "/points", None, body, &headers).await
-}
-
-async fn points(h: &H, user: &str) -> i64 {
-    let r = h.req("GET", &format!("/points/{user}"), None, None).await;
-    assert_eq!(r.status, 200, "{r:?}");
-    r.body["point"].as_i64().unwrap()
-}
-
-async fn pay(
-    h: &H,
-    user: &str,
-    token: &str,
-    reserve_id: u64,
-    amount: i64,
-    key: Option<&str>,
-) -> Resp {
-    let body = json!({"userId": user, "reserveId": reserve_id, "amount": amount})
-        .to_string()
-        .into_bytes();
-    let headers: Vec<(&str, &str)> = key
-        .map(|k| vec![("Idempotency-Key", k)])
-        .unwrap_or_default();
-    h.raw("POST", "/payments", Some(token), body, &headers)
-        .await
-}
-
-/// A held seat: `(reserveId, price)`.
-async fn hold(h: &H, user: &str, token: &str, seat: u64) -> (u64, i64) {
-    let r = h.reserve(user, token, 1, 1, seat).await;
-    assert_eq!(r.status, 201, "{r:?}");
-    (
-        r.body["reserveId"].as_u64().unwrap(),
-        r.body["price"].as_i64().unwrap(),
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_concurrent_charges_add_up_exactly() {
-    let h = Arc::new(H::new().await);
+    let h = Arc::new(TestApp::new().await);
     let tasks = (0..1_000).map(|_| {
         let h = h.clone();
-        tokio::spawn(async move { charge(&h, "saver", json!(10), None).await })
+        tokio::spawn(async move { h.charge("saver", json!(10), None).await })
     });
     let replies: Vec<Resp> = futures::future::join_all(tasks)
         .await
@@ -78,20 +33,20 @@ async fn a_thousand_concurrent_charges_add_up_exactly() {
         seen.contains(&10_000),
         "the last charge reports the final balance"
     );
-    assert_eq!(points(&h, "saver").await, 10_000);
+    assert_eq!(h.points("saver").await, 10_000);
     assert_eq!(h.app().db.ledger("saver").await.unwrap().len(), 1_000);
-    invariants::check(&h).await;
+    h.audit().await;
 }
 
 #[tokio::test]
 async fn charges_are_validated_and_bounded() {
-    let h = H::with(|c| {
+    let h = TestApp::with(|c| {
         c.points_max_charge = 1_000;
         c.points_max_balance = 1_500;
     })
     .await;
-    assert_eq!(points(&h, "nobody").await, 0);
-    let r = charge(&h, "user1234", json!(1_000), None).await;
+    assert_eq!(h.points("nobody").await, 0);
+    let r = h.charge("user1234", json!(1_000), None).await;
     assert_eq!(r.body, json!({"userId": "user1234", "point": 1_000}));
     for bad in [
         json!(0),
@@ -103,12 +58,12 @@ async fn charges_are_validated_and_bounded() {
         json!(1_001),
         json!(u64::MAX),
     ] {
-        let r = charge(&h, "user1234", bad.clone(), None).await;
+        let r = h.charge("user1234", bad.clone(), None).await;
         assert_eq!(r.status, 400, "{bad}: {r:?}");
         assert_eq!(r.body["status"], "BAD_REQUEST");
     }
     // Found by contract fuzzing: JSON Schema's integers include 500.0.
-    let r = charge(&h, "user1234", json!(0.0), None).await;
+    let r = h.charge("user1234", json!(0.0), None).await;
     assert_eq!(r.status, 400);
     let r = h
         .raw(
@@ -121,12 +76,12 @@ async fn charges_are_validated_and_bounded() {
         .await;
     assert_eq!(r.body, json!({"userId": "floaty", "point": 250}));
     // Past the balance limit: refused whole.
-    let r = charge(&h, "user1234", json!(501), None).await;
+    let r = h.charge("user1234", json!(501), None).await;
     assert_eq!(
         (r.status, r.body["code"].as_str()),
         (400, Some("BALANCE_LIMIT"))
     );
-    assert_eq!(charge(&h, "user1234", json!(500), None).await.status, 200);
+    assert_eq!(h.charge("user1234", json!(500), None).await.status, 200);
     for body in [
         r#"{"userId":"user1234"}"#,
         r#"{"amount":5}"#,
@@ -142,37 +97,34 @@ async fn charges_are_validated_and_bounded() {
         h.req("GET", "/points/bad%20user", None, None).await.status,
         400
     );
-    assert_eq!(points(&h, "user1234").await, 1_500);
+    assert_eq!(h.points("user1234").await, 1_500);
     assert_eq!(h.app().db.ledger("user1234").await.unwrap().len(), 2);
-    invariants::check(&h).await;
+    h.audit().await;
 }
 
 #[tokio::test]
 async fn idempotent_charges_replay_exactly() {
-    let h = H::new().await;
-    let first = charge(&h, "idem", json!(300), Some("k-1")).await;
+    let h = TestApp::new().await;
+    let first = h.charge("idem", json!(300), Some("k-1")).await;
     assert_eq!(first.status, 200);
-    charge(&h, "idem", json!(5), None).await;
+    h.charge("idem", json!(5), None).await;
     // The same key and body: the first reply again, nothing charged.
-    let again = charge(&h, "idem", json!(300), Some("k-1")).await;
+    let again = h.charge("idem", json!(300), Some("k-1")).await;
     assert_eq!((again.status, &again.body), (200, &first.body));
-    assert_eq!(points(&h, "idem").await, 305);
+    assert_eq!(h.points("idem").await, 305);
     // The same key with another body: 422, nothing charged.
-    let other = charge(&h, "idem", json!(301), Some("k-1")).await;
+    let other = h.charge("idem", json!(301), Some("k-1")).await;
     assert_eq!(
         (other.status, other.body["status"].as_str()),
         (422, Some("UNPROCESSABLE_ENTITY"))
     );
     // Found by contract fuzzing: spaces around a key are not part of it.
-    let padded = charge(&h, "idem", json!(300), Some(" k-1\t")).await;
+    let padded = h.charge("idem", json!(300), Some(" k-1\t")).await;
     assert_eq!((padded.status, &padded.body), (200, &first.body));
     // Keys are the user's own: another user's identical key is unrelated.
-    assert_eq!(
-        charge(&h, "idem2", json!(300), Some("k-1")).await.status,
-        200
-    );
+    assert_eq!(h.charge("idem2", json!(300), Some("k-1")).await.status, 200);
     // A refusal is replayed too.
-    let too_much = charge(&h, "idem", json!(2_000_000), Some("k-2")).await;
+    let too_much = h.charge("idem", json!(2_000_000), Some("k-2")).await;
     assert_eq!(too_much.status, 400);
     assert_eq!(
         h.raw(
@@ -186,14 +138,14 @@ async fn idempotent_charges_replay_exactly() {
         .status,
         400
     );
-    assert_eq!(points(&h, "idem").await, 305);
+    assert_eq!(h.points("idem").await, 305);
     assert_eq!(h.app().db.ledger("idem").await.unwrap().len(), 2);
-    invariants::check(&h).await;
+    h.audit().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_payments_racing_for_one_balance() {
-    let h = Arc::new(H::new().await);
+    let h = Arc::new(TestApp::new().await);
     let mut data = catalog(10);
     for seat in &mut data.seats {
         seat.price = 80;
@@ -201,12 +153,12 @@ async fn two_payments_racing_for_one_balance() {
     h.load(&data).await;
     let users = h.active_many("buyer", 1).await;
     let (user, token) = users[0].clone();
-    charge(&h, &user, json!(100), None).await;
-    let (a, _) = hold(&h, &user, &token, 1).await;
-    let (b, _) = hold(&h, &user, &token, 2).await;
+    h.charge(&user, json!(100), None).await;
+    let (a, _) = h.hold(&user, &token, 1).await;
+    let (b, _) = h.hold(&user, &token, 2).await;
     let tasks = [a, b].map(|rid| {
         let (h, user, token) = (h.clone(), user.clone(), token.clone());
-        tokio::spawn(async move { pay(&h, &user, &token, rid, 80, None).await })
+        tokio::spawn(async move { h.pay(&user, &token, rid, 80, None).await })
     });
     let replies: Vec<Resp> = futures::future::join_all(tasks)
         .await
@@ -217,18 +169,18 @@ async fn two_payments_racing_for_one_balance() {
     assert_eq!(statuses, BTreeSet::from([201, 402]), "{replies:?}");
     let refused = replies.iter().find(|r| r.status == 402).unwrap();
     assert_eq!(refused.body["message"], "잔액이 부족합니다.");
-    assert_eq!(points(&h, &user).await, 20);
-    assert_eq!(invariants::check(&h).await, 1);
+    assert_eq!(h.points(&user).await, 20);
+    assert_eq!(h.audit().await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_payments_of_one_hold_with_mixed_keys_pay_once() {
-    let h = Arc::new(H::new().await);
+    let h = Arc::new(TestApp::new().await);
     h.load(&catalog(10)).await;
     let users = h.active_many("once", 1).await;
     let (user, token) = users[0].clone();
-    charge(&h, &user, json!(1_000_000), None).await;
-    let (rid, price) = hold(&h, &user, &token, 3).await;
+    h.charge(&user, json!(1_000_000), None).await;
+    let (rid, price) = h.hold(&user, &token, 3).await;
     let tasks = (0..50).map(|i| {
         let (h, user, token) = (h.clone(), user.clone(), token.clone());
         // A third share one key, a third have keys of their own, a third none.
@@ -240,7 +192,7 @@ async fn fifty_payments_of_one_hold_with_mixed_keys_pay_once() {
         tokio::spawn(async move {
             (
                 key.clone(),
-                pay(&h, &user, &token, rid, price, key.as_deref()).await,
+                h.pay(&user, &token, rid, price, key.as_deref()).await,
             )
         })
     });
@@ -271,7 +223,7 @@ async fn fifty_payments_of_one_hold_with_mixed_keys_pay_once() {
     assert_eq!(first["status"], "SUCCESS");
     assert_eq!(first["reserveId"], rid);
     assert_eq!(first["price"], price);
-    assert_eq!(points(&h, &user).await, 1_000_000 - price);
+    assert_eq!(h.points(&user).await, 1_000_000 - price);
     let payments = h
         .app()
         .db
@@ -284,16 +236,16 @@ async fn fifty_payments_of_one_hold_with_mixed_keys_pay_once() {
     assert_eq!(payments, 1);
     // Retrying the winner's request later still replays it exactly.
     if let Some(key) = &winners[0].0 {
-        let replay = pay(&h, &user, &token, rid, price, Some(key)).await;
+        let replay = h.pay(&user, &token, rid, price, Some(key)).await;
         assert_eq!((replay.status, &replay.body), (201, first));
     }
-    assert_eq!(invariants::check(&h).await, 1);
+    assert_eq!(h.audit().await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_payment_racing_its_expiry_is_all_or_nothing() {
     let h = Arc::new(
-        H::with(|c| {
+        TestApp::with(|c| {
             c.queue_active_seconds = 100_000;
             c.points_max_charge = 10_000_000;
         })
@@ -303,7 +255,7 @@ async fn a_payment_racing_its_expiry_is_all_or_nothing() {
     let users = h.active_many("edge", 2).await;
     let (payer, payer_token) = users[0].clone();
     let (rival, rival_token) = users[1].clone();
-    charge(&h, &payer, json!(5_000_000), None).await;
+    h.charge(&payer, json!(5_000_000), None).await;
     // The rival acts one millisecond later than the payer: at the exact
     // moment the payer's hold ends.
     let rival_clock = ManualClock::at_ms(0);
@@ -315,11 +267,11 @@ async fn a_payment_racing_its_expiry_is_all_or_nothing() {
     let mut paid = 0;
     let mut payer_token = payer_token;
     for seat in 1..=30u64 {
-        let (rid, price) = hold(&h, &payer, &payer_token, seat).await;
-        h.clock.advance_ms(300_000 - 1);
+        let (rid, price) = h.hold(&payer, &payer_token, seat).await;
+        h.advance_ms(300_000 - 1);
         rival_clock.set_ms(shared::clock::Clock::now_ms(&h.clock) + 1);
         let body = json!({"userId": rival, "concertId": 1, "scheduleId": 1, "seatId": seat});
-        let rival_req = shared::http::event::ApiCall {
+        let rival_req = devkit::event::ApiCall {
             method: "POST",
             route: "/reservations",
             path: "/reservations",
@@ -330,7 +282,7 @@ async fn a_payment_racing_its_expiry_is_all_or_nothing() {
         .to_request()
         .unwrap();
         let (paying, rivalling) = tokio::join!(
-            pay(&h, &payer, &payer_token, rid, price, None),
+            h.pay(&payer, &payer_token, rid, price, None),
             shared::Endpoint::Reserve.reply(&rival_app, &rival_req)
         );
         match paying.status {
@@ -349,7 +301,7 @@ async fn a_payment_racing_its_expiry_is_all_or_nothing() {
             _ => panic!("unexpected {paying:?}"),
         }
         // Each round starts with fresh hold slots for both.
-        h.clock.advance_ms(300_001);
+        h.advance_ms(300_001);
     }
     let spent: i64 = h
         .app()
@@ -361,23 +313,23 @@ async fn a_payment_racing_its_expiry_is_all_or_nothing() {
         .filter(|e| e.amount < 0)
         .map(|e| -e.amount)
         .sum();
-    let sold = invariants::check(&h).await;
+    let sold = h.audit().await;
     assert_eq!(sold, paid);
-    assert_eq!(points(&h, &payer).await, 5_000_000 - spent);
+    assert_eq!(h.points(&payer).await, 5_000_000 - spent);
 }
 
 #[tokio::test]
 async fn the_check_order_and_ownership() {
-    let h = Arc::new(H::with(|c| c.queue_active_seconds = 3_600).await);
+    let h = Arc::new(TestApp::with(|c| c.queue_active_seconds = 3_600).await);
     h.load(&catalog(10)).await;
     let users = h.active_many("order", 2).await;
     let (me, mine) = users[0].clone();
     let (you, yours) = users[1].clone();
-    charge(&h, &me, json!(60_000), None).await;
-    charge(&h, &you, json!(1_000_000), None).await;
-    let (my_hold, my_price) = hold(&h, &me, &mine, 1).await; // 60,000
-    let (your_hold, your_price) = hold(&h, &you, &yours, 2).await; // 70,000
-    let (pricey, pricey_price) = hold(&h, &me, &mine, 4).await; // 90,000
+    h.charge(&me, json!(60_000), None).await;
+    h.charge(&you, json!(1_000_000), None).await;
+    let (my_hold, my_price) = h.hold(&me, &mine, 1).await; // 60,000
+    let (your_hold, your_price) = h.hold(&you, &yours, 2).await; // 70,000
+    let (pricey, pricey_price) = h.hold(&me, &mine, 4).await; // 90,000
 
     let expect = |r: &Resp, status: u16, message: &str| {
         assert_eq!(
@@ -386,29 +338,29 @@ async fn the_check_order_and_ownership() {
             "{r:?}"
         );
     };
-    let unknown = pay(&h, &me, &mine, 424_242, my_price, None).await;
+    let unknown = h.pay(&me, &mine, 424_242, my_price, None).await;
     assert_eq!(
         (unknown.status, unknown.body["status"].as_str()),
         (404, Some("NOT_FOUND"))
     );
     // Someone else's reservation, even with a wrong amount: 403 first.
-    let theirs = pay(&h, &me, &mine, your_hold, 1, None).await;
+    let theirs = h.pay(&me, &mine, your_hold, 1, None).await;
     assert_eq!(
         (theirs.status, theirs.body["code"].as_str()),
         (403, Some("RESERVATION_FORBIDDEN"))
     );
     // Someone else's token: refused at the gate.
     assert_eq!(
-        pay(&h, &me, &yours, my_hold, my_price, None).await.status,
+        h.pay(&me, &yours, my_hold, my_price, None).await.status,
         403
     );
     expect(
-        &pay(&h, &me, &mine, my_hold, my_price + 1, None).await,
+        &h.pay(&me, &mine, my_hold, my_price + 1, None).await,
         400,
         "결제 금액이 일치하지 않습니다.",
     );
     expect(
-        &pay(&h, &me, &mine, pricey, pricey_price, None).await,
+        &h.pay(&me, &mine, pricey, pricey_price, None).await,
         402,
         "잔액이 부족합니다.",
     );
@@ -427,18 +379,18 @@ async fn the_check_order_and_ownership() {
         );
     }
     assert_eq!(
-        points(&h, &me).await,
+        h.points(&me).await,
         60_000,
         "a refused payment changed the balance"
     );
 
-    let ok = pay(&h, &me, &mine, my_hold, my_price, None).await;
+    let ok = h.pay(&me, &mine, my_hold, my_price, None).await;
     assert_eq!(ok.status, 201, "{ok:?}");
     assert_eq!(ok.body["status"], "SUCCESS");
-    assert_eq!(points(&h, &me).await, 0);
+    assert_eq!(h.points(&me).await, 0);
     // Paid: 409 on a retry, and the token is spent for anything else.
     expect(
-        &pay(&h, &me, &mine, my_hold, my_price, None).await,
+        &h.pay(&me, &mine, my_hold, my_price, None).await,
         409,
         "결제할 수 없는 예약 내역입니다.",
     );
@@ -450,15 +402,15 @@ async fn the_check_order_and_ownership() {
     );
     // Another hold: the empty balance answers first, then the spent token.
     assert_eq!(
-        pay(&h, &me, &mine, pricey, pricey_price, None).await.status,
+        h.pay(&me, &mine, pricey, pricey_price, None).await.status,
         402
     );
-    charge(&h, &me, json!(pricey_price), None).await;
+    h.charge(&me, json!(pricey_price), None).await;
     assert_eq!(
-        pay(&h, &me, &mine, pricey, pricey_price, None).await.status,
+        h.pay(&me, &mine, pricey, pricey_price, None).await.status,
         401
     );
-    assert_eq!(points(&h, &me).await, pricey_price);
+    assert_eq!(h.points(&me).await, pricey_price);
     // The freed queue slot goes to the next in line.
     let next = h.join("next-in-line").await;
     assert_eq!(h.admission_round().await.admitted, 1);
@@ -470,52 +422,39 @@ async fn the_check_order_and_ownership() {
     );
 
     // An expired hold: 410, and still 410 after the cleanup recorded it.
-    h.clock.advance_ms(300_000);
+    h.advance_ms(300_000);
     expect(
-        &pay(&h, &you, &yours, your_hold, your_price, None).await,
+        &h.pay(&you, &yours, your_hold, your_price, None).await,
         410,
         "임시 예약 시간이 만료되었습니다.",
     );
-    h.clock.advance_ms(1_000);
+    h.advance_ms(1_000);
     h.sweep_ttl();
     for record in h
         .reservation_stream()
         .iter()
-        .filter(|r| shared::jobs::hold_cleanup::is_ttl_delete(r))
+        .filter(|r| shared::jobs::stream::is_ttl_delete(r))
     {
         shared::jobs::hold_cleanup::process(h.app(), record)
             .await
             .unwrap();
     }
     expect(
-        &pay(&h, &you, &yours, your_hold, your_price, None).await,
+        &h.pay(&you, &yours, your_hold, your_price, None).await,
         410,
         "임시 예약 시간이 만료되었습니다.",
     );
-    assert_eq!(points(&h, &you).await, 1_000_000);
-    assert_eq!(invariants::check(&h).await, 1);
+    assert_eq!(h.points(&you).await, 1_000_000);
+    assert_eq!(h.audit().await, 1);
 
     // A TTL record of the paid hold (redelivered, or forged) leaves it alone.
     let paid = h.app().db.reservation(my_hold).await.unwrap().unwrap();
-    let mut old =
-        serde_dynamo::to_item::<_, serde_dynamo::Item>(&shared::domain::reservation::Reservation {
-            status: shared::domain::reservation::ReservationStatus::Temp,
-            payment_id: None,
-            ..paid.clone()
-        })
-        .unwrap();
-    old.insert(
-        "pk".into(),
-        serde_dynamo::AttributeValue::S(format!("RES#{my_hold}")),
-    );
-    old.insert("sk".into(), serde_dynamo::AttributeValue::S("RES".into()));
-    let mut record: aws_lambda_events::event::dynamodb::EventRecord = serde_json::from_value(json!({
-        "awsRegion": "us-east-1", "eventID": "1", "eventName": "REMOVE",
-        "dynamodb": {"SequenceNumber": "1", "SizeBytes": 1, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
-    }))
+    let record = devkit::inspect::ttl_delete_record(&shared::domain::reservation::Reservation {
+        status: shared::domain::reservation::ReservationStatus::Temp,
+        payment_id: None,
+        ..paid.clone()
+    })
     .unwrap();
-    record.change.old_image = old;
     let c = shared::jobs::hold_cleanup::process(h.app(), &record)
         .await
         .unwrap();
@@ -524,5 +463,5 @@ async fn the_check_order_and_ownership() {
         h.app().db.reservation(my_hold).await.unwrap().unwrap(),
         paid
     );
-    assert_eq!(invariants::check(&h).await, 1);
+    assert_eq!(h.audit().await, 1);
 }

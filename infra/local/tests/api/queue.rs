@@ -1,62 +1,24 @@
 //! The waiting room: joins under a flash crowd, admission order and
 //! capacity, exact expiry, and the token gate.
 
-use crate::harness::{catalog, H};
+use crate::kit::{catalog, TestApp};
 use futures::future::join_all;
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-async fn join_raw(h: &H, user: &str) -> crate::harness::Resp {
+async fn join_raw(h: &TestApp, user: &str) -> crate::kit::Resp {
     h.req("POST", "/queues", None, Some(&json!({ "userId": user })))
         .await
 }
 
-async fn status(h: &H, user: &str, token: &str) -> crate::harness::Resp {
+async fn status(h: &TestApp, user: &str, token: &str) -> crate::kit::Resp {
     h.req("GET", &format!("/queues/{user}"), Some(token), None)
         .await
 }
 
-/// Users whose token is ACTIVE now, read straight from the table.
-async fn active_users(h: &H) -> BTreeSet<String> {
-    let now = h.app().now_ms();
-    let mut out = BTreeSet::new();
-    let mut start = None;
-    loop {
-        let page = h
-            .app()
-            .db
-            .client
-            .scan()
-            .table_name("QueueTable")
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .unwrap();
-        for item in page.items() {
-            let is_active = item
-                .get("status")
-                .and_then(|v| v.as_s().ok())
-                .map(String::as_str)
-                == Some("ACTIVE");
-            let until: i64 = item
-                .get("expireAt")
-                .and_then(|v| v.as_n().ok())
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0);
-            if is_active && until > now {
-                out.insert(item["userId"].as_s().unwrap().clone());
-            }
-        }
-        start = page.last_evaluated_key().cloned();
-        if start.is_none() {
-            return out;
-        }
-    }
-}
-
 async fn flash_crowd(shards: u32) {
-    let h = Arc::new(H::with(|c| c.queue_shards = shards).await);
+    let h = Arc::new(TestApp::with(|c| c.queue_shards = shards).await);
     let tasks = (0..2_000).map(|i| {
         let h = h.clone();
         tokio::spawn(async move { join_raw(&h, &format!("fan{i}")).await })
@@ -96,7 +58,7 @@ async fn two_thousand_concurrent_joins_over_sixteen_shards() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_user_joining_fifty_times_at_once_gets_one_token() {
-    let h = Arc::new(H::new().await);
+    let h = Arc::new(TestApp::new().await);
     let tasks = (0..50).map(|_| {
         let h = h.clone();
         tokio::spawn(async move { join_raw(&h, "eager").await })
@@ -116,7 +78,7 @@ async fn one_user_joining_fifty_times_at_once_gets_one_token() {
 
 #[tokio::test]
 async fn waiting_users_poll_their_position() {
-    let h = H::with(|c| c.queue_max_active = 2).await;
+    let h = TestApp::with(|c| c.queue_max_active = 2).await;
     let mut tokens = Vec::new();
     for i in 0..5 {
         tokens.push(h.join(&format!("w{i}")).await);
@@ -156,7 +118,7 @@ async fn waiting_users_poll_their_position() {
 #[tokio::test]
 async fn admission_follows_issue_order_and_capacity() {
     let h = Arc::new(
-        H::with(|c| {
+        TestApp::with(|c| {
             c.queue_max_active = 5;
             c.queue_active_seconds = 60;
             c.queue_shards = 4;
@@ -184,12 +146,12 @@ async fn admission_follows_issue_order_and_capacity() {
         tokio::spawn(async move { h.admission_round().await })
     });
     join_all(rounds).await;
-    let active = active_users(&h).await;
+    let active = h.active_users().await;
     assert_eq!(active, order[..5].iter().cloned().collect());
 
     // No free slot, nobody new.
     h.admission_round().await;
-    assert_eq!(active_users(&h).await.len(), 5);
+    assert_eq!(h.active_users().await.len(), 5);
 
     // Ending one early frees its slot for the next in line.
     let first = h.app().db.user_token(&order[0]).await.unwrap().unwrap();
@@ -201,20 +163,20 @@ async fn admission_follows_issue_order_and_capacity() {
         .unwrap());
     assert_eq!(status(&h, &order[0], &tokens[&order[0]]).await.status, 401);
     h.admission_round().await;
-    let active = active_users(&h).await;
+    let active = h.active_users().await;
     assert_eq!(active, order[1..6].iter().cloned().collect());
 
     // Tokens end exactly at their expiry: one millisecond before, still on.
-    h.clock.advance_ms(60_000 - 1);
+    h.advance_ms(60_000 - 1);
     assert_eq!(status(&h, &order[1], &tokens[&order[1]]).await.status, 200);
-    h.clock.advance_ms(1);
+    h.advance_ms(1);
     let r = status(&h, &order[1], &tokens[&order[1]]).await;
     assert_eq!(r.status, 401, "{r:?}");
     // The early admitted at t0 expired together; the sixth (admitted later, at t0 too) as well.
-    assert!(active_users(&h).await.is_empty());
+    assert!(h.active_users().await.is_empty());
     h.admission_round().await;
     assert_eq!(
-        active_users(&h).await,
+        h.active_users().await,
         order[6..11].iter().cloned().collect()
     );
 
@@ -224,9 +186,9 @@ async fn admission_follows_issue_order_and_capacity() {
     // Everyone is admitted in order, five at a time.
     let mut admitted: Vec<String> = order[..11].to_vec();
     while admitted.len() < 24 {
-        h.clock.advance_ms(60_000);
+        h.advance_ms(60_000);
         h.admission_round().await;
-        let now_active = active_users(&h).await;
+        let now_active = h.active_users().await;
         assert!(now_active.len() <= 5);
         let mut batch: Vec<String> = now_active.into_iter().collect();
         // Within a round, order by first join; a re-joined user comes last.
@@ -249,12 +211,12 @@ async fn admission_follows_issue_order_and_capacity() {
 
 /// A request to one protected endpoint acting for `user` with `token`.
 async fn protected(
-    h: &H,
+    h: &TestApp,
     endpoint: &str,
     user: &str,
     token: Option<&str>,
     auth: Option<&str>,
-) -> crate::harness::Resp {
+) -> crate::kit::Resp {
     let headers: Vec<(&str, String)> = match (token, auth) {
         (_, Some(raw)) => vec![("authorization", raw.to_string())],
         (Some(t), None) => vec![("authorization", format!("Bearer {t}"))],
@@ -281,7 +243,7 @@ async fn protected(
 
 #[tokio::test]
 async fn the_gate_refuses_every_wrong_token_on_every_protected_endpoint() {
-    let h = H::with(|c| {
+    let h = TestApp::with(|c| {
         c.queue_max_active = 2;
         c.queue_active_seconds = 60;
     })

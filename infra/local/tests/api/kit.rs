@@ -1,15 +1,21 @@
-//! A fresh in-memory service per test: dynoxide behind the real SDK, tables
-//! from template.yaml, the gateway's routing, and a clock the test moves.
+//! The test kit: a fresh in-memory service per test (dynoxide behind the
+//! real SDK, tables from template.yaml, the gateway's routing, a clock the
+//! test moves) and named steps of a fan's journey, so each test reads as
+//! one scenario. Nothing here builds DynamoDB calls or key strings: reads
+//! behind the API go through `devkit`.
 
 use emulator::{Emulator, EmulatorClock, Template};
 use local::gateway::{routes, Call, Gateway};
-use serde_json::Value;
+use serde_json::{json, Value};
 use shared::clock::{Clock, ManualClock};
 use shared::config::{Config, Tables};
 use shared::domain::catalog::{Concert, Schedule, Seat};
+use shared::domain::queue::TokenState;
+use shared::domain::reservation::Reservation;
 use shared::store::catalog::CatalogData;
 use shared::store::Db;
 use shared::App;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// 2026-01-01T00:00:00Z
@@ -27,7 +33,7 @@ impl EmulatorClock for SweepClock {
     }
 }
 
-pub struct H {
+pub struct TestApp {
     pub emu: Emulator,
     pub gw: Gateway,
     pub clock: ManualClock,
@@ -44,12 +50,12 @@ impl std::fmt::Debug for Resp {
     }
 }
 
-impl H {
-    pub async fn new() -> H {
+impl TestApp {
+    pub async fn new() -> TestApp {
         Self::with(|_| {}).await
     }
 
-    pub async fn with(tweak: impl FnOnce(&mut Config)) -> H {
+    pub async fn with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         let clock = ManualClock::at_ms(T0);
         let emu =
             Emulator::memory_with_clock(Arc::new(SweepClock(clock.clone()))).expect("emulator");
@@ -69,7 +75,7 @@ impl H {
             app,
             routes: routes(&template).expect("routes"),
         };
-        H { emu, gw, clock }
+        TestApp { emu, gw, clock }
     }
 
     pub fn app(&self) -> &App {
@@ -214,6 +220,122 @@ impl H {
     pub async fn load(&self, data: &CatalogData) {
         self.app().db.load_catalog(data).await.expect("catalog");
     }
+
+    /// Moves the service's clock (and the emulator's TTL clock) forward.
+    pub fn advance_ms(&self, ms: i64) {
+        self.clock.advance_ms(ms);
+    }
+
+    /// `PATCH /points`, with an idempotency key when given.
+    pub async fn charge(&self, user: &str, amount: Value, key: Option<&str>) -> Resp {
+        let body = json!({"userId": user, "amount": amount});
+        self.raw(
+            "PATCH",
+            "/points",
+            None,
+            body.to_string().into_bytes(),
+            &key_header(key),
+        )
+        .await
+    }
+
+    /// The balance `GET /points/{userId}` reports.
+    pub async fn points(&self, user: &str) -> i64 {
+        let r = self
+            .req("GET", &format!("/points/{user}"), None, None)
+            .await;
+        assert_eq!(r.status, 200, "{r:?}");
+        r.body["point"].as_i64().expect("point")
+    }
+
+    /// Holds a seat of concert 1, schedule 1 that must be free:
+    /// `(reserveId, price)`.
+    pub async fn hold(&self, user: &str, token: &str, seat: u64) -> (u64, i64) {
+        let r = self.reserve(user, token, 1, 1, seat).await;
+        assert_eq!(r.status, 201, "{r:?}");
+        (
+            r.body["reserveId"].as_u64().expect("reserveId"),
+            r.body["price"].as_i64().expect("price"),
+        )
+    }
+
+    /// `POST /payments`, with an idempotency key when given.
+    pub async fn pay(
+        &self,
+        user: &str,
+        token: &str,
+        reserve_id: u64,
+        amount: i64,
+        key: Option<&str>,
+    ) -> Resp {
+        let body = json!({"userId": user, "reserveId": reserve_id, "amount": amount});
+        self.raw(
+            "POST",
+            "/payments",
+            Some(token),
+            body.to_string().into_bytes(),
+            &key_header(key),
+        )
+        .await
+    }
+
+    /// The full invariant scan of SPEC §4 over all data; asserts it is
+    /// clean and returns the number of sold seats.
+    pub async fn audit(&self) -> usize {
+        let audit = devkit::audit::audit(&self.app().db, self.app().now_ms())
+            .await
+            .expect("audit");
+        assert!(audit.violations.is_empty(), "{:#?}", audit.violations);
+        assert_eq!(audit.points_in_balances, audit.points_in_ledger);
+        assert_eq!(audit.payments, audit.seats_sold);
+        audit.seats_sold
+    }
+
+    /// `(seat, holder, reserveId)` of every seat of `schedule` held or sold now.
+    pub async fn seats_taken(&self, schedule: u64) -> Vec<(u64, String, u64)> {
+        let now = self.app().now_ms();
+        let mut out: Vec<(u64, String, u64)> = devkit::inspect::seats(&self.app().db)
+            .await
+            .expect("seats")
+            .into_iter()
+            .filter(|s| s.schedule_id == schedule && !s.reservable_at(now))
+            .map(|s| {
+                (
+                    s.seat_id,
+                    s.holder.unwrap_or_default(),
+                    s.hold_id.unwrap_or(0),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Every reservation record, by id.
+    pub async fn reservations(&self) -> Vec<Reservation> {
+        let mut all = devkit::inspect::reservations(&self.app().db)
+            .await
+            .expect("reservations");
+        all.sort_by_key(|r| r.reserve_id);
+        all
+    }
+
+    /// Users whose token is ACTIVE now.
+    pub async fn active_users(&self) -> BTreeSet<String> {
+        let now = self.app().now_ms();
+        devkit::inspect::tokens(&self.app().db)
+            .await
+            .expect("tokens")
+            .into_iter()
+            .filter(|t| t.state_at(now) == TokenState::Active)
+            .map(|t| t.user_id)
+            .collect()
+    }
+}
+
+fn key_header(key: Option<&str>) -> Vec<(&str, &str)> {
+    key.map(|k| vec![("Idempotency-Key", k)])
+        .unwrap_or_default()
 }
 
 /// Concert 1 with an open schedule 1 of `seats` seats (ids 1..=seats,

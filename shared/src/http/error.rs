@@ -1,5 +1,9 @@
-//! The one error type of the service and its single mapping to HTTP.
+//! The one error type of the HTTP layer and its single mapping to HTTP:
+//! status, stable code and message. The domain's [`Invalid`] and the
+//! store's [`StoreError`] become one of these here and nowhere else.
 
+use crate::domain::Invalid;
+use crate::store::StoreError;
 use lambda_http::http::StatusCode;
 use serde::Serialize;
 
@@ -71,8 +75,10 @@ impl AppError {
         AppError::BadRequest(msg.into())
     }
 
+    /// A failure of ours, with where it was noticed for the log.
+    #[track_caller]
     pub fn internal(e: impl std::fmt::Display) -> Self {
-        AppError::Internal(e.to_string())
+        AppError::Internal(format!("{e} (at {})", std::panic::Location::caller()))
     }
 
     pub fn status(&self) -> StatusCode {
@@ -161,6 +167,24 @@ impl AppError {
             status: reason_name(status),
             message: self.message(),
             code: self.code().to_string(),
+        }
+    }
+}
+
+impl From<Invalid> for AppError {
+    fn from(e: Invalid) -> Self {
+        AppError::BadRequest(e.0)
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            // Another request with the same key owns the record now.
+            StoreError::ClaimLost => AppError::IdempotencyInProgress,
+            // Ids are redrawn before it comes to this; failing here means
+            // the random source is broken.
+            StoreError::IdTaken | StoreError::Failed { .. } => AppError::Internal(e.to_string()),
         }
     }
 }

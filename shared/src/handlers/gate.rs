@@ -3,8 +3,8 @@
 
 use crate::app::App;
 use crate::domain::queue::{QueueToken, TokenState, TokenStatus};
-use crate::error::AppError;
 use crate::http::request::bearer;
+use crate::http::AppError;
 use lambda_http::Request;
 
 /// Token ids are random UUIDs; anything else is malformed and never looked up.

@@ -3,13 +3,13 @@
 //! benchmark attaches it to measure the cost of each endpoint; the service
 //! itself runs without it.
 
-use super::Db;
 use aws_sdk_dynamodb::config::interceptors::{
     AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextMut,
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::operation;
 use aws_sdk_dynamodb::types::{ConsumedCapacity, ReturnConsumedCapacity};
+use shared::store::Db;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -166,18 +166,16 @@ impl Intercept for MeterInterceptor {
     }
 }
 
-impl Db {
-    /// The same store with every call metered into `meter`.
-    pub fn metered(&self, meter: &Meter) -> Db {
-        let config = self
-            .client
-            .config()
-            .to_builder()
-            .interceptor(MeterInterceptor(meter.clone()))
-            .build();
-        Db::new(
-            aws_sdk_dynamodb::Client::from_conf(config),
-            self.tables.clone(),
-        )
-    }
+/// The same store with every call metered into `meter`.
+pub fn metered(db: &Db, meter: &Meter) -> Db {
+    let config = db
+        .client
+        .config()
+        .to_builder()
+        .interceptor(MeterInterceptor(meter.clone()))
+        .build();
+    Db::new(
+        aws_sdk_dynamodb::Client::from_conf(config),
+        db.tables.clone(),
+    )
 }

@@ -1,0 +1,147 @@
+//! Direct reads (and, for tests of the audit, writes) behind the API, so
+//! tests and the benchmark never build raw DynamoDB calls or key strings.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use shared::domain::catalog::Seat;
+use shared::domain::queue::QueueToken;
+use shared::domain::reservation::Reservation;
+use shared::store::schema::{catalog, points, queue, reservations, PK, SK};
+use shared::store::{from_item, str_attr, Db, Item};
+
+/// What a direct read or write can fail with.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Every item of a table, read consistently, following its pages.
+pub async fn scan(db: &Db, table: &str) -> Result<Vec<Item>, Error> {
+    let mut out = Vec::new();
+    let mut start = None;
+    loop {
+        let page = db
+            .client
+            .scan()
+            .table_name(table)
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        out.extend(page.items.unwrap_or_default());
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
+/// The items of `table` whose sort key satisfies `wanted`, as `T`.
+async fn scan_as<T: serde::de::DeserializeOwned>(
+    db: &Db,
+    table: &str,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<Vec<T>, Error> {
+    let mut out = Vec::new();
+    for item in scan(db, table).await? {
+        if wanted(str_attr(&item, SK).unwrap_or_default()) {
+            out.push(from_item(item)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Every seat of every schedule, in whatever sale state.
+pub async fn seats(db: &Db) -> Result<Vec<Seat>, Error> {
+    scan_as(db, &db.tables.catalog, |sk| {
+        sk.starts_with(catalog::SEAT_PREFIX)
+    })
+    .await
+}
+
+/// Every reservation record (not the hold-slot items).
+pub async fn reservations(db: &Db) -> Result<Vec<Reservation>, Error> {
+    scan_as(db, &db.tables.reservations, |sk| sk == reservations::RES_SK).await
+}
+
+/// Every user's current queue token.
+pub async fn tokens(db: &Db) -> Result<Vec<QueueToken>, Error> {
+    let items = scan(db, &db.tables.queue).await?;
+    let mut out = Vec::new();
+    for item in items {
+        let is_user = str_attr(&item, PK).is_some_and(|pk| queue::user_of(pk).is_some());
+        if is_user && str_attr(&item, SK) == Some(queue::TOKEN_SK) {
+            out.push(from_item(item)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Sets a seat's sale state by hand, as a hold (`hold_until`) or a sale
+/// (`sold_by` reservation) would leave it.
+pub async fn set_seat_state(
+    db: &Db,
+    seat: &Seat,
+    hold_until: Option<i64>,
+    sold_by: Option<u64>,
+) -> Result<(), Error> {
+    let mut update = db
+        .client
+        .update_item()
+        .table_name(&db.tables.catalog)
+        .key(
+            PK,
+            AttributeValue::S(catalog::schedule_pk(seat.schedule_id)),
+        )
+        .key(SK, AttributeValue::S(catalog::seat_sk(seat.seat_id)));
+    let mut sets = Vec::new();
+    if let Some(until) = hold_until {
+        sets.push("holdUntil = :u");
+        update = update.expression_attribute_values(":u", AttributeValue::N(until.to_string()));
+    }
+    if let Some(rid) = sold_by {
+        sets.push("soldReserveId = :r");
+        update = update.expression_attribute_values(":r", AttributeValue::N(rid.to_string()));
+    }
+    update
+        .update_expression(format!("SET {}", sets.join(", ")))
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// Changes a balance without a ledger entry: what the audit must catch.
+pub async fn tamper_balance(db: &Db, user: &str, delta: i64) -> Result<(), Error> {
+    db.client
+        .update_item()
+        .table_name(&db.tables.points)
+        .key(PK, AttributeValue::S(points::user_pk(user)))
+        .key(SK, AttributeValue::S(points::BALANCE_SK.into()))
+        .update_expression("ADD #point :delta")
+        .expression_attribute_names("#point", points::BALANCE)
+        .expression_attribute_values(":delta", AttributeValue::N(delta.to_string()))
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// The stream record DynamoDB's TTL service writes when it deletes a
+/// reservation record as `r` (redelivered or forged ones included).
+pub fn ttl_delete_record(
+    r: &Reservation,
+) -> Result<aws_lambda_events::event::dynamodb::EventRecord, Error> {
+    let mut old: serde_dynamo::Item = serde_dynamo::to_item(r)?;
+    old.insert(
+        PK.into(),
+        serde_dynamo::AttributeValue::S(reservations::reservation_pk(r.reserve_id)),
+    );
+    old.insert(
+        SK.into(),
+        serde_dynamo::AttributeValue::S(reservations::RES_SK.into()),
+    );
+    let mut record: aws_lambda_events::event::dynamodb::EventRecord = serde_json::from_value(
+        serde_json::json!({
+            "awsRegion": "us-east-1", "eventID": "1", "eventName": "REMOVE",
+            "dynamodb": {"SequenceNumber": "1", "SizeBytes": 1, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+            "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+        }),
+    )?;
+    record.change.old_image = old;
+    Ok(record)
+}

@@ -1,0 +1,215 @@
+//! Every setting of the service and the local stack, defined once: name,
+//! default and meaning. [`crate::config::Config`] and the local stack read
+//! their defaults from here; a drift test holds the README's table and the
+//! template's parameters and `Globals` to it.
+
+/// Where a setting is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every Lambda function and the local stack.
+    Service,
+    /// Only the local stack (`cargo run -p local`).
+    Local,
+}
+
+/// How `template.yaml` sets a service setting for the functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InTemplate {
+    /// `!Ref` of a parameter with this name and default.
+    Parameter(&'static str, &'static str),
+    /// `!Ref` of the resource whose logical id is the setting's default.
+    Resource,
+    /// The default, written as it is.
+    Literal,
+    /// Not set by the template.
+    Absent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub scope: Scope,
+    pub template: InTemplate,
+    pub meaning: &'static str,
+}
+
+const fn service(
+    name: &'static str,
+    default: &'static str,
+    param: &'static str,
+    meaning: &'static str,
+) -> Setting {
+    Setting {
+        name,
+        default,
+        scope: Scope::Service,
+        template: InTemplate::Parameter(param, default),
+        meaning,
+    }
+}
+
+const fn table(name: &'static str, logical_id: &'static str, meaning: &'static str) -> Setting {
+    Setting {
+        name,
+        default: logical_id,
+        scope: Scope::Service,
+        template: InTemplate::Resource,
+        meaning,
+    }
+}
+
+const fn local(name: &'static str, default: &'static str, meaning: &'static str) -> Setting {
+    Setting {
+        name,
+        default,
+        scope: Scope::Local,
+        template: InTemplate::Absent,
+        meaning,
+    }
+}
+
+pub const SETTINGS: &[Setting] = &[
+    local(
+        "PORT",
+        "8080",
+        "local stack: port on 127.0.0.1 (0 picks a free one)",
+    ),
+    local(
+        "DATA_DIR",
+        "./.local",
+        "local stack: where the database file lives; a restart keeps the data",
+    ),
+    local(
+        "SEED_SAMPLE_DATA",
+        "true",
+        "local stack: load sample concerts into an empty catalogue",
+    ),
+    local(
+        "STREAM_POLL_MILLIS",
+        "1000",
+        "local stack: how often the TTL sweep and the stream poller run",
+    ),
+    service(
+        "QUEUE_TICK_SECONDS",
+        "5",
+        "QueueTickSeconds",
+        "seconds between admission rounds",
+    ),
+    service(
+        "QUEUE_MAX_ACTIVE",
+        "1000",
+        "QueueMaxActive",
+        "most tokens ACTIVE at once",
+    ),
+    service(
+        "QUEUE_ACTIVE_SECONDS",
+        "300",
+        "QueueActiveSeconds",
+        "how long a token stays ACTIVE",
+    ),
+    Setting {
+        template: InTemplate::Parameter("QueueShards", "64"),
+        ..service(
+            "QUEUE_SHARDS",
+            "1",
+            "",
+            "counter shards that spread joins over partitions",
+        )
+    },
+    service(
+        "HOLD_SECONDS",
+        "300",
+        "HoldSeconds",
+        "how long a seat hold lasts",
+    ),
+    service(
+        "HOLD_MAX_PER_USER",
+        "4",
+        "HoldMaxPerUser",
+        "most simultaneous holds of one user in one schedule",
+    ),
+    service(
+        "POINTS_MAX_CHARGE",
+        "1000000",
+        "PointsMaxCharge",
+        "largest single charge",
+    ),
+    service(
+        "POINTS_MAX_BALANCE",
+        "100000000",
+        "PointsMaxBalance",
+        "largest balance",
+    ),
+    service(
+        "SEAT_PAGE_SIZE",
+        "500",
+        "SeatPageSize",
+        "default and largest page of the seat list",
+    ),
+    table(
+        "CATALOG_TABLE",
+        "CatalogTable",
+        "name of the concerts, schedules and seats table",
+    ),
+    table(
+        "QUEUE_TABLE",
+        "QueueTable",
+        "name of the waiting-room table",
+    ),
+    table(
+        "RESERVATIONS_TABLE",
+        "ReservationsTable",
+        "name of the reservations table",
+    ),
+    table(
+        "POINTS_TABLE",
+        "PointsTable",
+        "name of the points and ledger table",
+    ),
+    table(
+        "IDEMPOTENCY_TABLE",
+        "IdempotencyTable",
+        "name of the idempotency-key table",
+    ),
+    Setting {
+        template: InTemplate::Absent,
+        ..service(
+            "DYNAMODB_ENDPOINT",
+            "",
+            "",
+            "send the functions' DynamoDB calls elsewhere (empty: AWS)",
+        )
+    },
+    Setting {
+        template: InTemplate::Literal,
+        ..service("RUST_LOG", "info", "", "log filter")
+    },
+];
+
+/// The setting called `name`, if there is one.
+pub fn setting(name: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().find(|s| s.name == name)
+}
+
+/// The default of a setting; empty for a name that is not one (a test
+/// checks that every name the code asks for is in the table).
+pub fn default_of(name: &str) -> &'static str {
+    setting(name).map_or("", |s| s.default)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_shouted() {
+        let mut names: Vec<&str> = SETTINGS.iter().map(|s| s.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), SETTINGS.len());
+        assert!(names
+            .iter()
+            .all(|n| n.bytes().all(|b| b.is_ascii_uppercase() || b == b'_')));
+    }
+}

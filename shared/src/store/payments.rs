@@ -1,0 +1,134 @@
+//! The payment transaction: every write of a payment commits together or
+//! not at all (SPEC §4.6).
+
+use super::error::{OrFailed, StoreError};
+use super::io::{from_item, key, n, s};
+use super::points::LEDGER_ENTRY;
+use super::queue::{QUEUE_SLOT, TOKEN};
+use super::schema::catalog::{schedule_pk, seat_sk};
+use super::schema::points::{user_pk, BALANCE, BALANCE_SK};
+use super::schema::reservations::{reservation_pk, RES_SK};
+use super::schema::{state, TTL};
+use super::tx::{Tx, IDEMPOTENCY};
+use super::Db;
+use crate::domain::points::{LedgerEntry, Payment};
+use crate::domain::queue::QueueToken;
+use crate::domain::reservation::{Reservation, ReservationStatus};
+use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, Update};
+
+/// How a payment's transaction ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PayOutcome {
+    Paid,
+    /// The reservation was no longer the payer's unexpired hold; it is
+    /// given as it is now (None: it no longer exists).
+    ReservationMoved(Option<Reservation>),
+    InsufficientPoints,
+    /// The reservation still looked held, yet its seat or hold slot had
+    /// moved on: only a hold that ended explains it.
+    HoldEnded,
+    /// The payer's queue token is no longer ACTIVE.
+    TokenOver,
+}
+
+const RESERVATION: &str = "reservation";
+const DEBIT: &str = "debit";
+const SEAT: &str = "seat";
+const HOLD_SLOT: &str = "hold slot";
+
+impl Db {
+    /// Pays hold `r` with `p` in one transaction: the reservation TEMP →
+    /// COMPLETE (still the payer's and unexpired), the debit (balance ≥
+    /// price), its ledger entry with the receipt, the seat → SOLD (still
+    /// held by this reservation), the user's hold slot, and the end of the
+    /// user's queue token and its admission slot.
+    pub async fn pay(
+        &self,
+        r: &Reservation,
+        p: &Payment,
+        token: &QueueToken,
+        idempotency: Option<Update>,
+    ) -> Result<PayOutcome, StoreError> {
+        let now = p.created_at;
+        let (end_token, free_slot) = self.end_token_writes(token, now)?;
+        let tx = Tx::new()
+            .update(RESERVATION, self.complete(r, p)?)
+            .update(DEBIT, self.debit(&p.user_id, p.price)?)
+            .put(
+                LEDGER_ENTRY,
+                self.ledger_put(&LedgerEntry::payment(p), Some(p))?,
+            )
+            .update(SEAT, self.sell_seat(r, &p.user_id, now)?)
+            .update(HOLD_SLOT, self.free_hold_slot(r)?)
+            .update(TOKEN, end_token)
+            .update_if(QUEUE_SLOT, free_slot)
+            .update_if(IDEMPOTENCY, idempotency);
+        let c = match self.transact(tx).await? {
+            Ok(()) => return Ok(PayOutcome::Paid),
+            Err(c) => c,
+        };
+        Ok(if c.failed(RESERVATION) {
+            PayOutcome::ReservationMoved(c.old(RESERVATION).cloned().map(from_item).transpose()?)
+        } else if c.failed(DEBIT) {
+            PayOutcome::InsufficientPoints
+        } else if c.failed(LEDGER_ENTRY) {
+            return Err(StoreError::IdTaken);
+        } else if c.failed(SEAT) || c.failed(HOLD_SLOT) {
+            PayOutcome::HoldEnded
+        } else if c.failed(TOKEN) || c.failed(QUEUE_SLOT) {
+            PayOutcome::TokenOver
+        } else {
+            return Err(c.claim_or_unexplained("payment"));
+        })
+    }
+
+    /// TEMP → COMPLETE while the hold is the payer's and unexpired; TTL no
+    /// longer applies to a sale.
+    fn complete(&self, r: &Reservation, p: &Payment) -> Result<Update, StoreError> {
+        Update::builder()
+            .table_name(&self.tables.reservations)
+            .set_key(Some(key(reservation_pk(r.reserve_id), RES_SK)))
+            .update_expression("SET #status = :complete, paymentId = :pid REMOVE #ttl")
+            .condition_expression("#status = :temp AND expiresAt > :now AND userId = :user")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":complete", state(ReservationStatus::Complete))
+            .expression_attribute_values(":temp", state(ReservationStatus::Temp))
+            .expression_attribute_values(":pid", n(p.payment_id))
+            .expression_attribute_values(":now", n(p.created_at))
+            .expression_attribute_values(":user", s(p.user_id.clone()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .or_failed()
+    }
+
+    /// Takes `price` off the balance, which must cover it.
+    pub(crate) fn debit(&self, user_id: &str, price: i64) -> Result<Update, StoreError> {
+        Update::builder()
+            .table_name(&self.tables.points)
+            .set_key(Some(key(user_pk(user_id), BALANCE_SK)))
+            .update_expression("SET #point = #point - :price")
+            .condition_expression("#point >= :price")
+            .expression_attribute_names("#point", BALANCE)
+            .expression_attribute_values(":price", n(price))
+            .build()
+            .or_failed()
+    }
+
+    /// No double sale: the seat is still held by this reservation, the
+    /// hold unexpired, and the seat never sold.
+    fn sell_seat(&self, r: &Reservation, user_id: &str, now_ms: i64) -> Result<Update, StoreError> {
+        Update::builder()
+            .table_name(&self.tables.catalog)
+            .set_key(Some(key(schedule_pk(r.schedule_id), seat_sk(r.seat_id))))
+            .update_expression("SET soldReserveId = :rid, soldTo = :user")
+            .condition_expression(
+                "holdId = :rid AND holdUntil > :now AND attribute_not_exists(soldReserveId)",
+            )
+            .expression_attribute_values(":rid", n(r.reserve_id))
+            .expression_attribute_values(":user", s(user_id))
+            .expression_attribute_values(":now", n(now_ms))
+            .build()
+            .or_failed()
+    }
+}

@@ -1,0 +1,158 @@
+//! The one home of every key, attribute name and state value the tables
+//! hold, table by table (docs/data-model.md draws the same layout). The
+//! adapter, the jobs, the dev kit and the tests all go through here.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Serialize;
+
+/// Partition and sort key attributes of every table.
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+/// DynamoDB TTL attribute (epoch seconds) of every table that expires items.
+pub const TTL: &str = "ttl";
+
+/// Zero-padded so that string order equals numeric order.
+pub fn pad(id: u64) -> String {
+    format!("{id:016}")
+}
+
+/// A state value (`TEMP`, `ACTIVE`, …) exactly as the domain type
+/// serialises it, for condition expressions.
+pub fn state<T: Serialize>(value: T) -> AttributeValue {
+    serde_dynamo::to_attribute_value(value).unwrap_or(AttributeValue::Null(true))
+}
+
+/// `CatalogTable`: concerts, schedules and seats.
+pub mod catalog {
+    use super::pad;
+
+    /// Every concert is listed under this partition.
+    pub const CONCERTS_PK: &str = "CONCERTS";
+    /// A schedule's own item under `schedule_pk`.
+    pub const META_SK: &str = "#META";
+    pub const SEAT_PREFIX: &str = "SEAT#";
+    pub const SCHEDULE_PREFIX: &str = "SCHEDULE#";
+
+    pub fn concert_sk(concert_id: u64) -> String {
+        format!("CONCERT#{}", pad(concert_id))
+    }
+    /// Partition of a concert's schedule listings.
+    pub fn concert_pk(concert_id: u64) -> String {
+        concert_sk(concert_id)
+    }
+    pub fn schedule_sk(schedule_id: u64) -> String {
+        format!("{SCHEDULE_PREFIX}{}", pad(schedule_id))
+    }
+    /// Partition of a schedule's own item and its seats.
+    pub fn schedule_pk(schedule_id: u64) -> String {
+        schedule_sk(schedule_id)
+    }
+    pub fn seat_sk(seat_id: u64) -> String {
+        format!("{SEAT_PREFIX}{}", pad(seat_id))
+    }
+    /// Seats-left bookkeeping maps on a schedule's listing item.
+    pub const LISTING_MAPS: [&str; 3] = ["sold", "holdUntil", "holdRes"];
+}
+
+/// `QueueTable`: counter shards, tokens and admission slots.
+pub mod queue {
+    pub const USER_PREFIX: &str = "USER#";
+    pub const TOKEN_SK: &str = "TOKEN";
+    pub const COUNTER_SK: &str = "COUNTER";
+    pub const SLOTS_PK: &str = "SLOTS";
+    /// Sparse index of waiting tokens: hash `waitShard`, range `issuedAt`.
+    pub const WAITING_INDEX: &str = "waiting";
+    pub const WAIT_SHARD: &str = "waitShard";
+
+    pub fn user_pk(user_id: &str) -> String {
+        format!("{USER_PREFIX}{user_id}")
+    }
+    pub fn user_of(pk: &str) -> Option<&str> {
+        pk.strip_prefix(USER_PREFIX)
+    }
+    pub fn token_pk(token_id: &str) -> String {
+        format!("TOKEN#{token_id}")
+    }
+    pub fn counter_pk(shard: u32) -> String {
+        format!("COUNTER#{shard}")
+    }
+    pub fn slot_sk(slot: u32) -> String {
+        format!("{slot:08}")
+    }
+}
+
+/// `ReservationsTable`: reservation records and per-user hold slots.
+pub mod reservations {
+    pub const RES_SK: &str = "RES";
+    pub const HOLDS_SK: &str = "HOLDS";
+
+    pub fn reservation_pk(reserve_id: u64) -> String {
+        format!("RES#{reserve_id}")
+    }
+    pub fn holds_pk(user_id: &str, schedule_id: u64) -> String {
+        format!("HOLDS#{user_id}#{schedule_id}")
+    }
+    /// Attributes of hold slot `k` on the holds item: its expiry and its
+    /// reservation.
+    pub fn slot_attrs(k: u32) -> (String, String) {
+        (format!("s{k}"), format!("r{k}"))
+    }
+}
+
+/// `PointsTable`: balances and their ledgers.
+pub mod points {
+    use crate::domain::points::LedgerEntry;
+
+    pub const USER_PREFIX: &str = "USER#";
+    pub const BALANCE_SK: &str = "BALANCE";
+    pub const BALANCE: &str = "point";
+    pub const LEDGER_PREFIX: &str = "LEDGER#";
+    /// A payment's receipt rides on its ledger entry under this attribute.
+    pub const RECEIPT: &str = "payment";
+
+    pub fn user_pk(user_id: &str) -> String {
+        format!("{USER_PREFIX}{user_id}")
+    }
+    pub fn user_of(pk: &str) -> Option<&str> {
+        pk.strip_prefix(USER_PREFIX)
+    }
+    pub fn ledger_sk(entry: &LedgerEntry) -> String {
+        format!("{LEDGER_PREFIX}{:016}#{}", entry.at, entry.entry_id)
+    }
+}
+
+/// `IdempotencyTable`: one record per (user, operation, key).
+pub mod idempotency {
+    pub const PENDING: &str = "PENDING";
+    pub const DONE: &str = "DONE";
+    pub const APPLIED: &str = "APPLIED";
+
+    pub fn idem_pk(user_id: &str, op: &str, key: &str) -> String {
+        format!("IDEM#{user_id}#{op}#{key}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::queue::TokenStatus;
+    use crate::domain::reservation::ReservationStatus;
+
+    #[test]
+    fn states_are_the_domains_serialised_names() {
+        assert_eq!(
+            state(ReservationStatus::Temp),
+            AttributeValue::S("TEMP".into())
+        );
+        assert_eq!(
+            state(TokenStatus::Active),
+            AttributeValue::S("ACTIVE".into())
+        );
+    }
+
+    #[test]
+    fn keys_sort_numerically() {
+        assert!(catalog::seat_sk(9) < catalog::seat_sk(10));
+        assert_eq!(queue::user_of(&queue::user_pk("a")), Some("a"));
+    }
+}

@@ -1,0 +1,135 @@
+//! `TransactWriteItems` with named entries: a cancelled transaction is read
+//! by asking which named entry failed, never by position.
+
+use super::error::{OrFailed, StoreError};
+use super::io::{backoff, Item};
+use super::Db;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+
+/// The entry name every idempotent operation gives its record's write.
+pub const IDEMPOTENCY: &str = "idempotency";
+
+/// Attempts before a transaction that keeps meeting concurrent
+/// transactions on the same items gives up (AWS: `TransactionConflict`).
+const CONFLICT_ATTEMPTS: u32 = 8;
+
+/// One transaction being put together.
+#[derive(Debug, Default, Clone)]
+pub struct Tx {
+    entries: Vec<(&'static str, TransactWriteItem)>,
+}
+
+/// Why each entry of a cancelled transaction failed.
+#[derive(Debug, Clone)]
+pub struct Cancelled {
+    reasons: Vec<(&'static str, Option<String>, Option<Item>)>,
+}
+
+impl Tx {
+    pub fn new() -> Self {
+        Tx::default()
+    }
+
+    pub fn put(mut self, name: &'static str, put: Put) -> Self {
+        self.entries
+            .push((name, TransactWriteItem::builder().put(put).build()));
+        self
+    }
+
+    pub fn update(mut self, name: &'static str, update: Update) -> Self {
+        self.entries
+            .push((name, TransactWriteItem::builder().update(update).build()));
+        self
+    }
+
+    /// Adds an update when there is one (an optional idempotency record).
+    pub fn update_if(self, name: &'static str, update: Option<Update>) -> Self {
+        match update {
+            Some(u) => self.update(name, u),
+            None => self,
+        }
+    }
+}
+
+impl Cancelled {
+    /// The entry's condition failed.
+    pub fn failed(&self, name: &str) -> bool {
+        self.reasons
+            .iter()
+            .any(|(n, code, _)| *n == name && code.as_deref() == Some("ConditionalCheckFailed"))
+    }
+
+    /// The item as it was, for an entry that asked for `ALL_OLD` on failure
+    /// and failed.
+    pub fn old(&self, name: &str) -> Option<&Item> {
+        self.reasons
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .and_then(|(_, _, old)| old.as_ref())
+    }
+
+    /// An error for a cancellation the operation has no answer for.
+    #[track_caller]
+    pub fn unexplained(&self, op: &str) -> StoreError {
+        StoreError::failed(format!("{op} cancelled: {:?}", self.reasons))
+    }
+
+    /// The usual reading of the idempotency entry: another request owns
+    /// the record now.
+    #[track_caller]
+    pub fn claim_or_unexplained(&self, op: &str) -> StoreError {
+        if self.failed(IDEMPOTENCY) {
+            StoreError::ClaimLost
+        } else {
+            self.unexplained(op)
+        }
+    }
+}
+
+impl Db {
+    /// Runs one transaction. `Ok(Err(cancelled))` is a cancellation decided
+    /// by the entries' conditions; conflicts with other transactions are
+    /// retried here.
+    pub async fn transact(&self, tx: Tx) -> Result<Result<(), Cancelled>, StoreError> {
+        let (names, items): (Vec<_>, Vec<_>) = tx.entries.into_iter().unzip();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let sent = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .send()
+                .await;
+            let err = match sent {
+                Ok(_) => return Ok(Ok(())),
+                Err(e) => e.into_service_error(),
+            };
+            let conflict = match &err {
+                E::TransactionCanceledException(c) => {
+                    let reasons = c.cancellation_reasons();
+                    if !reasons
+                        .iter()
+                        .any(|r| r.code() == Some("TransactionConflict"))
+                    {
+                        return Ok(Err(Cancelled {
+                            reasons: names
+                                .iter()
+                                .zip(reasons)
+                                .map(|(n, r)| (*n, r.code().map(str::to_string), r.item().cloned()))
+                                .collect(),
+                        }));
+                    }
+                    true
+                }
+                E::TransactionInProgressException(_) => true,
+                _ => false,
+            };
+            if !conflict || attempt >= CONFLICT_ATTEMPTS {
+                return Err(err).or_failed();
+            }
+            backoff(attempt).await;
+        }
+    }
+}
