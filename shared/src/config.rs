@@ -83,7 +83,7 @@ pub struct ConfigError {
 impl Config {
     /// Reads every setting from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|k| env::var(k).ok())
+        Self::from_lookup(|k| env::var(k).ok().filter(|v| !v.is_empty()))
     }
 
     /// Reads settings through `get`, so tests need not touch the process

@@ -254,11 +254,15 @@ mod tests {
         assert_eq!(check(Some(&paid), "u", 1, 0), Err(PayRefusal::AlreadyPaid));
     }
 
-    #[test]
-    fn a_hold_is_planned_after_every_check_in_order() {
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    /// Seat 3 of schedule 2 (on 2026-01-02) of concert 1, held until 50;
+    /// the user's first of two slots taken until 100.
+    fn context() -> HoldContext {
         use crate::domain::catalog::{Concert, Schedule, Seat};
-        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
-        let ctx = HoldContext {
+        HoldContext {
             concert: Some(Concert {
                 id: 1,
                 title: "t".into(),
@@ -283,7 +287,12 @@ mod tests {
                 sold_reserve_id: None,
             }),
             slots: vec![Some(100), None],
-        };
+        }
+    }
+
+    #[test]
+    fn a_hold_is_planned_after_every_check_in_order() {
+        let ctx = context();
         let plan = |ctx: &HoldContext, cap, now, today| {
             plan_hold(ctx.clone(), "u", cap, now, 1_000, day(today))
         };

@@ -24,29 +24,15 @@ pub struct Round {
 
 pub async fn round(app: &App) -> Result<Round, StoreError> {
     let now = app.now_ms();
-    let max = app.config.queue_max_active;
-    let taken: BTreeSet<u32> = app
-        .db
-        .slots()
-        .await?
-        .into_iter()
-        .filter(|s| s.slot < max && s.until > now)
-        .map(|s| s.slot)
-        .collect();
-    let free: Vec<u32> = (0..max).filter(|k| !taken.contains(k)).collect();
-    if free.is_empty() {
+    let sizing = free_slots(app, now).await?;
+    if sizing.is_empty() {
         return Ok(Round::default());
     }
-
-    // Each shard's waiting index is in arrival order; merging the heads of
-    // all shards gives the earliest arrivals overall, ties by ticket.
-    let shards = app.config.queue_shards;
-    let mut waiting: Vec<Waiting> = Vec::new();
-    for shard in 0..shards {
-        waiting.extend(app.db.waiting(shard, free.len()).await?);
-    }
-    waiting.sort_by_key(|w| (w.issued_at, w.ticket));
-
+    let waiting = earliest_waiting(app, sizing.len()).await?;
+    // Slots are read again after the waiting list: a round that overlaps
+    // another then fills only what is still free, with the earliest tokens
+    // that were waiting, so nobody is admitted ahead of an earlier arrival.
+    let free = free_slots(app, now).await?;
     let until = now + app.config.queue_active_seconds * 1000;
     let chosen: Vec<(Waiting, u32)> = waiting.into_iter().zip(free.iter().copied()).collect();
     let results: Vec<Result<bool, StoreError>> = stream::iter(chosen)
@@ -62,12 +48,41 @@ pub async fn round(app: &App) -> Result<Round, StoreError> {
         admitted += usize::from(r?);
     }
     if admitted > 0 {
-        app.db.add_admitted(shards, admitted as u64).await?;
+        app.db
+            .add_admitted(app.config.queue_shards, admitted as u64)
+            .await?;
     }
     Ok(Round {
         free_slots: free.len(),
         admitted,
     })
+}
+
+/// Admission slots free at `now_ms`.
+async fn free_slots(app: &App, now_ms: i64) -> Result<Vec<u32>, StoreError> {
+    let max = app.config.queue_max_active;
+    let taken: BTreeSet<u32> = app
+        .db
+        .slots()
+        .await?
+        .into_iter()
+        .filter(|s| s.slot < max && s.until > now_ms)
+        .map(|s| s.slot)
+        .collect();
+    Ok((0..max).filter(|k| !taken.contains(k)).collect())
+}
+
+/// The `limit` earliest waiting tokens. Each shard's waiting index is in
+/// arrival order; merging the heads of all shards gives the earliest
+/// arrivals overall, ties by ticket.
+async fn earliest_waiting(app: &App, limit: usize) -> Result<Vec<Waiting>, StoreError> {
+    let mut waiting: Vec<Waiting> = Vec::new();
+    for shard in 0..app.config.queue_shards {
+        waiting.extend(app.db.waiting(shard, limit).await?);
+    }
+    waiting.sort_by_key(|w| (w.issued_at, w.ticket));
+    waiting.truncate(limit);
+    Ok(waiting)
 }
 
 /// Runs rounds every `QUEUE_TICK_SECONDS` for `budget`. EventBridge starts

@@ -220,3 +220,106 @@ fn the_openapi_document_lists_exactly_the_template_routes() {
         .collect();
     assert_eq!(documented, routed);
 }
+
+/// How the README's configuration table shows a setting.
+fn readme_row(s: &shared::settings::Setting) -> String {
+    use shared::settings::InTemplate;
+    let mut default = match s.default {
+        "" => "—".to_string(),
+        d => format!("`{d}`"),
+    };
+    if let InTemplate::Parameter(_, in_template) = s.template {
+        if in_template != s.default {
+            default.push_str(&format!(" (template: {in_template})"));
+        }
+    }
+    format!("| `{}` | {default} | {} |", s.name, s.meaning)
+}
+
+#[test]
+fn the_readme_lists_every_setting_as_defined() {
+    use shared::settings::SETTINGS;
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let rows: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| *l != "## Configuration")
+        .take_while(|l| !l.starts_with("## Layout"))
+        .filter(|l| l.starts_with("| `"))
+        .collect();
+    let expected: Vec<String> = SETTINGS.iter().map(readme_row).collect();
+    assert_eq!(
+        rows, expected,
+        "README's configuration table differs from shared::settings"
+    );
+}
+
+#[test]
+fn the_template_sets_every_service_setting_as_defined() {
+    use shared::settings::{InTemplate, Scope, SETTINGS};
+    let template = Template::builtin().unwrap();
+    let root = &template.root;
+    let vars = root["Globals"]["Function"]["Environment"]["Variables"]
+        .as_mapping()
+        .unwrap();
+    let text = |v: &serde_yaml::Value| {
+        v.as_str()
+            .map(str::to_string)
+            .or_else(|| v.as_u64().map(|n| n.to_string()))
+    };
+    let refs = template.global_env_refs();
+    for s in SETTINGS {
+        let var = vars
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(s.name))
+            .map(|(_, v)| v);
+        let reference = refs
+            .iter()
+            .find(|(k, _)| k == s.name)
+            .map(|(_, r)| r.as_str());
+        match (s.scope, s.template) {
+            (Scope::Service, InTemplate::Parameter(param, default)) => {
+                assert_eq!(
+                    reference,
+                    Some(param),
+                    "Globals must set {}: !Ref {param}",
+                    s.name
+                );
+                let declared = text(&root["Parameters"][param]["Default"]);
+                assert_eq!(
+                    declared.as_deref(),
+                    Some(default),
+                    "parameter {param}'s default"
+                );
+            }
+            (Scope::Service, InTemplate::Resource) => {
+                assert_eq!(
+                    reference,
+                    Some(s.default),
+                    "Globals must set {}: !Ref {}",
+                    s.name,
+                    s.default
+                );
+            }
+            (Scope::Service, InTemplate::Literal) => {
+                assert_eq!(
+                    var.and_then(text).as_deref(),
+                    Some(s.default),
+                    "Globals {}",
+                    s.name
+                );
+            }
+            _ => assert!(
+                var.is_none(),
+                "{} is not for the template's Globals",
+                s.name
+            ),
+        }
+    }
+    for (k, _) in vars {
+        let name = k.as_str().unwrap_or_default();
+        assert!(
+            shared::settings::setting(name).is_some(),
+            "Globals sets {name}, which is no setting"
+        );
+    }
+}

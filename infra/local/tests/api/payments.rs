@@ -318,8 +318,21 @@ async fn a_payment_racing_its_expiry_is_all_or_nothing() {
     assert_eq!(h.points(&payer).await, 5_000_000 - spent);
 }
 
-#[tokio::test]
-async fn the_check_order_and_ownership() {
+/// Two admitted fans with holds in schedule 1: `me` with 60,000 points
+/// holding seats 1 (60,000) and 4 (90,000), `you` with 1,000,000 points
+/// holding seat 2 (70,000).
+struct Scene {
+    h: Arc<TestApp>,
+    me: String,
+    mine: String,
+    you: String,
+    yours: String,
+    my_hold: (u64, i64),
+    your_hold: (u64, i64),
+    pricey: (u64, i64),
+}
+
+async fn scene() -> Scene {
     let h = Arc::new(TestApp::with(|c| c.queue_active_seconds = 3_600).await);
     h.load(&catalog(10)).await;
     let users = h.active_many("order", 2).await;
@@ -327,17 +340,43 @@ async fn the_check_order_and_ownership() {
     let (you, yours) = users[1].clone();
     h.charge(&me, json!(60_000), None).await;
     h.charge(&you, json!(1_000_000), None).await;
-    let (my_hold, my_price) = h.hold(&me, &mine, 1).await; // 60,000
-    let (your_hold, your_price) = h.hold(&you, &yours, 2).await; // 70,000
-    let (pricey, pricey_price) = h.hold(&me, &mine, 4).await; // 90,000
+    let my_hold = h.hold(&me, &mine, 1).await;
+    let your_hold = h.hold(&you, &yours, 2).await;
+    let pricey = h.hold(&me, &mine, 4).await;
+    Scene {
+        h,
+        me,
+        mine,
+        you,
+        yours,
+        my_hold,
+        your_hold,
+        pricey,
+    }
+}
 
-    let expect = |r: &Resp, status: u16, message: &str| {
-        assert_eq!(
-            (r.status, r.body["message"].as_str()),
-            (status, Some(message)),
-            "{r:?}"
-        );
-    };
+fn expect(r: &Resp, status: u16, message: &str) {
+    assert_eq!(
+        (r.status, r.body["message"].as_str()),
+        (status, Some(message)),
+        "{r:?}"
+    );
+}
+
+#[tokio::test]
+async fn payment_refusals_come_in_the_contracts_order() {
+    let Scene {
+        h,
+        me,
+        mine,
+        yours,
+        my_hold,
+        your_hold,
+        pricey,
+        ..
+    } = scene().await;
+    let ((my_hold, my_price), (your_hold, _), (pricey, pricey_price)) =
+        (my_hold, your_hold, pricey);
     let unknown = h.pay(&me, &mine, 424_242, my_price, None).await;
     assert_eq!(
         (unknown.status, unknown.body["status"].as_str()),
@@ -383,7 +422,19 @@ async fn the_check_order_and_ownership() {
         60_000,
         "a refused payment changed the balance"
     );
+}
 
+#[tokio::test]
+async fn a_payment_spends_the_token_and_frees_the_queue_slot() {
+    let Scene {
+        h,
+        me,
+        mine,
+        my_hold,
+        pricey,
+        ..
+    } = scene().await;
+    let ((my_hold, my_price), (pricey, pricey_price)) = (my_hold, pricey);
     let ok = h.pay(&me, &mine, my_hold, my_price, None).await;
     assert_eq!(ok.status, 201, "{ok:?}");
     assert_eq!(ok.body["status"], "SUCCESS");
@@ -420,7 +471,22 @@ async fn the_check_order_and_ownership() {
             .body["status"],
         "ACTIVE"
     );
+}
 
+#[tokio::test]
+async fn an_expired_hold_is_gone_and_a_stray_ttl_record_changes_nothing() {
+    let Scene {
+        h,
+        me,
+        mine,
+        you,
+        yours,
+        my_hold,
+        your_hold,
+        ..
+    } = scene().await;
+    let ((my_hold, my_price), (your_hold, your_price)) = (my_hold, your_hold);
+    assert_eq!(h.pay(&me, &mine, my_hold, my_price, None).await.status, 201);
     // An expired hold: 410, and still 410 after the cleanup recorded it.
     h.advance_ms(300_000);
     expect(
