@@ -56,13 +56,6 @@ fn commit(
     })
 }
 
-fn recorded(status: u16, body: serde_json::Value) -> Recorded {
-    Recorded {
-        status,
-        body: body.to_string(),
-    }
-}
-
 macro_rules! timed {
     ($body:expr) => {{
         let started = std::time::Instant::now();
@@ -247,7 +240,8 @@ impl Ops {
                         .charge(&entry, app.config.points_max_balance, Some(commit))
                         .await?;
                     let point = app.db.balance(user).await?;
-                    let reply = recorded(200, json!({"userId": user, "point": point}));
+                    let body = json!({"userId": user, "point": point}).to_string();
+                    let reply = Recorded { status: 200, body };
                     app.db.idem_finish(&claim, &reply).await?;
                     Ok(if outcome == ChargeOutcome::Charged {
                         "200"
@@ -301,7 +295,11 @@ impl Ops {
                         .await?;
                     let today = app.clock.now().date_naive();
                     let hold_ms = app.config.hold_seconds * 1000;
-                    let taken = recorded(409, json!({"code": "SEAT_TAKEN"}));
+                    let taken = shared::http::Reply::error(&shared::AppError::SeatTaken);
+                    let taken = Recorded {
+                        status: taken.status,
+                        body: taken.body,
+                    };
                     let Ok(r) = plan_hold(ctx, user, cap, now, hold_ms, today) else {
                         app.db.idem_finish(&claim, &taken).await?;
                         return Ok(("409".to_string(), None));

@@ -9,7 +9,7 @@
 //!   the schedule, the per-user cap as a condition.
 
 use super::error::{OrFailed, StoreError};
-use super::io::{conditional, from_item, key, n, num_attr, s, str_attr, to_item, Item};
+use super::io::{conditional, from_item, key, n, num_attr, s, str_attr, to_item};
 use super::schema::catalog::{concert_sk, schedule_pk, seat_sk, CONCERTS_PK, META_SK, SEAT_PREFIX};
 use super::schema::reservations::{holds_pk, reservation_pk, slot_attrs, HOLDS_SK, RES_SK};
 use super::schema::{SK, TTL};
@@ -234,9 +234,4 @@ impl Db {
     pub async fn release_hold_slot(&self, r: &Reservation) -> Result<bool, StoreError> {
         self.update_alone(self.free_hold_slot(r)?).await
     }
-}
-
-/// The reservation an item holds, when it is a reservation record.
-pub fn as_reservation(item: &Item) -> Option<Result<Reservation, StoreError>> {
-    (str_attr(item, SK) == Some(RES_SK)).then(|| from_item(item.clone()))
 }
