@@ -6,6 +6,9 @@
 //! Options: --users N (1000) --concurrency C (32) --seats S (2000)
 //! --hot-seats K (0: spread over the hall) --attempts A (5)
 //! --out PATH (target/bench/report.json) --no-coldstart
+//! --soak SECONDS (only the sustained-load profile: hold traffic against a
+//! file-backed stack, throughput per minute; fails below 80% of the first
+//! minute)
 
 mod coldstart;
 mod cost;
@@ -13,6 +16,7 @@ mod http;
 mod journey;
 mod ops;
 mod pricing;
+mod soak;
 mod stack;
 mod stats;
 
@@ -31,6 +35,7 @@ use std::time::Duration;
 
 struct Args {
     scenario: Scenario,
+    soak: Option<u64>,
     out: PathBuf,
     coldstart: bool,
 }
@@ -45,6 +50,7 @@ fn parse_args() -> Result<Args, String> {
     };
     let mut out = PathBuf::from("target/bench/report.json");
     let mut coldstart = true;
+    let mut soak = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{a} needs a value"));
@@ -60,11 +66,13 @@ fn parse_args() -> Result<Args, String> {
             "--attempts" => sc.attempts = num(value()?)?.clamp(1, 50) as usize,
             "--out" => out = PathBuf::from(value()?),
             "--no-coldstart" => coldstart = false,
+            "--soak" => soak = Some(num(value()?)?.clamp(60, 3_600)),
             other => return Err(format!("unknown option {other}")),
         }
     }
     Ok(Args {
         scenario: sc,
+        soak,
         out,
         coldstart,
     })
@@ -411,7 +419,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(args).await {
+    let outcome = match args.soak {
+        Some(seconds) => soak::run(seconds).await,
+        None => run(args).await,
+    };
+    match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
             eprintln!("bench: an invariant check failed");

@@ -7,6 +7,7 @@ pub mod sample;
 pub mod settings;
 pub mod streams;
 
+use emulator::streamlog::StreamLog;
 use emulator::{Emulator, Template};
 use gateway::Gateway;
 use settings::Settings;
@@ -41,13 +42,16 @@ impl Stack {
         clock: Arc<dyn Clock>,
     ) -> Result<Stack, String> {
         let template = Template::builtin().map_err(|e| e.to_string())?;
-        let emulator = match &settings.data_dir {
+        let file = match &settings.data_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| format!("DATA_DIR {}: {e}", dir.display()))?;
-                let file = dir.join("dynamodb.sqlite");
-                Emulator::file(&file.to_string_lossy())
+                Some(dir.join("dynamodb.sqlite").to_string_lossy().into_owned())
             }
+            None => None,
+        };
+        let emulator = match &file {
+            Some(path) => Emulator::file(path),
             None => Emulator::memory(),
         }
         .map_err(|e| e.to_string())?;
@@ -55,6 +59,13 @@ impl Stack {
             .create_tables(&template)
             .await
             .map_err(|e| e.to_string())?;
+        // A file database keeps its stream log indexed and trimmed; an
+        // in-memory one lives too briefly to need it.
+        let stream_log = file
+            .as_deref()
+            .map(StreamLog::open)
+            .transpose()
+            .map_err(|e| format!("stream log: {e}"))?;
 
         // Locally the tables carry the template's logical ids.
         config.tables = Tables::default();
@@ -137,7 +148,10 @@ impl Stack {
             subscriptions,
             app.clone(),
             settings.stream_poll,
-            positions_file,
+            Persistence {
+                positions_file,
+                stream_log,
+            },
             stopped.clone(),
         )));
 
@@ -222,17 +236,82 @@ fn read_positions(file: Option<&std::path::Path>) -> std::collections::BTreeMap<
         .unwrap_or_default()
 }
 
-fn write_positions(file: &std::path::Path, subs: &[Subscription]) {
+/// Saves each consumer's position; `false` when it could not.
+fn write_positions(file: &std::path::Path, subs: &[Subscription]) -> bool {
     let map: std::collections::BTreeMap<&str, &str> = subs
         .iter()
         .filter_map(|s| Some((s.sink.name(), s.reader.last_sequence()?)))
         .collect();
-    if let Ok(json) = serde_json::to_string_pretty(&map) {
-        if let Err(e) = std::fs::write(file, json) {
-            tracing::warn!(error = %e, "cannot save stream positions");
+    let written = serde_json::to_string_pretty(&map)
+        .map_err(|e| e.to_string())
+        .and_then(|json| write_atomically(file, &json).map_err(|e| e.to_string()));
+    if let Err(e) = &written {
+        tracing::warn!(error = %e, "cannot save stream positions");
+    }
+    written.is_ok()
+}
+
+/// Writes through a temporary file and a rename, so a crash leaves the old
+/// positions or the new ones, never half a file.
+fn write_atomically(file: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let tmp = file.with_extension("json.tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, file)
+}
+
+/// Where the stream consumers' progress is kept.
+struct Persistence {
+    positions_file: Option<std::path::PathBuf>,
+    stream_log: Option<StreamLog>,
+}
+
+impl Persistence {
+    /// Saves the positions, then trims each table's stream log to what
+    /// every one of its consumers has read and saved.
+    fn save(&self, subs: &[Subscription]) {
+        let Some(file) = &self.positions_file else {
+            return;
+        };
+        if !write_positions(file, subs) {
+            return;
+        }
+        let Some(log) = &self.stream_log else {
+            return;
+        };
+        // The least advanced consumer of each table bounds what may go; one
+        // that has read nothing yet keeps everything. Public sequence numbers
+        // have a fixed width, so text order is numeric order.
+        let mut read: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
+        for s in subs {
+            let position = s.reader.last_sequence().unwrap_or("");
+            read.entry(s.reader.table())
+                .and_modify(|p| *p = (*p).min(position))
+                .or_insert(position);
+        }
+        for (table, through) in read {
+            if let Err(e) = log.trim(table, through) {
+                tracing::warn!(table, error = %e, "stream log not trimmed");
+            }
         }
     }
 }
+
+/// The TTL sweep takes at most 1/SWEEP_SHARE of the poller's time.
+const SWEEP_SHARE: u32 = 20;
+
+/// One run of dynoxide's TTL deletion.
+async fn sweep_ttl(db: &emulator::Database) {
+    let sweeper = db.clone();
+    match tokio::task::spawn_blocking(move || sweeper.sweep_ttl()).await {
+        Ok(Ok(0)) => {}
+        Ok(Ok(n)) => tracing::info!(deleted = n, "TTL sweep"),
+        Ok(Err(e)) => tracing::error!(error = %e, "TTL sweep failed"),
+        Err(e) => tracing::error!(error = %e, "TTL sweep panicked"),
+    }
+}
+
+/// Batches one subscription may take per tick when it has a backlog.
+const DRAIN_BATCHES: usize = 20;
 
 /// DynamoDB TTL and Lambda event source stand-in: sweep expired items,
 /// then deliver new stream records to their consumers.
@@ -241,26 +320,28 @@ async fn run_streams(
     mut subs: Vec<Subscription>,
     app: App,
     every: std::time::Duration,
-    positions_file: Option<std::path::PathBuf>,
+    persistence: Persistence,
     mut stopped: watch::Receiver<bool>,
 ) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut next_sweep = tokio::time::Instant::now();
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = stopped.changed() => return,
         }
-        let sweeper = db.clone();
-        match tokio::task::spawn_blocking(move || sweeper.sweep_ttl()).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => tracing::info!(deleted = n, "TTL sweep"),
-            Ok(Err(e)) => tracing::error!(error = %e, "TTL sweep failed"),
-            Err(e) => tracing::error!(error = %e, "TTL sweep panicked"),
+        if tokio::time::Instant::now() >= next_sweep {
+            let started = tokio::time::Instant::now();
+            sweep_ttl(&db).await;
+            // dynoxide's sweep reads every item of every TTL table, so its
+            // cost grows with the data: keep it to a twentieth of the time.
+            // (TTL is cleanup, never correctness; AWS takes up to two days.)
+            next_sweep = started + every.max(started.elapsed() * SWEEP_SHARE);
         }
         let mut delivered = 0;
         for sub in &mut subs {
-            match sub.deliver(&app).await {
+            match sub.drain(&app, DRAIN_BATCHES).await {
                 Ok(n) => delivered += n,
                 Err(e) => {
                     tracing::error!(consumer = sub.sink.name(), error = %e, "stream poll failed")
@@ -268,9 +349,7 @@ async fn run_streams(
             }
         }
         if delivered > 0 {
-            if let Some(f) = &positions_file {
-                write_positions(f, &subs);
-            }
+            persistence.save(&subs);
         }
     }
 }

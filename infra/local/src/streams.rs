@@ -35,6 +35,11 @@ impl StreamReader {
         self.last_sequence.as_deref()
     }
 
+    /// The table whose stream this reads.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
     fn open_iterator(&self) -> Result<Option<String>, String> {
         let e = |e: emulator::dynoxide::DynoxideError| format!("stream of {}: {e}", self.table);
         let streams = self
@@ -151,6 +156,21 @@ impl Subscription {
             reader,
             failing: None,
         }
+    }
+
+    /// Delivers what is new on the stream, batch after batch while batches
+    /// come back full (as Lambda polls a shard with a backlog), at most
+    /// `max_batches` so a tick stays short. Returns how many records were read.
+    pub async fn drain(&mut self, app: &shared::App, max_batches: usize) -> Result<usize, String> {
+        let mut read = 0;
+        for _ in 0..max_batches {
+            let n = self.deliver(app).await?;
+            read += n;
+            if n < BATCH_SIZE {
+                break;
+            }
+        }
+        Ok(read)
     }
 
     /// Delivers what is new on the stream, once. Returns how many records

@@ -145,7 +145,12 @@ async fn the_local_stack_sweeps_ttl_and_runs_the_hold_cleanup() {
         hold_seconds: 2,
         ..Config::default()
     };
-    let stack = Stack::start(Settings::ephemeral(), config).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("local-stack-{}", uuid::Uuid::new_v4()));
+    let settings = Settings {
+        data_dir: Some(dir.clone()),
+        ..Settings::ephemeral()
+    };
+    let stack = Stack::start(settings, config).await.unwrap();
     let url = stack.url();
     let (_, token) = http(
         &format!("{url}/queues"),
@@ -193,7 +198,19 @@ async fn the_local_stack_sweeps_ttl_and_runs_the_hold_cleanup() {
     .await;
     let seat = stack.app.db.get_seat(1, 1).await.unwrap().unwrap();
     assert_eq!(seat.hold_id, None, "the seat was not released");
+    // Every consumer has read every record: the log keeps only the newest,
+    // and the emulator numbers new records from an index.
+    let db_file = dir.join("dynamodb.sqlite");
+    let log = emulator::streamlog::StreamLog::open(&db_file.to_string_lossy()).unwrap();
+    eventually(
+        "the stream log was never trimmed",
+        Duration::from_secs(5),
+        || async { log.len("ReservationsTable").unwrap() == 1 },
+    )
+    .await;
+    assert!(log.numbering_uses_index().unwrap());
     stack.stop().await;
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Found by contract fuzzing: a 405 must say which methods the path has.

@@ -1,0 +1,165 @@
+//! `--soak SECONDS`: sustained hold traffic against a file-backed local
+//! stack, as a user load-testing locally would run it, reporting
+//! throughput per minute. The stack must keep its speed: the last minute
+//! at ≥ 80% of the first (dynoxide's stream log is indexed and trimmed by
+//! the local stack; without that, each write slowed as records piled up).
+
+use crate::http::Client;
+use crate::stack::Running;
+use local::settings::Settings;
+use serde_json::json;
+use shared::config::{Config, Tables};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const FANS: usize = 2_000;
+const WORKERS: usize = 16;
+const SEATS: u64 = 20_000;
+
+/// Runs the soak; `Ok(true)` when throughput held up.
+pub async fn run(seconds: u64) -> Result<bool, String> {
+    let dir = std::env::temp_dir().join(format!("bench-soak-{}", uuid::Uuid::new_v4()));
+    let settings = Settings {
+        data_dir: Some(dir.clone()),
+        seed_sample_data: false,
+        stream_poll: Duration::from_millis(1000),
+        ..Settings::ephemeral()
+    };
+    let config = Config {
+        tables: Tables::default(),
+        queue_max_active: FANS as u32,
+        queue_tick_seconds: 1,
+        queue_active_seconds: 3 * 3600,
+        // Short holds, so seats come back and TTL deletions feed the stream too.
+        hold_seconds: 10,
+        ..Config::default()
+    };
+    let stack = Running::start(settings, config)?;
+    stack
+        .app
+        .db
+        .load_catalog(&crate::catalog(SEATS))
+        .await
+        .map_err(|e| e.to_string())?;
+    let client = Client::new(&stack.url);
+    let fans = admitted_fans(&client, &stack).await?;
+    let minutes = seconds.div_ceil(60).max(1) as usize;
+    let per_minute: Arc<Vec<AtomicUsize>> =
+        Arc::new((0..minutes).map(|_| AtomicUsize::new(0)).collect());
+    let unexpected = Arc::new(Mutex::new(Vec::<String>::new()));
+    let started = Instant::now();
+    let next = Arc::new(AtomicUsize::new(0));
+    let workers = (0..WORKERS).map(|_| {
+        let (client, fans, per_minute) = (client.clone(), fans.clone(), per_minute.clone());
+        let (next, unexpected) = (next.clone(), unexpected.clone());
+        tokio::spawn(async move {
+            while started.elapsed() < Duration::from_secs(seconds) {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let (user, token) = &fans[i % fans.len()];
+                let seat = rand::random::<u64>() % SEATS + 1;
+                let body = json!({"userId": user, "concertId": crate::ops::CONCERT,
+                    "scheduleId": crate::ops::SCHEDULE, "seatId": seat});
+                let answer = client
+                    .call("POST", "/reservations", Some(token), Some(&body), None)
+                    .await;
+                let minute = (started.elapsed().as_secs() / 60) as usize;
+                match answer {
+                    Ok(a) if a.status == 201 || a.status == 409 => {
+                        if let Some(m) = per_minute.get(minute) {
+                            m.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    Ok(a) => unexpected
+                        .lock()
+                        .map(|mut u| u.push(format!("{}", a.status)))
+                        .unwrap_or(()),
+                    Err(e) => unexpected.lock().map(|mut u| u.push(e)).unwrap_or(()),
+                }
+            }
+        })
+    });
+    for w in futures::future::join_all(workers).await {
+        w.map_err(|e| e.to_string())?;
+    }
+    let audit = devkit::audit::audit(&stack.app.db, stack.app.now_ms())
+        .await
+        .map_err(|e| e.to_string())?;
+    let log_records = stream_log_len(&dir);
+    stack.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+    report(&per_minute, seconds, &unexpected, &audit, log_records)
+}
+
+/// `FANS` users joined and admitted, with their tokens.
+async fn admitted_fans(client: &Client, stack: &Running) -> Result<Vec<(String, String)>, String> {
+    let mut fans = Vec::with_capacity(FANS);
+    for i in 0..FANS {
+        let user = format!("soak{i}");
+        let a = client
+            .call(
+                "POST",
+                "/queues",
+                None,
+                Some(&json!({"userId": user})),
+                None,
+            )
+            .await?;
+        let token = a.body["tokenId"]
+            .as_str()
+            .ok_or(format!("join: {}", a.status))?
+            .to_string();
+        fans.push((user, token));
+    }
+    while shared::jobs::activator::round(&stack.app)
+        .await
+        .map_err(|e| e.to_string())?
+        .admitted
+        > 0
+    {}
+    Ok(fans)
+}
+
+fn stream_log_len(dir: &std::path::Path) -> Option<usize> {
+    let file = dir.join("dynamodb.sqlite");
+    let log = emulator::streamlog::StreamLog::open(&file.to_string_lossy()).ok()?;
+    log.len("ReservationsTable").ok()
+}
+
+fn report(
+    per_minute: &[AtomicUsize],
+    seconds: u64,
+    unexpected: &Mutex<Vec<String>>,
+    audit: &devkit::audit::Audit,
+    log_records: Option<usize>,
+) -> Result<bool, String> {
+    let counts: Vec<usize> = per_minute
+        .iter()
+        .map(|m| m.load(Ordering::Relaxed))
+        .collect();
+    println!("soak: {seconds} s, {WORKERS} workers, {FANS} fans, {SEATS} seats, 10 s holds");
+    for (i, n) in counts.iter().enumerate() {
+        println!(
+            "  minute {:>2}: {:>7} hold requests ({:.0}/s)",
+            i + 1,
+            n,
+            *n as f64 / 60.0
+        );
+    }
+    // A partial last minute is not compared.
+    let full: Vec<usize> = counts
+        .iter()
+        .copied()
+        .take((seconds / 60) as usize)
+        .collect();
+    let ratio = match (full.first(), full.last()) {
+        (Some(&first), Some(&last)) if first > 0 => last as f64 / first as f64,
+        _ => 0.0,
+    };
+    let unexpected = unexpected.lock().map(|u| u.clone()).unwrap_or_default();
+    println!("  last full minute ÷ first: {ratio:.2} (target ≥ 0.80)");
+    println!("  unexpected answers: {}", unexpected.len());
+    println!("  stream log records left: {log_records:?}");
+    println!("  audit violations: {}", audit.violations.len());
+    Ok(ratio >= 0.8 && unexpected.is_empty() && audit.violations.is_empty())
+}
