@@ -93,22 +93,12 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
 
 /// `FANS` users joined and admitted, with their tokens.
 async fn admitted_fans(client: &Client, stack: &Running) -> Result<Vec<(String, String)>, String> {
+    let ops = crate::ops::Ops::Http(client.clone());
     let mut fans = Vec::with_capacity(FANS);
     for i in 0..FANS {
         let user = format!("soak{i}");
-        let a = client
-            .call(
-                "POST",
-                "/queues",
-                None,
-                Some(&json!({"userId": user})),
-                None,
-            )
-            .await?;
-        let token = a.body["tokenId"]
-            .as_str()
-            .ok_or(format!("join: {}", a.status))?
-            .to_string();
+        let joined = ops.join(&user).await;
+        let token = joined.value.ok_or(format!("join: {}", joined.status))?;
         fans.push((user, token));
     }
     while shared::jobs::activator::round(&stack.app)
