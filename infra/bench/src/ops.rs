@@ -124,7 +124,7 @@ impl Ops {
             }),
             Ops::Direct(app) => timed!({
                 let shard = shard_of(user, app.config.queue_shards);
-                match app.db.token_and_admitted(user, shard).await {
+                match app.db.token_and_admitted(token, shard).await {
                     Ok((Some(t), _)) => (
                         "200".to_string(),
                         Some(t.state_at(app.now_ms()) == TokenState::Active),
@@ -138,9 +138,7 @@ impl Ops {
 
     /// The gate's reads for a request that names no user.
     async fn gate_by_token(app: &App, token: &str) -> Result<(), StoreError> {
-        if let Some(owner) = app.db.token_owner(token).await? {
-            app.db.user_token(&owner).await?;
-        }
+        app.db.token(token).await?;
         Ok(())
     }
 
@@ -275,7 +273,7 @@ impl Ops {
             }),
             Ops::Direct(app) => timed!({
                 let r = async {
-                    app.db.user_token(user).await?;
+                    app.db.token(token).await?;
                     let Begin::Claimed(claim) = app
                         .db
                         .idem_begin(
@@ -332,7 +330,7 @@ impl Ops {
             }),
             Ops::Direct(app) => timed!({
                 let r = async {
-                    let Some(token) = app.db.user_token(user).await? else {
+                    let Some(token) = app.db.token(token).await? else {
                         return Ok("401".to_string());
                     };
                     let Begin::Claimed(claim) = app

@@ -63,11 +63,21 @@ pub async fn reservations(db: &Db) -> Result<Vec<Reservation>, Error> {
 /// Every user's current queue token.
 pub async fn tokens(db: &Db) -> Result<Vec<QueueToken>, Error> {
     let items = scan(db, &db.tables.queue).await?;
+    let is = |item: &Item, of: fn(&str) -> Option<&str>| {
+        str_attr(item, PK).is_some_and(|pk| of(pk).is_some())
+            && str_attr(item, SK) == Some(queue::TOKEN_SK)
+    };
+    // Users point at their current token; older tokens stay until TTL.
+    let current: std::collections::HashSet<&str> = items
+        .iter()
+        .filter(|item| is(item, queue::user_of))
+        .filter_map(|item| str_attr(item, "tokenId"))
+        .collect();
     let mut out = Vec::new();
-    for item in items {
-        let is_user = str_attr(&item, PK).is_some_and(|pk| queue::user_of(pk).is_some());
-        if is_user && str_attr(&item, SK) == Some(queue::TOKEN_SK) {
-            out.push(from_item(item)?);
+    for item in &items {
+        let id = str_attr(item, PK).and_then(queue::token_of);
+        if is(item, queue::token_of) && id.is_some_and(|id| current.contains(id)) {
+            out.push(from_item(item.clone())?);
         }
     }
     Ok(out)

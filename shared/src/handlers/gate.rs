@@ -14,32 +14,28 @@ pub fn parse_token_id(raw: &str) -> Result<String, AppError> {
         .map_err(|_| AppError::Unauthorized)
 }
 
-/// The token in the request's `Authorization` header, as the user's current
-/// token record. 401 when missing, malformed, unknown, replaced or over;
-/// 403 when it is another user's. `user_id` is the user the request acts
-/// for, when the request names one.
+/// The token in the request's `Authorization` header, read by its id (one
+/// read). 401 when missing, malformed or unknown; 403 when it is another
+/// user's. `user_id` is the user the request acts for, when it names one.
 pub async fn current_token(
     app: &App,
     req: &Request,
     user_id: Option<&str>,
 ) -> Result<QueueToken, AppError> {
     let token_id = parse_token_id(bearer(req).ok_or(AppError::Unauthorized)?)?;
-    let owner = match user_id {
-        Some(u) => u.to_string(),
-        None => app
-            .db
-            .token_owner(&token_id)
-            .await?
-            .ok_or(AppError::Unauthorized)?,
-    };
-    match app.db.user_token(&owner).await? {
-        Some(t) if t.token_id == token_id => Ok(t),
-        // Not this user's current token: someone else's (403), or stale or
-        // unknown (401). Looked up only on this error path.
-        _ => match app.db.token_owner(&token_id).await? {
-            Some(other) if other != owner => Err(AppError::Forbidden),
-            _ => Err(AppError::Unauthorized),
-        },
+    let token = app
+        .db
+        .token(&token_id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    owned_by(token, user_id)
+}
+
+/// The token, if it belongs to the user the request names.
+pub fn owned_by(token: QueueToken, user_id: Option<&str>) -> Result<QueueToken, AppError> {
+    match user_id {
+        Some(u) if u != token.user_id => Err(AppError::Forbidden),
+        _ => Ok(token),
     }
 }
 

@@ -1,6 +1,6 @@
 //! `POST /queues` and `GET /queues/{userId}`.
 
-use super::gate::{current_token, parse_token_id};
+use super::gate::{owned_by, parse_token_id};
 use crate::app::App;
 use crate::clock::format_ms;
 use crate::domain::ids::validate_user_id;
@@ -100,11 +100,8 @@ pub async fn status(app: &App, req: &Request) -> Result<Reply, AppError> {
         .and_then(parse_token_id)?;
     let shard = shard_of(&user_id, app.config.queue_shards);
     // One read call answers the common case: the token and the admitted count.
-    let (token, admitted) = app.db.token_and_admitted(&user_id, shard).await?;
-    let token = match token {
-        Some(t) if t.token_id == bearer => t,
-        _ => current_token(app, req, Some(&user_id)).await?,
-    };
+    let (token, admitted) = app.db.token_and_admitted(&bearer, shard).await?;
+    let token = owned_by(token.ok_or(AppError::Unauthorized)?, Some(&user_id))?;
     if token.state_at(app.now_ms()) == TokenState::Over {
         return Err(AppError::Unauthorized);
     }

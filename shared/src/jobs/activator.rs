@@ -63,7 +63,7 @@ async fn free_slots(app: &App, now_ms: i64) -> Result<Vec<u32>, StoreError> {
     let max = app.config.queue_max_active;
     let taken: BTreeSet<u32> = app
         .db
-        .slots()
+        .slots(max)
         .await?
         .into_iter()
         .filter(|s| s.slot < max && s.until > now_ms)

@@ -4,7 +4,7 @@
 use super::error::{OrFailed, StoreError};
 use super::io::{from_item, key, n, s};
 use super::points::LEDGER_ENTRY;
-use super::queue::{QUEUE_SLOT, TOKEN};
+use super::queue::{QUEUE_SLOT, TOKEN, USER_TOKEN};
 use super::schema::catalog::{schedule_pk, seat_sk};
 use super::schema::points::{user_pk, BALANCE, BALANCE_SK};
 use super::schema::reservations::{reservation_pk, RES_SK};
@@ -50,7 +50,6 @@ impl Db {
         idempotency: Option<Update>,
     ) -> Result<PayOutcome, StoreError> {
         let now = p.created_at;
-        let (end_token, free_slot) = self.end_token_writes(token, now)?;
         let tx = Tx::new()
             .update(RESERVATION, self.complete(r, p)?)
             .update(DEBIT, self.debit(&p.user_id, p.price)?)
@@ -59,9 +58,10 @@ impl Db {
                 self.ledger_put(&LedgerEntry::payment(p), Some(p))?,
             )
             .update(SEAT, self.sell_seat(r, &p.user_id, now)?)
-            .update(HOLD_SLOT, self.free_hold_slot(r)?)
-            .update(TOKEN, end_token)
-            .update_if(QUEUE_SLOT, free_slot)
+            .update(HOLD_SLOT, self.free_hold_slot(r)?);
+        let tx = self
+            .end_token_writes(token, now)?
+            .into_tx(tx)
             .update_if(IDEMPOTENCY, idempotency);
         let c = match self.transact(tx).await? {
             Ok(()) => return Ok(PayOutcome::Paid),
@@ -75,7 +75,7 @@ impl Db {
             return Err(StoreError::IdTaken);
         } else if c.failed(SEAT) || c.failed(HOLD_SLOT) {
             PayOutcome::HoldEnded
-        } else if c.failed(TOKEN) || c.failed(QUEUE_SLOT) {
+        } else if c.failed(TOKEN) || c.failed(USER_TOKEN) || c.failed(QUEUE_SLOT) {
             PayOutcome::TokenOver
         } else {
             return Err(c.claim_or_unexplained("payment"));

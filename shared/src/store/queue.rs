@@ -2,11 +2,13 @@
 //!
 //! - `COUNTER#{shard}`: `next` (tickets handed out by this shard) and
 //!   `admitted` (a copy of how many tokens were ever admitted).
-//! - `USER#{userId}`: the user's current [`QueueToken`]; while it waits it
-//!   also carries `waitShard`, which puts it in the sparse `waiting` index
-//!   ordered by `issuedAt`.
-//! - `TOKEN#{tokenId}`: which user a token id belongs to.
-//! - `SLOTS`/`{k}`: admission slot k and the token holding it until `until`.
+//! - `TOKEN#{tokenId}`: the whole [`QueueToken`], so the gate reads one
+//!   item by the bearer's id; while it waits it also carries `waitShard`,
+//!   which puts it in the sparse `waiting` index ordered by `issuedAt`.
+//! - `USER#{userId}`: the user's current token id and its end, for the
+//!   one-live-token condition of a join.
+//! - `SLOTS#{k mod 64}`/`{k}`: admission slot k and the token holding it
+//!   until `until`.
 
 use super::error::{OrFailed, StoreError};
 use super::io::{from_item, key, n, num_attr, s, str_attr, to_item};
@@ -23,8 +25,8 @@ const RETENTION_SECS: i64 = 8 * 24 * 3600;
 
 /// Entry names of the writes that end a token, in any transaction.
 pub(crate) const TOKEN: &str = "queue token";
+pub(crate) const USER_TOKEN: &str = "user's token";
 pub(crate) const QUEUE_SLOT: &str = "admission slot";
-const OWNER: &str = "token owner";
 
 /// How a join ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,17 +38,21 @@ pub enum JoinOutcome {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct UserItem<'a> {
+struct TokenItem<'a> {
     #[serde(flatten)]
     token: &'a QueueToken,
     wait_shard: u32,
     ttl: i64,
 }
 
+/// `USER#{userId}`: which token is the user's current one, and when it
+/// ends (absent while it waits: a waiting token does not end by itself).
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct TokenOwner {
-    user_id: String,
+struct UserPointer {
+    token_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expire_at: Option<i64>,
     ttl: i64,
 }
 
@@ -62,7 +68,24 @@ pub struct Slot {
 pub struct Waiting {
     pub issued_at: i64,
     pub ticket: u64,
+    pub token_id: String,
     pub user_id: String,
+}
+
+/// The writes that end an ACTIVE token, for one transaction.
+pub struct TokenEnd {
+    token: Update,
+    user: Update,
+    slot: Option<Update>,
+}
+
+impl TokenEnd {
+    /// Adds the writes to `tx` under their entry names.
+    pub fn into_tx(self, tx: Tx) -> Tx {
+        tx.update(TOKEN, self.token)
+            .update(USER_TOKEN, self.user)
+            .update_if(QUEUE_SLOT, self.slot)
+    }
 }
 
 impl Db {
@@ -95,66 +118,69 @@ impl Db {
         now_ms: i64,
     ) -> Result<JoinOutcome, StoreError> {
         let ttl = now_ms / 1000 + RETENTION_SECS;
-        let user = UserItem {
+        let item = TokenItem {
             token,
             wait_shard,
             ttl,
         };
-        let owner = TokenOwner {
-            user_id: token.user_id.clone(),
+        let pointer = UserPointer {
+            token_id: token.token_id.clone(),
+            expire_at: None,
             ttl,
         };
         let put_user = Put::builder()
             .table_name(&self.tables.queue)
-            .set_item(Some(to_item(user_pk(&token.user_id), TOKEN_SK, &user)?))
+            .set_item(Some(to_item(user_pk(&token.user_id), TOKEN_SK, &pointer)?))
             // A WAIT token never expires; an ACTIVE or ENDED one makes way
             // once its expiry has passed.
             .condition_expression("attribute_not_exists(pk) OR expireAt <= :now")
             .expression_attribute_values(":now", n(now_ms))
             .build()
             .or_failed()?;
-        let put_owner = Put::builder()
+        let put_token = Put::builder()
             .table_name(&self.tables.queue)
-            .set_item(Some(to_item(token_pk(&token.token_id), TOKEN_SK, &owner)?))
+            .set_item(Some(to_item(token_pk(&token.token_id), TOKEN_SK, &item)?))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .or_failed()?;
-        let tx = Tx::new().put(TOKEN, put_user).put(OWNER, put_owner);
+        let tx = Tx::new().put(USER_TOKEN, put_user).put(TOKEN, put_token);
         match self.transact(tx).await? {
             Ok(()) => Ok(JoinOutcome::Joined),
-            Err(c) if c.failed(TOKEN) => Ok(JoinOutcome::TokenExists),
-            Err(c) if c.failed(OWNER) => Err(StoreError::IdTaken),
+            Err(c) if c.failed(USER_TOKEN) => Ok(JoinOutcome::TokenExists),
+            Err(c) if c.failed(TOKEN) => Err(StoreError::IdTaken),
             Err(c) => Err(c.unexplained("join")),
         }
     }
 
-    /// The user's token, read consistently.
-    pub async fn user_token(&self, user_id: &str) -> Result<Option<QueueToken>, StoreError> {
+    /// A token by its id, read consistently: the gate's one read.
+    pub async fn token(&self, token_id: &str) -> Result<Option<QueueToken>, StoreError> {
         let item = self
-            .get(&self.tables.queue, key(user_pk(user_id), TOKEN_SK), true)
+            .get(&self.tables.queue, key(token_pk(token_id), TOKEN_SK), true)
             .await?;
         item.map(from_item).transpose()
     }
 
-    /// The user a token id was issued to, if it was issued at all.
-    pub async fn token_owner(&self, token_id: &str) -> Result<Option<String>, StoreError> {
-        let item = self
-            .get(&self.tables.queue, key(token_pk(token_id), TOKEN_SK), true)
-            .await?;
-        Ok(item
-            .map(from_item::<TokenOwner>)
-            .transpose()?
-            .map(|o| o.user_id))
+    /// The user's current token (two reads; tests and tools).
+    pub async fn user_token(&self, user_id: &str) -> Result<Option<QueueToken>, StoreError> {
+        let pointer = self
+            .get(&self.tables.queue, key(user_pk(user_id), TOKEN_SK), true)
+            .await?
+            .map(from_item::<UserPointer>)
+            .transpose()?;
+        match pointer {
+            Some(p) => self.token(&p.token_id).await,
+            None => Ok(None),
+        }
     }
 
-    /// The user's token and the admitted count, in one read call.
+    /// A token and the admitted count of a counter shard, in one read call.
     pub async fn token_and_admitted(
         &self,
-        user_id: &str,
+        token_id: &str,
         shard: u32,
     ) -> Result<(Option<QueueToken>, u64), StoreError> {
         let keys = KeysAndAttributes::builder()
-            .keys(key(user_pk(user_id), TOKEN_SK))
+            .keys(key(token_pk(token_id), TOKEN_SK))
             .keys(key(counter_pk(shard), COUNTER_SK))
             .consistent_read(true)
             .build()
@@ -190,26 +216,26 @@ impl Db {
         Ok(())
     }
 
-    /// All admission slots that have ever been used.
-    pub async fn slots(&self) -> Result<Vec<Slot>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.tables.queue)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(SLOTS_PK))
-            .consistent_read(true);
-        Ok(self
-            .query_all(query)
-            .await?
-            .into_iter()
-            .filter_map(|item| {
+    /// Admission slots below `max` that have ever been used: one query
+    /// per slot partition that can hold such a slot.
+    pub async fn slots(&self, max: u32) -> Result<Vec<Slot>, StoreError> {
+        let mut slots = Vec::new();
+        for shard in 0..SLOT_SHARDS.min(max) {
+            let query = self
+                .client
+                .query()
+                .table_name(&self.tables.queue)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(slot_shard_pk(shard)))
+                .consistent_read(true);
+            slots.extend(self.query_all(query).await?.into_iter().filter_map(|item| {
                 Some(Slot {
                     slot: str_attr(&item, SK)?.parse().ok()?,
                     until: num_attr(&item, "until")?,
                 })
-            })
-            .collect())
+            }));
+        }
+        Ok(slots)
     }
 
     /// The `limit` earliest tokens waiting on one shard.
@@ -234,7 +260,8 @@ impl Db {
                 Some(Waiting {
                     issued_at: num_attr(item, "issuedAt")?,
                     ticket: num_attr(item, "ticket")? as u64,
-                    user_id: user_of(str_attr(item, PK)?)?.to_string(),
+                    token_id: token_of(str_attr(item, PK)?)?.to_string(),
+                    user_id: str_attr(item, "userId")?.to_string(),
                 })
             })
             .collect())
@@ -252,7 +279,7 @@ impl Db {
     ) -> Result<bool, StoreError> {
         let take_slot = Update::builder()
             .table_name(&self.tables.queue)
-            .set_key(Some(key(SLOTS_PK, slot_sk(slot))))
+            .set_key(Some(key(slot_pk(slot), slot_sk(slot))))
             .update_expression("SET #until = :until, userId = :user")
             .condition_expression("attribute_not_exists(#until) OR #until <= :now")
             .expression_attribute_names("#until", "until")
@@ -263,8 +290,30 @@ impl Db {
             .or_failed()?;
         let tx = Tx::new()
             .update(QUEUE_SLOT, take_slot)
-            .update(TOKEN, self.admit_token(w, slot, now_ms, until_ms)?);
+            .update(TOKEN, self.admit_token(w, slot, now_ms, until_ms)?)
+            .update(
+                USER_TOKEN,
+                self.user_token_ends(&w.user_id, &w.token_id, until_ms)?,
+            );
         Ok(self.transact(tx).await?.is_ok())
+    }
+
+    /// The user's pointer to `token_id` takes the token's new end.
+    fn user_token_ends(
+        &self,
+        user_id: &str,
+        token_id: &str,
+        at_ms: i64,
+    ) -> Result<Update, StoreError> {
+        Update::builder()
+            .table_name(&self.tables.queue)
+            .set_key(Some(key(user_pk(user_id), TOKEN_SK)))
+            .update_expression("SET expireAt = :at")
+            .condition_expression("tokenId = :token")
+            .expression_attribute_values(":at", n(at_ms))
+            .expression_attribute_values(":token", s(token_id.to_string()))
+            .build()
+            .or_failed()
     }
 
     /// WAIT → ACTIVE until `until_ms`, for the same waiting token only.
@@ -277,7 +326,7 @@ impl Db {
     ) -> Result<Update, StoreError> {
         Update::builder()
             .table_name(&self.tables.queue)
-            .set_key(Some(key(user_pk(&w.user_id), TOKEN_SK)))
+            .set_key(Some(key(token_pk(&w.token_id), TOKEN_SK)))
             .update_expression(
                 "SET #status = :active, activeAt = :now, expireAt = :until, slot = :slot, #ttl = :ttl \
                  REMOVE #shard",
@@ -297,30 +346,29 @@ impl Db {
             .or_failed()
     }
 
-    /// The writes that end an ACTIVE token now — the token, and its
-    /// admission slot when it has one — for a caller's transaction
-    /// (payment) or [`Db::end_token`].
+    /// The writes that end an ACTIVE token now — the token, the user's
+    /// pointer to it, and its admission slot when it has one — for a
+    /// caller's transaction (payment) or [`Db::end_token`].
     pub fn end_token_writes(
         &self,
         token: &QueueToken,
         now_ms: i64,
-    ) -> Result<(Update, Option<Update>), StoreError> {
+    ) -> Result<TokenEnd, StoreError> {
         let end = Update::builder()
             .table_name(&self.tables.queue)
-            .set_key(Some(key(user_pk(&token.user_id), TOKEN_SK)))
+            .set_key(Some(key(token_pk(&token.token_id), TOKEN_SK)))
             .update_expression("SET #status = :ended, expireAt = :now")
-            .condition_expression("tokenId = :token AND #status = :active AND expireAt > :now")
+            .condition_expression("#status = :active AND expireAt > :now")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":ended", state(TokenStatus::Ended))
             .expression_attribute_values(":active", state(TokenStatus::Active))
             .expression_attribute_values(":now", n(now_ms))
-            .expression_attribute_values(":token", s(token.token_id.clone()))
             .build()
             .or_failed()?;
         let free = token.slot.map(|slot| {
             Update::builder()
                 .table_name(&self.tables.queue)
-                .set_key(Some(key(SLOTS_PK, slot_sk(slot))))
+                .set_key(Some(key(slot_pk(slot), slot_sk(slot))))
                 .update_expression("SET #until = :now")
                 .condition_expression("userId = :user AND #until > :now")
                 .expression_attribute_names("#until", "until")
@@ -329,14 +377,17 @@ impl Db {
                 .build()
                 .or_failed()
         });
-        Ok((end, free.transpose()?))
+        Ok(TokenEnd {
+            token: end,
+            user: self.user_token_ends(&token.user_id, &token.token_id, now_ms)?,
+            slot: free.transpose()?,
+        })
     }
 
     /// Ends an ACTIVE token at once, freeing its slot for the next round.
     /// `false` when it was no longer active.
     pub async fn end_token(&self, token: &QueueToken, now_ms: i64) -> Result<bool, StoreError> {
-        let (end, free) = self.end_token_writes(token, now_ms)?;
-        let tx = Tx::new().update(TOKEN, end).update_if(QUEUE_SLOT, free);
+        let tx = self.end_token_writes(token, now_ms)?.into_tx(Tx::new());
         Ok(self.transact(tx).await?.is_ok())
     }
 }

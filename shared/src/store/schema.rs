@@ -59,8 +59,10 @@ pub mod queue {
     pub const USER_PREFIX: &str = "USER#";
     pub const TOKEN_SK: &str = "TOKEN";
     pub const COUNTER_SK: &str = "COUNTER";
-    pub const SLOTS_PK: &str = "SLOTS";
-    /// Sparse index of waiting tokens: hash `waitShard`, range `issuedAt`.
+    /// Admission slots are spread over this many partitions (`k mod 64`),
+    /// so admissions and payments never share one hot key.
+    pub const SLOT_SHARDS: u32 = 64;
+    /// Sparse index of waiting tokens: hash `waitShard`, range `ticket`.
     pub const WAITING_INDEX: &str = "waiting";
     pub const WAIT_SHARD: &str = "waitShard";
 
@@ -73,8 +75,17 @@ pub mod queue {
     pub fn token_pk(token_id: &str) -> String {
         format!("TOKEN#{token_id}")
     }
+    pub fn token_of(pk: &str) -> Option<&str> {
+        pk.strip_prefix("TOKEN#")
+    }
     pub fn counter_pk(shard: u32) -> String {
         format!("COUNTER#{shard}")
+    }
+    pub fn slot_pk(slot: u32) -> String {
+        slot_shard_pk(slot % SLOT_SHARDS)
+    }
+    pub fn slot_shard_pk(shard: u32) -> String {
+        format!("SLOTS#{shard}")
     }
     pub fn slot_sk(slot: u32) -> String {
         format!("{slot:08}")
