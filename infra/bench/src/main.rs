@@ -93,6 +93,7 @@ fn catalog(seats: u64) -> CatalogData {
             concert_id: ops::CONCERT,
             date,
             total_seats: seats as u32,
+            first_seat_id: 1,
         }],
         seats: (1..=seats)
             .map(|id| Seat {

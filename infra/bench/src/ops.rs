@@ -161,7 +161,8 @@ impl Ops {
                 let r = async {
                     Self::gate_by_token(app, token).await?;
                     app.db.get_concert(CONCERT).await?;
-                    app.db.list_schedules(CONCERT).await?;
+                    let schedules = app.db.list_schedules(CONCERT).await?;
+                    app.db.seat_blocks(&schedules).await?;
                     Ok::<_, StoreError>(())
                 }
                 .await;
@@ -192,10 +193,11 @@ impl Ops {
             Ops::Direct(app) => timed!({
                 let r = async {
                     Self::gate_by_token(app, token).await?;
-                    app.db.get_schedule(SCHEDULE).await?;
-                    app.db
-                        .reservable_seats(SCHEDULE, None, 100, app.now_ms())
-                        .await?;
+                    if let Some(schedule) = app.db.get_schedule(SCHEDULE).await? {
+                        app.db
+                            .reservable_seats(&schedule, None, 100, app.now_ms())
+                            .await?;
+                    }
                     Ok::<_, StoreError>(())
                 }
                 .await;

@@ -97,7 +97,7 @@ pub async fn set_seat_state(
         .table_name(&db.tables.catalog)
         .key(
             PK,
-            AttributeValue::S(catalog::schedule_pk(seat.schedule_id)),
+            AttributeValue::S(catalog::seat_pk(seat.schedule_id, seat.seat_id)),
         )
         .key(SK, AttributeValue::S(catalog::seat_sk(seat.seat_id)));
     let mut sets = Vec::new();

@@ -49,6 +49,7 @@ pub fn catalog(today: NaiveDate) -> CatalogData {
                 concert_id,
                 date,
                 total_seats: ROWS.len() as u32 * SEATS_PER_ROW,
+                first_seat_id: seat_id + 1,
             });
             for (row, price) in ROWS {
                 for n in 1..=SEATS_PER_ROW {

@@ -1,39 +1,53 @@
-//! Seats left per schedule, as the availability consumer tracks them.
+//! Seats left per schedule, as the availability consumer tracks them: one
+//! small record per block of seats.
 
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// A change of a seat's availability, read off a reservation's stream record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SeatChange {
-    /// Held until `until` (ms) by reservation `reserve_id`.
-    Held {
-        until: i64,
-    },
+    Held,
     Sold,
     /// The hold ended unpaid (its TTL deletion or its EXPIRED record).
     Lapsed,
 }
 
+/// One seat event. A hold is named by its end (`until`, ms): holds of one
+/// seat follow each other, so no two share an end, and every event of the
+/// same hold carries the same one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeatEvent {
-    pub concert_id: u64,
     pub schedule_id: u64,
     pub seat_id: u64,
-    pub reserve_id: u64,
+    pub until: i64,
     pub change: SeatChange,
 }
 
-/// Seats reservable at `now_ms`: not sold, and not under a hold that is
-/// still running. A hold whose end has passed counts as free even before
-/// its lapse event arrives.
-pub fn available_seats(
-    total: u32,
-    sold: &HashMap<String, u64>,
-    hold_until: &HashMap<String, i64>,
-    now_ms: i64,
-) -> u32 {
-    let held = hold_until.values().filter(|until| **until > now_ms).count();
-    (total as usize).saturating_sub(sold.len() + held) as u32
+/// The seats-left record of one block: seat (two digits) → end of its
+/// running hold, and seat → end of the hold that was sold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockSeats {
+    #[serde(default, rename = "h")]
+    pub held: HashMap<String, i64>,
+    #[serde(default)]
+    pub sold: HashMap<String, i64>,
+}
+
+impl BlockSeats {
+    /// Seats of the block not reservable at `now_ms`: sold, or under a hold
+    /// still running. A hold whose end has passed counts as free even
+    /// before its lapse event arrives.
+    pub fn taken_at(&self, now_ms: i64) -> u32 {
+        let held = self.held.values().filter(|until| **until > now_ms).count();
+        (self.sold.len() + held) as u32
+    }
+}
+
+/// Seats reservable at `now_ms` of a schedule of `total` seats.
+pub fn available_seats(total: u32, blocks: &[BlockSeats], now_ms: i64) -> u32 {
+    let taken: u32 = blocks.iter().map(|b| b.taken_at(now_ms)).sum();
+    total.saturating_sub(taken)
 }
 
 #[cfg(test)]
@@ -42,10 +56,13 @@ mod tests {
 
     #[test]
     fn lapsed_holds_count_as_free() {
-        let sold = HashMap::from([("1".to_string(), 9u64)]);
-        let holds = HashMap::from([("2".to_string(), 100i64), ("3".to_string(), 50)]);
-        assert_eq!(available_seats(10, &sold, &holds, 60), 8);
-        assert_eq!(available_seats(10, &sold, &holds, 100), 9);
-        assert_eq!(available_seats(1, &sold, &holds, 0), 0);
+        let block = BlockSeats {
+            held: HashMap::from([("02".to_string(), 100i64), ("03".to_string(), 50)]),
+            sold: HashMap::from([("01".to_string(), 9i64)]),
+        };
+        let blocks = [block.clone(), BlockSeats::default()];
+        assert_eq!(available_seats(10, &blocks, 60), 8);
+        assert_eq!(available_seats(10, &blocks, 100), 9);
+        assert_eq!(available_seats(1, &blocks, 0), 0);
     }
 }

@@ -2,6 +2,17 @@
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use std::ops::RangeInclusive;
+
+/// Seats are stored and counted in blocks of this many consecutive seat
+/// ids: one partition and one seats-left item per block, so neither the
+/// hottest key nor the largest item grows with the venue.
+pub const SEAT_BLOCK: u64 = 100;
+
+/// The block a seat id falls in.
+pub fn block_of(seat_id: u64) -> u64 {
+    seat_id / SEAT_BLOCK
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -20,6 +31,24 @@ pub struct Schedule {
     pub concert_id: u64,
     pub date: NaiveDate,
     pub total_seats: u32,
+    /// A schedule's seats have consecutive ids from here.
+    pub first_seat_id: u64,
+}
+
+impl Schedule {
+    /// Its last seat id (the first when it has none).
+    pub fn last_seat_id(&self) -> u64 {
+        self.first_seat_id + u64::from(self.total_seats.max(1)) - 1
+    }
+
+    /// The seat blocks its seats fall in.
+    pub fn blocks(&self) -> RangeInclusive<u64> {
+        block_of(self.first_seat_id)..=block_of(self.last_seat_id())
+    }
+
+    pub fn has_seat(&self, seat_id: u64) -> bool {
+        self.total_seats > 0 && (self.first_seat_id..=self.last_seat_id()).contains(&seat_id)
+    }
 }
 
 /// A seat of one schedule with its sale state. A seat is held while
@@ -92,7 +121,10 @@ mod tests {
             concert_id: 1,
             date: d("2025-03-01"),
             total_seats: 10,
+            first_seat_id: 95,
         };
+        assert_eq!(sch.blocks(), 0..=1);
+        assert!(sch.has_seat(95) && sch.has_seat(104) && !sch.has_seat(105));
         assert!(schedule_open(&sch, d("2025-03-01")));
         assert!(!schedule_open(&sch, d("2025-03-02")));
     }

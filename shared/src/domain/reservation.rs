@@ -274,6 +274,7 @@ mod tests {
                 concert_id: 1,
                 date: day("2026-01-02"),
                 total_seats: 1,
+                first_seat_id: 3,
             }),
             seat: Some(Seat {
                 seat_id: 3,

@@ -53,16 +53,21 @@ pub async fn list_schedules(app: &App, req: &Request) -> Result<Reply, AppError>
         .ok_or(AppError::ConcertNotFound)?;
     let today = app.clock.now().date_naive();
     let now = app.now_ms();
-    let schedules = app
+    let open: Vec<_> = app
         .db
         .list_schedules(concert_id)
         .await?
         .into_iter()
-        .filter(|l| schedule_open(&l.schedule, today))
-        .map(|l| ScheduleEntry {
-            schedule_id: l.schedule.schedule_id,
-            date: l.schedule.date,
-            available_seats: available_seats(l.schedule.total_seats, &l.sold, &l.hold_until, now),
+        .filter(|s| schedule_open(s, today))
+        .collect();
+    let blocks = app.db.seat_blocks(&open).await?;
+    let schedules = open
+        .iter()
+        .zip(blocks)
+        .map(|(s, blocks)| ScheduleEntry {
+            schedule_id: s.schedule_id,
+            date: s.date,
+            available_seats: available_seats(s.total_seats, &blocks, now),
         })
         .collect();
     Reply::ok(&SchedulesBody {
@@ -101,13 +106,14 @@ pub async fn list_seats(app: &App, req: &Request) -> Result<Reply, AppError> {
         .map(|raw| parse_id(&raw, "cursor"))
         .transpose()?;
     gate::admit(app, req, None).await?;
-    app.db
+    let schedule = app
+        .db
         .get_schedule(schedule_id)
         .await?
         .ok_or(AppError::ScheduleNotFound)?;
     let page = app
         .db
-        .reservable_seats(schedule_id, after, limit, app.now_ms())
+        .reservable_seats(&schedule, after, limit, app.now_ms())
         .await?;
     Reply::ok(&SeatsBody {
         schedule_id,

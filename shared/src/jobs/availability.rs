@@ -16,10 +16,7 @@ pub fn seat_event(record: &EventRecord) -> Option<SeatEvent> {
     let new = reservation(&record.change.new_image);
     let old = reservation(&record.change.old_image);
     let (r, change) = match (record.event_name.as_str(), old, new) {
-        ("INSERT", _, Some(r)) if r.status == ReservationStatus::Temp => {
-            let until = r.expires_at;
-            (r, SeatChange::Held { until })
-        }
+        ("INSERT", _, Some(r)) if r.status == ReservationStatus::Temp => (r, SeatChange::Held),
         ("INSERT", _, Some(r)) if r.status == ReservationStatus::Expired => (r, SeatChange::Lapsed),
         ("MODIFY", Some(o), Some(r))
             if o.status == ReservationStatus::Temp && r.status == ReservationStatus::Complete =>
@@ -32,10 +29,9 @@ pub fn seat_event(record: &EventRecord) -> Option<SeatEvent> {
         _ => return None,
     };
     Some(SeatEvent {
-        concert_id: r.concert_id,
         schedule_id: r.schedule_id,
         seat_id: r.seat_id,
-        reserve_id: r.reserve_id,
+        until: r.expires_at,
         change,
     })
 }

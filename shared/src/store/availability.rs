@@ -1,14 +1,19 @@
-//! Seats-left bookkeeping on each schedule's listing item
-//! (`CONCERT#{concert}`/`SCHEDULE#{schedule}`): `sold` (seat → reservation),
-//! `holdUntil` and `holdRes` (seat → hold end, reservation). Maintained by
-//! the availability consumer off the sale path; every update is
-//! conditional on the seat's own entry, so redelivery changes nothing.
+//! Seats-left bookkeeping: one item per block of a schedule's seats
+//! (`AVAIL#{schedule}#B{block}`), holding seat → hold end (`h`) and
+//! seat → sold hold's end (`sold`). Maintained by the availability consumer
+//! off the sale path; every update is conditional on the seat's own entry,
+//! so redelivery and reordering change nothing. A full block is about
+//! 1.1 KB: two write units per event, whatever the venue's size.
 
-use super::error::StoreError;
-use super::io::{conditional, key, n};
-use super::schema::catalog::{concert_pk, schedule_sk};
+use super::error::{OrFailed, StoreError};
+use super::io::{conditional, from_item, key, n, str_attr, Item};
+use super::schema::catalog::{avail_pk, seat_in_block, AVAIL_SK, HELD, SOLD};
+use super::schema::PK;
 use super::Db;
-use crate::domain::availability::{SeatChange, SeatEvent};
+use crate::domain::availability::{BlockSeats, SeatChange, SeatEvent};
+use crate::domain::catalog::{block_of, Schedule};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use std::collections::HashMap;
 
 impl Db {
     /// Applies one seat event; `false` when it was already applied or is
@@ -19,28 +24,75 @@ impl Db {
             .update_item()
             .table_name(&self.tables.catalog)
             .set_key(Some(key(
-                concert_pk(e.concert_id),
-                schedule_sk(e.schedule_id),
+                avail_pk(e.schedule_id, block_of(e.seat_id)),
+                AVAIL_SK,
             )))
-            .expression_attribute_names("#s", e.seat_id.to_string());
+            .expression_attribute_names("#h", HELD)
+            .expression_attribute_names("#s", seat_in_block(e.seat_id))
+            .expression_attribute_values(":until", n(e.until));
         let update = match e.change {
-            SeatChange::Held { until } => update
-                .update_expression("SET holdUntil.#s = :until, holdRes.#s = :rid")
+            SeatChange::Held => update
+                .expression_attribute_names("#sold", SOLD)
+                .update_expression("SET #h.#s = :until")
                 .condition_expression(
-                    "attribute_exists(pk) AND attribute_not_exists(sold.#s) \
-                     AND (attribute_not_exists(holdUntil.#s) OR holdUntil.#s < :until)",
-                )
-                .expression_attribute_values(":until", n(until))
-                .expression_attribute_values(":rid", n(e.reserve_id)),
+                    "attribute_exists(pk) AND attribute_not_exists(#sold.#s) \
+                     AND (attribute_not_exists(#h.#s) OR #h.#s < :until)",
+                ),
             SeatChange::Sold => update
-                .update_expression("SET sold.#s = :rid REMOVE holdUntil.#s, holdRes.#s")
-                .condition_expression("attribute_exists(pk) AND attribute_not_exists(sold.#s)")
-                .expression_attribute_values(":rid", n(e.reserve_id)),
+                .expression_attribute_names("#sold", SOLD)
+                .update_expression("SET #sold.#s = :until REMOVE #h.#s")
+                .condition_expression("attribute_exists(pk) AND attribute_not_exists(#sold.#s)"),
             SeatChange::Lapsed => update
-                .update_expression("REMOVE holdUntil.#s, holdRes.#s")
-                .condition_expression("holdRes.#s = :rid")
-                .expression_attribute_values(":rid", n(e.reserve_id)),
+                .update_expression("REMOVE #h.#s")
+                .condition_expression("#h.#s = :until"),
         };
         conditional(update.send().await)
+    }
+
+    /// The seats-left records of every block of each schedule, in the
+    /// schedules' order; eventually consistent reads.
+    pub async fn seat_blocks(
+        &self,
+        schedules: &[Schedule],
+    ) -> Result<Vec<Vec<BlockSeats>>, StoreError> {
+        let wanted: Vec<(u64, u64)> = schedules
+            .iter()
+            .flat_map(|s| s.blocks().map(move |b| (s.schedule_id, b)))
+            .collect();
+        let mut found: HashMap<String, BlockSeats> = HashMap::new();
+        for chunk in wanted.chunks(100) {
+            let mut keys = KeysAndAttributes::builder();
+            for (schedule, block) in chunk {
+                keys = keys.keys(key(avail_pk(*schedule, *block), AVAIL_SK));
+            }
+            let request = HashMap::from([(self.tables.catalog.clone(), keys.build().or_failed()?)]);
+            let mut got = self.batch_get_all(request).await?;
+            for item in got.remove(&self.tables.catalog).unwrap_or_default() {
+                let pk = str_attr(&item, PK).unwrap_or_default().to_string();
+                found.insert(pk, from_item(item)?);
+            }
+        }
+        Ok(schedules
+            .iter()
+            .map(|s| {
+                s.blocks()
+                    .filter_map(|b| found.remove(&avail_pk(s.schedule_id, b)))
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// Empty seats-left records for every block of a new schedule.
+    pub(crate) fn seat_block_items(schedule: &Schedule) -> Vec<Item> {
+        schedule
+            .blocks()
+            .map(|b| {
+                let mut item = key(avail_pk(schedule.schedule_id, b), AVAIL_SK);
+                for map in [HELD, SOLD] {
+                    item.insert(map.into(), AttributeValue::M(HashMap::new()));
+                }
+                item
+            })
+            .collect()
     }
 }

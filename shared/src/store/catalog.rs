@@ -1,31 +1,16 @@
 //! Reads of concerts, schedules and seats, and the catalogue loader.
 
 use super::error::{OrFailed, StoreError};
-use super::io::{from_item, key, n, s, to_item, Item};
+use super::io::{from_item, key, s, to_item, Item};
 use super::schema::catalog::*;
 use super::Db;
-use crate::domain::catalog::{Concert, Schedule, Seat};
-use aws_sdk_dynamodb::types::AttributeValue;
-use std::collections::HashMap;
+use crate::domain::catalog::{block_of, Concert, Schedule, Seat, SEAT_BLOCK};
 
 /// One page of reservable seats and where the next page starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeatPage {
     pub seats: Vec<Seat>,
     pub next_after: Option<u64>,
-}
-
-/// A schedule as its concert lists it, with the seat bookkeeping of the
-/// availability consumer.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ScheduleListing {
-    #[serde(flatten)]
-    pub schedule: Schedule,
-    #[serde(default)]
-    pub sold: HashMap<String, u64>,
-    #[serde(default)]
-    pub hold_until: HashMap<String, i64>,
 }
 
 /// Items that describe a whole catalogue, ready to load.
@@ -66,7 +51,7 @@ impl Db {
         schedule_id: u64,
         seat_id: u64,
     ) -> Result<Option<Seat>, StoreError> {
-        self.get_catalog_item(key(schedule_pk(schedule_id), seat_sk(seat_id)))
+        self.get_catalog_item(key(seat_pk(schedule_id, seat_id), seat_sk(seat_id)))
             .await
     }
 
@@ -82,10 +67,7 @@ impl Db {
             .transpose()
     }
 
-    pub async fn list_schedules(
-        &self,
-        concert_id: u64,
-    ) -> Result<Vec<ScheduleListing>, StoreError> {
+    pub async fn list_schedules(&self, concert_id: u64) -> Result<Vec<Schedule>, StoreError> {
         let query = self
             .client
             .query()
@@ -100,53 +82,60 @@ impl Db {
             .collect()
     }
 
-    /// Up to `limit` seats of a schedule that are reservable at `now_ms`,
-    /// in seat order, starting after seat `after`. The filter is the same
-    /// rule the hold's condition expression uses; no lock is taken.
+    /// The next `limit` seats of a schedule after seat `after`, in seat
+    /// order, and the reservable ones among them at `now_ms`. Reads only
+    /// those seats (block by block), however many are held: a page may be
+    /// short, never more expensive. No lock is taken.
     pub async fn reservable_seats(
         &self,
-        schedule_id: u64,
+        schedule: &Schedule,
         after: Option<u64>,
         limit: usize,
         now_ms: i64,
     ) -> Result<SeatPage, StoreError> {
-        let mut seats = Vec::new();
-        let pk = schedule_pk(schedule_id);
-        let mut start = after.map(|id| key(pk.clone(), seat_sk(id)));
-        let mut more = true;
-        while more && seats.len() < limit {
-            // Limit counts items read before the filter, so asking for the
-            // remainder never reads past the last seat returned.
-            let want = i32::try_from(limit - seats.len()).unwrap_or(i32::MAX);
+        let last = schedule.last_seat_id();
+        let mut from = after.map_or(schedule.first_seat_id, |a| a.saturating_add(1));
+        let (mut seats, mut read, mut last_read) = (Vec::new(), 0, None);
+        while read < limit && from <= last && schedule.total_seats > 0 {
             let page = self
-                .client
-                .query()
-                .table_name(&self.tables.catalog)
-                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-                .filter_expression(
-                    "attribute_not_exists(soldReserveId) AND \
-                     (attribute_not_exists(holdUntil) OR holdUntil <= :now)",
-                )
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .expression_attribute_values(":prefix", s(SEAT_PREFIX))
-                .expression_attribute_values(":now", n(now_ms))
-                .set_exclusive_start_key(start)
-                .limit(want)
-                .send()
-                .await
-                .or_failed()?;
-            for item in page.items.unwrap_or_default() {
-                seats.push(from_item::<Seat>(item)?);
-            }
-            start = page.last_evaluated_key;
-            more = start.is_some();
+                .seats_from(schedule.schedule_id, from, limit - read)
+                .await?;
+            let Some(end) = page.last().map(|s| s.seat_id) else {
+                // Nothing further in this block: go on with the next one.
+                from = (block_of(from) + 1) * SEAT_BLOCK;
+                continue;
+            };
+            read += page.len();
+            last_read = Some(end);
+            from = end + 1;
+            seats.extend(page.into_iter().filter(|s| s.reservable_at(now_ms)));
         }
-        let next_after = if more {
-            seats.last().map(|s| s.seat_id)
-        } else {
-            None
-        };
+        let next_after = last_read.filter(|id| *id < last);
         Ok(SeatPage { seats, next_after })
+    }
+
+    /// Up to `limit` seats from seat `from` on, within `from`'s block.
+    async fn seats_from(
+        &self,
+        schedule_id: u64,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<Seat>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.tables.catalog)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+            .expression_attribute_values(":pk", s(seat_pk(schedule_id, from)))
+            .expression_attribute_values(":from", s(seat_sk(from)))
+            .expression_attribute_values(":to", s(seat_sk(u64::MAX)))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
+        let out = query.send().await.or_failed()?;
+        out.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 
     /// Loads a catalogue (sample data, tests). Catalogue items are
@@ -157,22 +146,28 @@ impl Db {
             items.push(to_item(CONCERTS_PK, concert_sk(c.id), c)?);
         }
         for sch in &data.schedules {
-            // Listed under its concert (with empty seat bookkeeping), and
-            // found by id for the seat list.
-            let mut listing = to_item(
+            // Listed under its concert, found by id, and counted by block.
+            items.push(to_item(
                 concert_pk(sch.concert_id),
                 schedule_sk(sch.schedule_id),
                 sch,
-            )?;
-            for map in LISTING_MAPS {
-                listing.insert(map.into(), AttributeValue::M(HashMap::new()));
-            }
-            items.push(listing);
+            )?);
             items.push(to_item(schedule_pk(sch.schedule_id), META_SK, sch)?);
+            items.extend(Db::seat_block_items(sch));
         }
         for seat in &data.seats {
+            let fits = data
+                .schedules
+                .iter()
+                .any(|s| s.schedule_id == seat.schedule_id && s.has_seat(seat.seat_id));
+            if !fits {
+                return Err(StoreError::failed(format!(
+                    "seat {} is outside its schedule's seat range",
+                    seat.seat_id
+                )));
+            }
             items.push(to_item(
-                schedule_pk(seat.schedule_id),
+                seat_pk(seat.schedule_id, seat.seat_id),
                 seat_sk(seat.seat_id),
                 seat,
             )?);

@@ -5,7 +5,7 @@ use super::error::{OrFailed, StoreError};
 use super::io::{from_item, key, n, s};
 use super::points::LEDGER_ENTRY;
 use super::queue::{QUEUE_SLOT, TOKEN, USER_TOKEN};
-use super::schema::catalog::{schedule_pk, seat_sk};
+use super::schema::catalog::{seat_pk, seat_sk};
 use super::schema::points::{user_pk, BALANCE, BALANCE_SK};
 use super::schema::reservations::{reservation_pk, RES_SK};
 use super::schema::{state, TTL};
@@ -120,7 +120,10 @@ impl Db {
     fn sell_seat(&self, r: &Reservation, user_id: &str, now_ms: i64) -> Result<Update, StoreError> {
         Update::builder()
             .table_name(&self.tables.catalog)
-            .set_key(Some(key(schedule_pk(r.schedule_id), seat_sk(r.seat_id))))
+            .set_key(Some(key(
+                seat_pk(r.schedule_id, r.seat_id),
+                seat_sk(r.seat_id),
+            )))
             .update_expression("SET soldReserveId = :rid, soldTo = :user")
             .condition_expression(
                 "holdId = :rid AND holdUntil > :now AND attribute_not_exists(soldReserveId)",

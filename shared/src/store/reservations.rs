@@ -10,7 +10,9 @@
 
 use super::error::{OrFailed, StoreError};
 use super::io::{conditional, from_item, key, n, num_attr, s, str_attr, to_item};
-use super::schema::catalog::{concert_sk, schedule_pk, seat_sk, CONCERTS_PK, META_SK, SEAT_PREFIX};
+use super::schema::catalog::{
+    concert_sk, schedule_pk, seat_pk, seat_sk, CONCERTS_PK, META_SK, SEAT_PREFIX,
+};
 use super::schema::reservations::{holds_pk, reservation_pk, slot_attrs, HOLDS_SK, RES_SK};
 use super::schema::{SK, TTL};
 use super::tx::{Tx, IDEMPOTENCY};
@@ -47,7 +49,7 @@ impl Db {
         let catalog = KeysAndAttributes::builder()
             .keys(key(CONCERTS_PK, concert_sk(concert_id)))
             .keys(key(schedule_pk(schedule_id), META_SK))
-            .keys(key(schedule_pk(schedule_id), seat_sk(seat_id)))
+            .keys(key(seat_pk(schedule_id, seat_id), seat_sk(seat_id)))
             .consistent_read(true)
             .build()
             .or_failed()?;
@@ -123,7 +125,7 @@ impl Db {
     fn take_seat(&self, r: &Reservation, now_ms: i64) -> Result<Update, StoreError> {
         Update::builder()
             .table_name(&self.tables.catalog)
-            .set_key(Some(key(schedule_pk(r.schedule_id), seat_sk(r.seat_id))))
+            .set_key(Some(key(seat_pk(r.schedule_id, r.seat_id), seat_sk(r.seat_id))))
             .update_expression("SET holdId = :rid, holdUntil = :until, holder = :user")
             .condition_expression(
                 "attribute_exists(pk) AND concertId = :cid AND attribute_not_exists(soldReserveId) \
@@ -221,7 +223,10 @@ impl Db {
             .client
             .update_item()
             .table_name(&self.tables.catalog)
-            .set_key(Some(key(schedule_pk(r.schedule_id), seat_sk(r.seat_id))))
+            .set_key(Some(key(
+                seat_pk(r.schedule_id, r.seat_id),
+                seat_sk(r.seat_id),
+            )))
             .update_expression("REMOVE holdId, holdUntil, holder")
             .condition_expression("holdId = :rid AND attribute_not_exists(soldReserveId)")
             .expression_attribute_values(":rid", n(r.reserve_id))

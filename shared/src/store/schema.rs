@@ -25,6 +25,7 @@ pub fn state<T: Serialize>(value: T) -> AttributeValue {
 /// `CatalogTable`: concerts, schedules and seats.
 pub mod catalog {
     use super::pad;
+    use crate::domain::catalog::{block_of, SEAT_BLOCK};
 
     /// Every concert is listed under this partition.
     pub const CONCERTS_PK: &str = "CONCERTS";
@@ -43,15 +44,37 @@ pub mod catalog {
     pub fn schedule_sk(schedule_id: u64) -> String {
         format!("{SCHEDULE_PREFIX}{}", pad(schedule_id))
     }
-    /// Partition of a schedule's own item and its seats.
+    /// Partition of a schedule's own item.
     pub fn schedule_pk(schedule_id: u64) -> String {
         schedule_sk(schedule_id)
+    }
+    /// Partition of one block of a schedule's seats.
+    pub fn block_pk(schedule_id: u64, block: u64) -> String {
+        format!("{}#B{block:06}", schedule_pk(schedule_id))
+    }
+    /// Partition of a seat: its block's.
+    pub fn seat_pk(schedule_id: u64, seat_id: u64) -> String {
+        block_pk(schedule_id, block_of(seat_id))
     }
     pub fn seat_sk(seat_id: u64) -> String {
         format!("{SEAT_PREFIX}{}", pad(seat_id))
     }
-    /// Seats-left bookkeeping maps on a schedule's listing item.
-    pub const LISTING_MAPS: [&str; 3] = ["sold", "holdUntil", "holdRes"];
+
+    /// Seats-left item of one block: its own partition, so seat events of
+    /// different blocks never share a key.
+    pub fn avail_pk(schedule_id: u64, block: u64) -> String {
+        format!("AVAIL#{}#B{block:06}", pad(schedule_id))
+    }
+    pub const AVAIL_SK: &str = "AVAIL";
+    /// On a seats-left item: seat → end of its running hold, and seat →
+    /// end of the hold that was sold (both in ms).
+    pub const HELD: &str = "h";
+    pub const SOLD: &str = "sold";
+    /// A seat's name inside its block's maps: two digits, so a full block
+    /// stays near 1 KB.
+    pub fn seat_in_block(seat_id: u64) -> String {
+        format!("{:02}", seat_id % SEAT_BLOCK)
+    }
 }
 
 /// `QueueTable`: counter shards, tokens and admission slots.

@@ -28,9 +28,10 @@ async fn reservable(h: &TestApp, token: &str) -> u64 {
     r.body["seats"].as_array().unwrap().len() as u64
 }
 
-/// Schedule 1's listing, with the seats-left bookkeeping.
-async fn listing(h: &TestApp) -> Vec<shared::store::catalog::ScheduleListing> {
-    h.app().db.list_schedules(1).await.unwrap()
+/// Schedule 1's seats-left records, block by block.
+async fn listing(h: &TestApp) -> Vec<Vec<shared::domain::availability::BlockSeats>> {
+    let schedules = h.app().db.list_schedules(1).await.unwrap();
+    h.app().db.seat_blocks(&schedules).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -115,6 +116,12 @@ async fn seats_left_follow_holds_sales_and_lapses() {
     let all = h.reservation_stream();
     local::streams::to_queue(QueueConsumer::Availability, h.app(), &all[records.len()..]).await;
     assert_eq!(available(&h, &viewer).await, reservable(&h, &viewer).await);
+    // Every lapse was applied: the records keep only running holds.
+    let now = h.app().now_ms();
+    let blocks = listing(&h).await.concat();
+    assert!(blocks
+        .iter()
+        .all(|b| b.held.values().all(|until| *until > now)));
     // Out of order and twice over: still the same.
     let mut shuffled = all.clone();
     shuffled.reverse();
@@ -142,4 +149,50 @@ async fn the_availability_fixture_is_a_valid_event() {
     bad.records[0].body = Some("{}".into());
     let response = QueueConsumer::Availability.handle(h.app(), bad).await;
     assert_eq!(response.batch_item_failures.len(), 1);
+}
+
+#[tokio::test]
+async fn a_seat_event_on_a_full_block_costs_at_most_two_write_units() {
+    use shared::domain::availability::{SeatChange, SeatEvent};
+    let h = TestApp::new().await;
+    h.load(&catalog(300)).await;
+    let db = &h.app().db;
+    let event = |seat_id, until, change| SeatEvent {
+        schedule_id: 1,
+        seat_id,
+        until,
+        change,
+    };
+    // Every seat of block 1 (seats 100–199) held, half of them then sold,
+    // all with 13-digit hold ends as in production.
+    let until = |seat: u64| 1_800_000_000_000 + seat as i64;
+    for seat in 100..200 {
+        assert!(db
+            .apply_seat_event(&event(seat, until(seat), SeatChange::Held))
+            .await
+            .unwrap());
+    }
+    for seat in (100..200).step_by(2) {
+        assert!(db
+            .apply_seat_event(&event(seat, until(seat), SeatChange::Sold))
+            .await
+            .unwrap());
+    }
+    let meter = devkit::meter::Meter::default();
+    let metered = devkit::meter::metered(db, &meter);
+    for (seat, change) in [(101, SeatChange::Sold), (103, SeatChange::Lapsed)] {
+        meter.reset();
+        assert!(metered
+            .apply_seat_event(&event(seat, until(seat), change))
+            .await
+            .unwrap());
+        let units = meter.total().write_units;
+        assert!(units > 0.0 && units <= 2.0, "{change:?} cost {units} units");
+    }
+    // The block's record counts exactly what its events said.
+    let schedule = db.get_schedule(1).await.unwrap().unwrap();
+    let blocks = db.seat_blocks(&[schedule]).await.unwrap().remove(0);
+    assert_eq!(blocks.len(), 4);
+    assert_eq!(blocks[1].sold.len(), 51);
+    assert_eq!(blocks[1].taken_at(0), 99);
 }

@@ -127,11 +127,14 @@ async fn seat_pages_return_each_reservable_seat_exactly_once() {
     assert_eq!(seen, expected);
     assert_eq!(seen.len(), 1_600);
 
-    // Without a limit the configured page size applies.
+    // Without a limit the configured page size applies: the page reads
+    // the first 1,000 seats and returns the reservable ones among them.
     let r = h
         .req("GET", "/concerts/schedules/1/seats", Some(&token), None)
         .await;
-    assert_eq!(r.body["seats"].as_array().unwrap().len(), 1_000);
+    let first_thousand = expected.iter().filter(|s| **s <= 1_000).count();
+    assert_eq!(r.body["seats"].as_array().unwrap().len(), first_thousand);
+    assert_eq!(r.body["nextCursor"], "1000");
     for bad in ["?limit=0", "?limit=x", "?cursor=-4"] {
         let r = h
             .req(
@@ -143,4 +146,46 @@ async fn seat_pages_return_each_reservable_seat_exactly_once() {
             .await;
         assert_eq!(r.status, 400, "{bad}");
     }
+}
+
+#[tokio::test]
+async fn a_seat_page_costs_the_same_however_many_seats_are_held() {
+    let h = TestApp::new().await;
+    h.load(&catalog(600)).await;
+    let meter = devkit::meter::Meter::default();
+    let db = devkit::meter::metered(&h.app().db, &meter);
+    let schedule = db.get_schedule(1).await.unwrap().unwrap();
+    let now = h.clock.now_ms();
+    let page = |after| {
+        let (db, schedule, meter) = (db.clone(), schedule.clone(), meter.clone());
+        async move {
+            meter.reset();
+            let page = db
+                .reservable_seats(&schedule, after, 50, now)
+                .await
+                .unwrap();
+            (page, meter.total())
+        }
+    };
+    let (empty, empty_cost) = page(Some(80)).await;
+    assert_eq!(empty.seats.len(), 50);
+    assert_eq!(empty.next_after, Some(130));
+    // Hold all but the last seat: a page now finds nothing reservable,
+    // yet reads as many items, in as many calls, as before.
+    for seat in 1..600u64 {
+        mark(&h, seat, Some(now + 60_000), false).await;
+    }
+    let (held, held_cost) = page(Some(80)).await;
+    assert!(held.seats.is_empty());
+    assert_eq!(held.next_after, Some(130));
+    assert_eq!(held_cost.calls, empty_cost.calls);
+    assert_eq!(held_cost.calls, 2, "one query per block the page spans");
+    assert!(held_cost.read_units <= 2.0 * empty_cost.read_units);
+    // The last page ends the list.
+    let (last, _) = page(Some(590)).await;
+    assert_eq!(
+        last.seats.iter().map(|s| s.seat_id).collect::<Vec<_>>(),
+        [600]
+    );
+    assert_eq!(last.next_after, None);
 }
