@@ -82,6 +82,18 @@ pub fn estimated_wait_seconds(position: u64, max_active: u32, active_seconds: i6
     (ahead as f64 / rate).ceil() as u64
 }
 
+/// Bounds of the poll interval a waiting fan is given.
+pub const POLL_MIN_MS: u64 = 1_000;
+pub const POLL_MAX_MS: u64 = 30_000;
+
+/// When a waiting fan should ask again: half the estimated wait, so a fan
+/// polls a few times while far back and every second once near the front,
+/// between one and thirty seconds.
+pub fn poll_after_ms(position: u64, max_active: u32, active_seconds: i64) -> u64 {
+    let wait_ms = estimated_wait_seconds(position, max_active, active_seconds).saturating_mul(1000);
+    (wait_ms / 2).clamp(POLL_MIN_MS, POLL_MAX_MS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +148,10 @@ mod tests {
         assert_eq!(estimated_wait_seconds(1, 1000, 300), 0);
         assert_eq!(estimated_wait_seconds(1001, 1000, 300), 300);
         assert!(shard_of("user1", 16) < 16);
+        assert_eq!(poll_after_ms(1, 1000, 300), 1_000);
+        assert_eq!(poll_after_ms(21, 10, 1), 1_000);
+        assert_eq!(poll_after_ms(101, 10, 1), 5_000);
+        assert_eq!(poll_after_ms(1_000_000, 1000, 300), 30_000);
         assert_eq!(shard_of("user1", 16), shard_of("user1", 16));
     }
 }

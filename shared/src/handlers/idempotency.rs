@@ -68,6 +68,7 @@ pub async fn begin(
         Begin::Replay(recorded) => Ok(Begun::Replay(Reply {
             status: recorded.status,
             body: recorded.body,
+            retry_after: None,
         })),
         Begin::Applied(claim) => Ok(Begun::Rebuild(claim)),
         Begin::InProgress => Err(AppError::IdempotencyInProgress),

@@ -5,11 +5,13 @@ use crate::app::App;
 use crate::clock::format_ms;
 use crate::domain::ids::validate_user_id;
 use crate::domain::queue::{
-    estimated_wait_seconds, position, shard_of, ticket_number, QueueToken, TokenState, TokenStatus,
+    estimated_wait_seconds, poll_after_ms, position, shard_of, ticket_number, QueueToken,
+    TokenState, TokenStatus,
 };
 use crate::http::request::{bearer, json_body, path_param};
 use crate::http::{AppError, Reply};
 use crate::store::queue::JoinOutcome;
+use lambda_http::http::StatusCode;
 use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +44,9 @@ pub struct TokenBody {
     active_at: Option<String>,
     expire_at: Option<String>,
     estimated_wait_seconds: Option<u64>,
+    /// While waiting: when to ask again, in ms (also sent as `Retry-After`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    poll_after_ms: Option<u64>,
 }
 
 fn token_body(app: &App, t: &QueueToken, admitted: u64) -> TokenBody {
@@ -51,6 +56,8 @@ fn token_body(app: &App, t: &QueueToken, admitted: u64) -> TokenBody {
     } else {
         0
     };
+    let (max_active, active_seconds) =
+        (app.config.queue_max_active, app.config.queue_active_seconds);
     TokenBody {
         token_id: t.token_id.clone(),
         user_id: t.user_id.clone(),
@@ -59,14 +66,15 @@ fn token_body(app: &App, t: &QueueToken, admitted: u64) -> TokenBody {
         token_issued_at: format_ms(t.issued_at),
         active_at: t.active_at.map(format_ms),
         expire_at: t.expire_at.map(format_ms),
-        estimated_wait_seconds: waiting.then(|| {
-            estimated_wait_seconds(
-                priority,
-                app.config.queue_max_active,
-                app.config.queue_active_seconds,
-            )
-        }),
+        estimated_wait_seconds: waiting
+            .then(|| estimated_wait_seconds(priority, max_active, active_seconds)),
+        poll_after_ms: waiting.then(|| poll_after_ms(priority, max_active, active_seconds)),
     }
+}
+
+/// A token reply; a waiting one also says when to ask again.
+fn token_reply(body: &TokenBody, status: StatusCode) -> Result<Reply, AppError> {
+    Ok(Reply::json(status, body)?.retry_after_ms(body.poll_after_ms))
 }
 
 pub async fn join(app: &App, req: &Request) -> Result<Reply, AppError> {
@@ -87,7 +95,7 @@ pub async fn join(app: &App, req: &Request) -> Result<Reply, AppError> {
         slot: None,
     };
     match app.db.create_token(&token, shard, now).await? {
-        JoinOutcome::Joined => Reply::created(&token_body(app, &token, admitted)),
+        JoinOutcome::Joined => token_reply(&token_body(app, &token, admitted), StatusCode::CREATED),
         JoinOutcome::TokenExists => Err(AppError::TokenExists),
     }
 }
@@ -105,5 +113,5 @@ pub async fn status(app: &App, req: &Request) -> Result<Reply, AppError> {
     if token.state_at(app.now_ms()) == TokenState::Over {
         return Err(AppError::Unauthorized);
     }
-    Reply::ok(&token_body(app, &token, admitted))
+    token_reply(&token_body(app, &token, admitted), StatusCode::OK)
 }

@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 pub struct Reply {
     pub status: u16,
     pub body: String,
+    /// Seconds for the `Retry-After` header: when to ask again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 impl Reply {
@@ -18,7 +21,15 @@ impl Reply {
         Ok(Reply {
             status: status.as_u16(),
             body: serde_json::to_string(value).map_err(AppError::internal)?,
+            retry_after: None,
         })
+    }
+
+    /// The same reply, telling the client to ask again after `ms`
+    /// (whole seconds, rounded up).
+    pub fn retry_after_ms(mut self, ms: Option<u64>) -> Self {
+        self.retry_after = ms.map(|ms| ms.div_ceil(1000));
+        self
     }
 
     pub fn ok<T: Serialize>(value: &T) -> Result<Self, AppError> {
@@ -35,6 +46,7 @@ impl Reply {
             status: err.status().as_u16(),
             // Serialising a struct of three strings cannot fail.
             body: serde_json::to_string(&err.body()).unwrap_or_default(),
+            retry_after: None,
         }
     }
 
@@ -46,6 +58,10 @@ impl Reply {
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/json; charset=utf-8"),
         );
+        if let Some(seconds) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
         resp
     }
 }

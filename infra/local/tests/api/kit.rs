@@ -37,11 +37,15 @@ pub struct TestApp {
     pub emu: Emulator,
     pub gw: Gateway,
     pub clock: ManualClock,
+    /// Every DynamoDB call the app makes, by operation.
+    pub meter: devkit::meter::Meter,
 }
 
 pub struct Resp {
     pub status: u16,
     pub body: Value,
+    /// The `Retry-After` header, in seconds.
+    pub retry_after: Option<u64>,
 }
 
 impl std::fmt::Debug for Resp {
@@ -66,16 +70,19 @@ impl TestApp {
             ..Config::default()
         };
         tweak(&mut config);
-        let app = App::new(
-            Db::new(emu.client(), config.tables.clone()),
-            Arc::new(clock.clone()),
-            config,
-        );
+        let meter = devkit::meter::Meter::default();
+        let db = devkit::meter::metered(&Db::new(emu.client(), config.tables.clone()), &meter);
+        let app = App::new(db, Arc::new(clock.clone()), config);
         let gw = Gateway {
             app,
             routes: routes(&template).expect("routes"),
         };
-        TestApp { emu, gw, clock }
+        TestApp {
+            emu,
+            gw,
+            clock,
+            meter,
+        }
     }
 
     pub fn app(&self) -> &App {
@@ -131,6 +138,7 @@ impl TestApp {
         Resp {
             status: reply.status,
             body: serde_json::from_str(&reply.body).unwrap_or(Value::Null),
+            retry_after: reply.retry_after,
         }
     }
 

@@ -90,12 +90,20 @@ async fn waiting_users_poll_their_position() {
         (Some("WAIT"), Some(4))
     );
     assert!(r.body["estimatedWaitSeconds"].as_u64().is_some());
+    // Every WAIT reply says when to ask again, in the body and the header.
+    let joined = join_raw(&h, "w5").await;
+    for r in [&r, &joined] {
+        let ms = r.body["pollAfterMs"].as_u64().expect("pollAfterMs");
+        assert!((1_000..=30_000).contains(&ms), "{r:?}");
+        assert_eq!(r.retry_after, Some(ms.div_ceil(1000)));
+    }
     h.admission_round().await;
     let r = status(&h, "w3", &tokens[3]).await;
     assert_eq!(r.body["priority"], 2, "two were admitted ahead: {r:?}");
     let r = status(&h, "w0", &tokens[0]).await;
     assert_eq!(r.body["status"], "ACTIVE");
     assert_eq!(r.body["priority"], 0);
+    assert!(r.body.get("pollAfterMs").is_none() && r.retry_after.is_none());
     let issued =
         chrono::DateTime::parse_from_rfc3339(r.body["activeAt"].as_str().unwrap()).unwrap();
     let expires =
@@ -302,4 +310,57 @@ async fn the_gate_refuses_every_wrong_token_on_every_protected_endpoint() {
             "{e} expired: {r:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_gate_reads_one_item() {
+    let h = TestApp::with(|c| c.queue_max_active = 1).await;
+    h.load(&crate::kit::catalog(10)).await;
+    let active = h.active("in").await;
+    let waiting = h.join("out").await;
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let hold = |user: &str| json!({"userId": user, "concertId": 1, "scheduleId": 1, "seatId": 1});
+    let refused = [
+        (
+            "GET",
+            "/concerts/schedules/1/seats".to_string(),
+            &waiting,
+            None,
+            403,
+        ),
+        (
+            "GET",
+            "/concerts/1/schedules".to_string(),
+            &unknown,
+            None,
+            401,
+        ),
+        (
+            "POST",
+            "/reservations".to_string(),
+            &active,
+            Some(hold("out")),
+            403,
+        ),
+    ];
+    for (method, path, token, body, code) in refused {
+        h.meter.reset();
+        let r = h.req(method, &path, Some(token), body.as_ref()).await;
+        assert_eq!(r.status, code, "{r:?}");
+        let calls = h.meter.snapshot();
+        assert_eq!(calls.values().map(|u| u.calls).sum::<u64>(), 1, "{calls:?}");
+        assert_eq!(calls.get("GetItem").map(|u| u.calls), Some(1));
+    }
+    // Let through, the gate is still one read: the seat page adds the
+    // schedule (a second GetItem) and its seat query.
+    h.meter.reset();
+    let r = h
+        .req("GET", "/concerts/schedules/1/seats", Some(&active), None)
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(h.meter.snapshot().get("GetItem").map(|u| u.calls), Some(2));
+    // A status poll is one call: the token and its counter shard together.
+    h.meter.reset();
+    assert_eq!(status(&h, "out", &waiting).await.status, 200);
+    assert_eq!(h.meter.total().calls, 1);
 }
