@@ -15,7 +15,7 @@ pub struct App {
 impl App {
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: Config) -> Self {
         App {
-            db,
+            db: db.with_catalog_cache(config.catalog_cache_ms),
             clock,
             config: Arc::new(config),
         }

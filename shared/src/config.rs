@@ -62,6 +62,8 @@ pub struct Config {
     pub points_max_balance: i64,
     /// Default and largest page of the seat list.
     pub seat_page_size: u32,
+    /// Lifetime of the in-process catalogue cache (0: off).
+    pub catalog_cache_ms: u64,
 }
 
 impl Default for Config {
@@ -108,6 +110,7 @@ impl Config {
             points_max_charge: positive(&get, "POINTS_MAX_CHARGE")?,
             points_max_balance: positive(&get, "POINTS_MAX_BALANCE")?,
             seat_page_size: positive(&get, "SEAT_PAGE_SIZE")?,
+            catalog_cache_ms: at_least_zero(&get, "CATALOG_CACHE_MS")?,
         })
     }
 }
@@ -126,6 +129,16 @@ where
             expected: "positive integer",
         }),
     }
+}
+
+/// A whole number ≥ 0 from the environment, else the setting's default.
+fn at_least_zero(get: &impl Fn(&str) -> Option<String>, name: &str) -> Result<u64, ConfigError> {
+    let raw = get(name).unwrap_or_else(|| default_of(name).to_string());
+    raw.trim().parse::<u64>().map_err(|_| ConfigError {
+        name: name.to_string(),
+        value: raw,
+        expected: "whole number",
+    })
 }
 
 #[cfg(test)]

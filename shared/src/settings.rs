@@ -142,6 +142,12 @@ pub const SETTINGS: &[Setting] = &[
         "largest balance",
     ),
     service(
+        "CATALOG_CACHE_MS",
+        "1000",
+        "CatalogCacheMs",
+        "how long a function keeps a concert, a schedule and its seats-left count before reading them again (0: never kept)",
+    ),
+    service(
         "SEAT_PAGE_SIZE",
         "500",
         "SeatPageSize",

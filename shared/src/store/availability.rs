@@ -50,16 +50,47 @@ impl Db {
     }
 
     /// The seats-left records of every block of each schedule, in the
-    /// schedules' order; eventually consistent reads.
+    /// schedules' order; eventually consistent reads, kept for the cache's
+    /// lifetime.
     pub async fn seat_blocks(
         &self,
         schedules: &[Schedule],
     ) -> Result<Vec<Vec<BlockSeats>>, StoreError> {
+        let kept: Vec<Option<Vec<BlockSeats>>> = schedules
+            .iter()
+            .map(|s| self.caches.blocks.get(&s.schedule_id.to_string()))
+            .collect();
         let wanted: Vec<(u64, u64)> = schedules
             .iter()
-            .flat_map(|s| s.blocks().map(move |b| (s.schedule_id, b)))
+            .zip(&kept)
+            .filter(|(_, kept)| kept.is_none())
+            .flat_map(|(s, _)| s.blocks().map(move |b| (s.schedule_id, b)))
             .collect();
-        let mut found: HashMap<String, BlockSeats> = HashMap::new();
+        let mut found = self.block_records(&wanted).await?;
+        Ok(schedules
+            .iter()
+            .zip(kept)
+            .map(|(s, kept)| {
+                kept.unwrap_or_else(|| {
+                    let blocks: Vec<BlockSeats> = s
+                        .blocks()
+                        .filter_map(|b| found.remove(&avail_pk(s.schedule_id, b)))
+                        .collect();
+                    self.caches
+                        .blocks
+                        .put(s.schedule_id.to_string(), blocks.clone());
+                    blocks
+                })
+            })
+            .collect())
+    }
+
+    /// Seats-left records by partition key, 100 keys per call.
+    async fn block_records(
+        &self,
+        wanted: &[(u64, u64)],
+    ) -> Result<HashMap<String, BlockSeats>, StoreError> {
+        let mut found = HashMap::new();
         for chunk in wanted.chunks(100) {
             let mut keys = KeysAndAttributes::builder();
             for (schedule, block) in chunk {
@@ -72,14 +103,7 @@ impl Db {
                 found.insert(pk, from_item(item)?);
             }
         }
-        Ok(schedules
-            .iter()
-            .map(|s| {
-                s.blocks()
-                    .filter_map(|b| found.remove(&avail_pk(s.schedule_id, b)))
-                    .collect()
-            })
-            .collect())
+        Ok(found)
     }
 
     /// Empty seats-left records for every block of a new schedule.

@@ -1,5 +1,6 @@
 //! Reads of concerts, schedules and seats, and the catalogue loader.
 
+use super::cache::item_key;
 use super::error::{OrFailed, StoreError};
 use super::io::{from_item, key, s, to_item, Item};
 use super::schema::catalog::*;
@@ -55,16 +56,25 @@ impl Db {
             .await
     }
 
-    /// Catalogue reads are eventually consistent: the catalogue does not
-    /// change under a sale, only the seats' sale state (read by conditions).
+    /// Catalogue reads are eventually consistent and kept for the cache's
+    /// lifetime: the catalogue does not change under a sale, only the
+    /// seats' sale state (which conditions read, never this).
     async fn get_catalog_item<T: serde::de::DeserializeOwned>(
         &self,
         key: Item,
     ) -> Result<Option<T>, StoreError> {
-        self.get(&self.tables.catalog, key, false)
-            .await?
-            .map(from_item)
-            .transpose()
+        let id = item_key(&key);
+        let item = match self.caches.items.get(&id) {
+            Some(item) => Some(item),
+            None => {
+                let item = self.get(&self.tables.catalog, key, false).await?;
+                if let Some(item) = &item {
+                    self.caches.items.put(id, item.clone());
+                }
+                item
+            }
+        };
+        item.map(from_item).transpose()
     }
 
     pub async fn list_schedules(&self, concert_id: u64) -> Result<Vec<Schedule>, StoreError> {
@@ -75,11 +85,16 @@ impl Db {
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", s(concert_pk(concert_id)))
             .expression_attribute_values(":prefix", s(SCHEDULE_PREFIX));
-        self.query_all(query)
+        let schedules = self
+            .query_all(query)
             .await?
             .into_iter()
             .map(from_item)
-            .collect()
+            .collect::<Result<Vec<Schedule>, _>>()?;
+        self.caches
+            .schedules
+            .put(concert_id.to_string(), schedules.clone());
+        Ok(schedules)
     }
 
     /// The next `limit` seats of a schedule after seat `after`, in seat

@@ -4,6 +4,7 @@
 //! outcome enums, and fails with [`StoreError`]; it knows nothing of HTTP.
 
 pub mod availability;
+pub mod cache;
 pub mod catalog;
 pub mod error;
 pub mod idempotency;
@@ -17,6 +18,7 @@ pub mod tx;
 
 use crate::config::{Config, Tables};
 use aws_sdk_dynamodb::Client;
+use std::sync::Arc;
 
 pub use error::StoreError;
 pub use io::{from_item, num_attr, str_attr, Item};
@@ -25,11 +27,23 @@ pub use io::{from_item, num_attr, str_attr, Item};
 pub struct Db {
     pub client: Client,
     pub tables: Tables,
+    /// Short-lived copies of hot catalogue reads (off unless enabled).
+    pub caches: Arc<cache::Caches>,
 }
 
 impl Db {
     pub fn new(client: Client, tables: Tables) -> Self {
-        Db { client, tables }
+        Db {
+            client,
+            tables,
+            caches: Arc::new(cache::Caches::new(0)),
+        }
+    }
+
+    /// The same store, keeping catalogue reads for `ttl_ms` (0: not at all).
+    pub fn with_catalog_cache(mut self, ttl_ms: u64) -> Self {
+        self.caches = Arc::new(cache::Caches::new(ttl_ms));
+        self
     }
 
     /// A client for the configured region and credentials, pointed at the

@@ -8,8 +8,9 @@
 //!   `s{k}` = expiry and `r{k}` = reservation of the user's k-th hold in
 //!   the schedule, the per-user cap as a condition.
 
+use super::cache::item_key;
 use super::error::{OrFailed, StoreError};
-use super::io::{conditional, from_item, key, n, num_attr, s, str_attr, to_item};
+use super::io::{conditional, from_item, key, n, num_attr, s, str_attr, to_item, Item};
 use super::schema::catalog::{
     concert_sk, schedule_pk, seat_pk, seat_sk, CONCERTS_PK, META_SK, SEAT_PREFIX,
 };
@@ -46,32 +47,45 @@ impl Db {
         (concert_id, schedule_id, seat_id): (u64, u64, u64),
         cap: u32,
     ) -> Result<HoldContext, StoreError> {
-        let catalog = KeysAndAttributes::builder()
-            .keys(key(CONCERTS_PK, concert_sk(concert_id)))
-            .keys(key(schedule_pk(schedule_id), META_SK))
+        let mut ctx = HoldContext {
+            slots: vec![None; cap as usize],
+            ..Default::default()
+        };
+        // The concert and the schedule may come from the cache: they are
+        // read on every attempt, and only the seat and the slots decide.
+        let kept = |k: Item| self.caches.items.get(&item_key(&k)).ok_or(k);
+        let mut catalog = KeysAndAttributes::builder()
             .keys(key(seat_pk(schedule_id, seat_id), seat_sk(seat_id)))
-            .consistent_read(true)
-            .build()
-            .or_failed()?;
+            .consistent_read(true);
+        match kept(key(CONCERTS_PK, concert_sk(concert_id))) {
+            Ok(item) => ctx.concert = Some(from_item(item)?),
+            Err(k) => catalog = catalog.keys(k),
+        }
+        match kept(key(schedule_pk(schedule_id), META_SK)) {
+            Ok(item) => ctx.schedule = Some(from_item(item)?),
+            Err(k) => catalog = catalog.keys(k),
+        }
         let holds = KeysAndAttributes::builder()
             .keys(key(holds_pk(user_id, schedule_id), HOLDS_SK))
             .consistent_read(true)
             .build()
             .or_failed()?;
         let request = HashMap::from([
-            (self.tables.catalog.clone(), catalog),
+            (self.tables.catalog.clone(), catalog.build().or_failed()?),
             (self.tables.reservations.clone(), holds),
         ]);
         let mut found = self.batch_get_all(request).await?;
-        let mut ctx = HoldContext {
-            slots: vec![None; cap as usize],
-            ..Default::default()
-        };
         for item in found.remove(&self.tables.catalog).unwrap_or_default() {
             match str_attr(&item, SK).unwrap_or_default() {
-                META_SK => ctx.schedule = Some(from_item(item)?),
                 sk if sk.starts_with(SEAT_PREFIX) => ctx.seat = Some(from_item(item)?),
-                _ => ctx.concert = Some(from_item(item)?),
+                sk => {
+                    self.caches.items.put(item_key(&item), item.clone());
+                    if sk == META_SK {
+                        ctx.schedule = Some(from_item(item)?);
+                    } else {
+                        ctx.concert = Some(from_item(item)?);
+                    }
+                }
             }
         }
         for item in found.remove(&self.tables.reservations).unwrap_or_default() {

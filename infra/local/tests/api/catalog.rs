@@ -189,3 +189,43 @@ async fn a_seat_page_costs_the_same_however_many_seats_are_held() {
     );
     assert_eq!(last.next_after, None);
 }
+
+#[tokio::test]
+async fn hot_catalogue_reads_come_from_the_cache() {
+    let h = TestApp::with(|c| c.catalog_cache_ms = 60_000).await;
+    h.load(&catalog(10)).await;
+    let token = h.active("cached").await;
+    let gets = |h: &TestApp| h.meter.snapshot().get("GetItem").map_or(0, |u| u.calls);
+    let batch_reads = |h: &TestApp| h.meter.total().read_units;
+    let seats = "/concerts/schedules/1/seats";
+    for (round, schedule_reads) in [(0, 1), (1, 0)] {
+        h.meter.reset();
+        assert_eq!(h.req("GET", seats, Some(&token), None).await.status, 200);
+        // The gate's token read, plus the schedule only the first time.
+        assert_eq!(gets(&h), 1 + schedule_reads, "round {round}");
+    }
+    // A hold reads the concert and the schedule once, then only the seat
+    // and the user's slots; the seat's own condition still decides.
+    let mut units = Vec::new();
+    for seat in [1, 2] {
+        h.meter.reset();
+        let r = h.reserve("cached", &token, 1, 1, seat).await;
+        assert_eq!(r.status, 201, "{r:?}");
+        units.push(batch_reads(&h));
+    }
+    assert!(units[1] < units[0], "{units:?}");
+    h.meter.reset();
+    let r = h
+        .req("GET", "/concerts/1/schedules", Some(&token), None)
+        .await;
+    assert_eq!(r.status, 200);
+    let first = h.meter.total().calls;
+    h.meter.reset();
+    h.req("GET", "/concerts/1/schedules", Some(&token), None)
+        .await;
+    assert!(h.meter.total().calls < first);
+    // Taken seats are never served from the cache: the seat's condition
+    // refuses a second hold of seat 1.
+    let other = h.active("other").await;
+    assert_eq!(h.reserve("other", &other, 1, 1, 1).await.status, 409);
+}

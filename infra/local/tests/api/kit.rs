@@ -67,6 +67,8 @@ impl TestApp {
         emu.create_tables(&template).await.expect("tables");
         let mut config = Config {
             tables: Tables::default(),
+            // Tests read what they just wrote; one test turns the cache on.
+            catalog_cache_ms: 0,
             ..Config::default()
         };
         tweak(&mut config);
