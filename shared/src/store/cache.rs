@@ -1,9 +1,9 @@
 //! A short-lived copy, inside one function instance, of the catalogue items
-//! every sale request reads: the concert, the schedule, a concert's schedule
-//! list and a schedule's seats-left records. Read thousands of times a
-//! second, their keys would be hot partitions (docs/capacity.md); SPEC §6
-//! allows a copy up to one second old. Nothing a condition decides is
-//! ever taken from here.
+//! every sale request reads: the concert, the schedule, a concert's
+//! schedule list, a schedule's seats-left records and the seats of a
+//! block. Read thousands of times a second, their keys would be hot
+//! partitions (docs/capacity.md); SPEC §6 allows a copy up to one second
+//! old. Nothing a condition decides is ever taken from here.
 
 use super::io::{str_attr, Item};
 use super::schema::{PK, SK};
@@ -69,6 +69,8 @@ pub struct Caches {
     pub schedules: Cache<Vec<crate::domain::catalog::Schedule>>,
     /// A schedule's seats-left records, by schedule id.
     pub blocks: Cache<Vec<crate::domain::availability::BlockSeats>>,
+    /// The seats of one block, by its partition key.
+    pub seats: Cache<Vec<crate::domain::catalog::Seat>>,
 }
 
 impl Caches {
@@ -77,6 +79,7 @@ impl Caches {
             items: Cache::new(ttl_ms),
             schedules: Cache::new(ttl_ms),
             blocks: Cache::new(ttl_ms),
+            seats: Cache::new(ttl_ms),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Reads of concerts, schedules and seats, and the catalogue loader.
 
 use super::cache::item_key;
-use super::error::{OrFailed, StoreError};
+use super::error::StoreError;
 use super::io::{from_item, key, s, to_item, Item};
 use super::schema::catalog::*;
 use super::Db;
@@ -136,21 +136,36 @@ impl Db {
         from: u64,
         limit: usize,
     ) -> Result<Vec<Seat>, StoreError> {
+        let block = self.block_seats(schedule_id, block_of(from)).await?;
+        Ok(block
+            .into_iter()
+            .filter(|s| s.seat_id >= from)
+            .take(limit)
+            .collect())
+    }
+
+    /// Every seat of one block (at most 100: one query), kept for the
+    /// cache's lifetime so the first pages of a popular schedule do not
+    /// make its first blocks hot.
+    async fn block_seats(&self, schedule_id: u64, block: u64) -> Result<Vec<Seat>, StoreError> {
+        let pk = block_pk(schedule_id, block);
+        if let Some(kept) = self.caches.seats.get(&pk) {
+            return Ok(kept);
+        }
         let query = self
             .client
             .query()
             .table_name(&self.tables.catalog)
-            .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-            .expression_attribute_values(":pk", s(seat_pk(schedule_id, from)))
-            .expression_attribute_values(":from", s(seat_sk(from)))
-            .expression_attribute_values(":to", s(seat_sk(u64::MAX)))
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
-        let out = query.send().await.or_failed()?;
-        out.items
-            .unwrap_or_default()
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(pk.clone()));
+        let seats = self
+            .query_all(query)
+            .await?
             .into_iter()
             .map(from_item)
-            .collect()
+            .collect::<Result<Vec<Seat>, _>>()?;
+        self.caches.seats.put(pk, seats.clone());
+        Ok(seats)
     }
 
     /// Loads a catalogue (sample data, tests). Catalogue items are

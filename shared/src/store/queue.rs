@@ -174,6 +174,8 @@ impl Db {
     }
 
     /// A token and the admitted count of a counter shard, in one read call.
+    /// Eventually consistent (half the units): a poll that sees an
+    /// admission a moment late only asks again.
     pub async fn token_and_admitted(
         &self,
         token_id: &str,
@@ -182,7 +184,7 @@ impl Db {
         let keys = KeysAndAttributes::builder()
             .keys(key(token_pk(token_id), TOKEN_SK))
             .keys(key(counter_pk(shard), COUNTER_SK))
-            .consistent_read(true)
+            .consistent_read(false)
             .build()
             .or_failed()?;
         let request = std::collections::HashMap::from([(self.tables.queue.clone(), keys)]);
