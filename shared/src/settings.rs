@@ -109,7 +109,7 @@ pub const SETTINGS: &[Setting] = &[
         "how long a token stays ACTIVE",
     ),
     Setting {
-        template: InTemplate::Parameter("QueueShards", "64"),
+        template: InTemplate::Parameter("QueueShards", "128"),
         ..service(
             "QUEUE_SHARDS",
             "1",

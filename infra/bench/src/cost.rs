@@ -5,6 +5,7 @@
 use crate::http::Client;
 use crate::stack::Running;
 use aws_sdk_dynamodb::types::AttributeValue;
+use devkit::capacity::Measured;
 use devkit::meter::{Meter, Usage};
 use local::settings::Settings;
 use serde::Serialize;
@@ -62,13 +63,35 @@ type Probe = (
     u16,
 );
 
-async fn step<F, Fut>(meter: &Meter, name: &str, out: &mut Vec<OpCost>, f: F) -> Result<(), String>
+/// Everything the metering pass measured.
+pub struct Metered {
+    pub costs: Vec<OpCost>,
+    pub sizes: Vec<ItemSize>,
+    /// Footprints per operation, cold and warm, for the capacity model.
+    pub footprints: Vec<Measured>,
+}
+
+/// Runs `f` metered; its footprints are recorded as both cold and warm
+/// (a later [`warm`] call replaces the warm ones).
+async fn step<F, Fut>(
+    meter: &Meter,
+    name: &str,
+    out: &mut (Vec<OpCost>, Vec<Measured>),
+    f: F,
+) -> Result<(), String>
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<(), String>>,
 {
     meter.reset();
     f().await?;
+    let footprints = meter.footprints();
+    out.1.push(Measured {
+        operation: name.to_string(),
+        cold: footprints.clone(),
+        warm: footprints,
+    });
+    let out = &mut out.0;
     let by_call: BTreeMap<String, Usage> = meter
         .snapshot()
         .into_iter()
@@ -91,9 +114,7 @@ fn expect(status: u16, want: u16, what: &str) -> Result<(), String> {
         .ok_or_else(|| format!("{what}: HTTP {status}, expected {want}"))
 }
 
-pub async fn measure(
-    catalog: &shared::store::catalog::CatalogData,
-) -> Result<(Vec<OpCost>, Vec<ItemSize>), String> {
+pub async fn measure(catalog: &shared::store::catalog::CatalogData) -> Result<Metered, String> {
     let meter = Meter::default();
     // No timer and no stream poller during the measurement: each of them
     // is measured on its own below.
@@ -115,8 +136,20 @@ pub async fn measure(
         .map_err(|e| e.to_string())?;
     let c = Client::new(&stack.url);
     let user = "meter";
-    let mut out = Vec::new();
+    let mut out = (Vec::new(), Vec::new());
     let mut token = String::new();
+    step(
+        &meter,
+        "activator round (nobody waiting)",
+        &mut out,
+        || async {
+            shared::jobs::activator::round(&app)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        },
+    )
+    .await?;
     step(&meter, "join (POST /queues)", &mut out, || async {
         let a = c
             .call(
@@ -139,6 +172,23 @@ pub async fn measure(
             .map_err(|e| e.to_string())
     })
     .await?;
+    let per_token = {
+        let rounds = &out.1[out.1.len() - 1..];
+        let empty = out
+            .1
+            .iter()
+            .find(|m| m.operation.contains("nobody waiting"));
+        let only = devkit::capacity::minus(
+            &rounds[0].cold,
+            &empty.map(|m| m.cold.clone()).unwrap_or_default(),
+        );
+        Measured {
+            operation: "admission (per token)".into(),
+            cold: only.clone(),
+            warm: only,
+        }
+    };
+    out.1.push(per_token);
     let calls: [Probe; 6] = [
         (
             "status poll (GET /queues/{u})",
@@ -191,6 +241,8 @@ pub async fn measure(
     ];
     let mut hold = (0u64, 0i64);
     for (name, method, path, body, key, want) in calls {
+        // Cold: every cached catalogue read goes to the table.
+        app.db.caches.clear();
         step(&meter, name, &mut out, || async {
             let a = c
                 .call(method, &path, Some(&token), body.as_ref(), key)
@@ -205,6 +257,23 @@ pub async fn measure(
             Ok(())
         })
         .await?;
+        // Warm: the same call again at once (a hold takes the next seat).
+        let (path, body, key) = match name.starts_with("reserve") {
+            true => (
+                path,
+                Some(json!({"userId": user, "concertId": 1, "scheduleId": 1, "seatId": 2})),
+                Some("r2"),
+            ),
+            false => (path, body, key.map(|_| "again")),
+        };
+        meter.reset();
+        let a = c
+            .call(method, &path, Some(&token), body.as_ref(), key)
+            .await?;
+        expect(a.status, want, name)?;
+        if let Some(last) = out.1.last_mut() {
+            last.warm = meter.footprints();
+        }
     }
     step(&meter, "reserve refused (seat taken)", &mut out, || async {
         // A second user for the same seat: the fast refusal path.
@@ -244,7 +313,18 @@ pub async fn measure(
         Ok(())
     })
     .await?;
-    if let Some(last) = out.last_mut() {
+    if let Some(last) = out.1.last_mut() {
+        let n = records
+            .iter()
+            .filter(|r| shared::jobs::availability::seat_event(r).is_some())
+            .count()
+            .max(1) as f64;
+        for f in last.cold.iter_mut().chain(last.warm.iter_mut()) {
+            f.read_units /= n;
+            f.write_units /= n;
+        }
+    }
+    if let Some(last) = out.0.last_mut() {
         let events = records
             .iter()
             .filter(|r| shared::jobs::availability::seat_event(r).is_some())
@@ -255,80 +335,39 @@ pub async fn measure(
         last.calls = (last.calls as f64 / n).round() as u64;
     }
 
-    let sizes = item_sizes(&app, user, hold.0).await?;
+    let sizes = largest_items(&app.db).await?;
     stack.stop();
-    Ok((out, sizes))
+    Ok(Metered {
+        costs: out.0,
+        sizes,
+        footprints: out.1,
+    })
 }
 
-async fn item_sizes(
-    app: &shared::App,
-    user: &str,
-    reserve_id: u64,
-) -> Result<Vec<ItemSize>, String> {
-    use shared::store::schema::{catalog, points, queue, reservations, PK, SK};
-    let tables = &app.db.tables;
-    let wanted: Vec<(&str, &str, String, String)> = vec![
-        (
-            "seat",
-            &tables.catalog,
-            catalog::schedule_pk(1),
-            catalog::seat_sk(1),
-        ),
-        (
-            "queue token (user)",
-            &tables.queue,
-            queue::user_pk(user),
-            queue::TOKEN_SK.into(),
-        ),
-        (
-            "reservation",
-            &tables.reservations,
-            reservations::reservation_pk(reserve_id),
-            reservations::RES_SK.into(),
-        ),
-        (
-            "balance",
-            &tables.points,
-            points::user_pk(user),
-            points::BALANCE_SK.into(),
-        ),
-    ];
-    let mut out = Vec::new();
-    for (name, table, pk, sk) in wanted {
-        let items = devkit::inspect::scan(&app.db, table)
+/// The largest item of each kind (table and key class) in the stack now.
+pub async fn largest_items(db: &shared::store::Db) -> Result<Vec<ItemSize>, String> {
+    use shared::store::schema::PK;
+    let tables = &db.tables;
+    let mut out: BTreeMap<String, usize> = BTreeMap::new();
+    for table in [
+        &tables.catalog,
+        &tables.queue,
+        &tables.reservations,
+        &tables.points,
+        &tables.idempotency,
+    ] {
+        for item in devkit::inspect::scan(db, table)
             .await
-            .map_err(|e| e.to_string())?;
-        let item = items.into_iter().find(|i| {
-            shared::store::str_attr(i, PK) == Some(pk.as_str())
-                && shared::store::str_attr(i, SK) == Some(sk.as_str())
-        });
-        out.push(ItemSize {
-            item: name.into(),
-            bytes: item_bytes(&item.unwrap_or_default()),
-        });
-    }
-    let user_pk = points::user_pk(user);
-    for item in devkit::inspect::scan(&app.db, &tables.points)
-        .await
-        .map_err(|e| e.to_string())?
-    {
-        let sk = shared::store::str_attr(&item, SK).unwrap_or_default();
-        if shared::store::str_attr(&item, PK) != Some(user_pk.as_str())
-            || !sk.starts_with(points::LEDGER_PREFIX)
+            .map_err(|e| e.to_string())?
         {
-            continue;
-        }
-        let name = if item.contains_key(points::RECEIPT) {
-            "ledger entry (payment + receipt)"
-        } else {
-            "ledger entry (charge)"
-        };
-        if !out.iter().any(|i| i.item == name) {
-            out.push(ItemSize {
-                item: name.into(),
-                bytes: item_bytes(&item),
-            });
+            let pk = shared::store::str_attr(&item, PK).unwrap_or_default();
+            let kind = format!("{table} {}", devkit::capacity::key_class(pk));
+            let size = out.entry(kind).or_default();
+            *size = (*size).max(item_bytes(&item));
         }
     }
-    Ok(out)
+    Ok(out
+        .into_iter()
+        .map(|(item, bytes)| ItemSize { item, bytes })
+        .collect())
 }

@@ -12,6 +12,7 @@
 
 mod coldstart;
 mod cost;
+mod heat;
 mod http;
 mod journey;
 mod ops;
@@ -314,7 +315,8 @@ async fn run(args: Args) -> Result<bool, String> {
     }
 
     eprintln!("cost per operation (metered, one request at a time):");
-    let (costs, sizes) = cost::measure(&data).await?;
+    let metered = cost::measure(&data).await?;
+    let costs = metered.costs;
     let rows: Vec<Vec<String>> = costs
         .iter()
         .map(|c| {
@@ -339,14 +341,9 @@ async fn run(args: Args) -> Result<bool, String> {
             &rows
         )
     );
-    println!(
-        "\nitem sizes: {}",
-        sizes
-            .iter()
-            .map(|s| format!("{} {} B", s.item, s.bytes))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let heat = heat::judge(&metered.footprints, &metered.sizes);
+    println!("\n{}", heat.text);
+    ok &= heat.ok;
     let polls_per_fan = service.polls as f64 / sc.users.max(1) as f64;
     let reserve_tries = service
         .summaries
@@ -395,7 +392,7 @@ async fn run(args: Args) -> Result<bool, String> {
         "invariants": {"service": service.audit, "baseline": baseline.audit},
         "sold": {"service": service.sold, "baseline": baseline.sold},
         "dynamodb_per_operation": costs,
-        "item_sizes": sizes,
+        "capacity": heat.json,
         "cost_per_million_tickets": model,
         "cold_start": cold,
     });

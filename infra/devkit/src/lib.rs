@@ -4,6 +4,8 @@
 //! tests, and direct reads and writes that tests use to look behind the API.
 
 pub mod audit;
+pub mod capacity;
 pub mod event;
+pub mod footprint;
 pub mod inspect;
 pub mod meter;

@@ -3,6 +3,7 @@
 //! benchmark attaches it to measure the cost of each endpoint; the service
 //! itself runs without it.
 
+use crate::footprint::{call_keys, footprints, CallKeys, Footprint};
 use aws_sdk_dynamodb::config::interceptors::{
     AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextMut,
 };
@@ -31,18 +32,33 @@ impl Usage {
     }
 }
 
-/// Running totals by operation name (`GetItem`, `TransactWriteItems`, …).
+/// Running totals by operation name (`GetItem`, `TransactWriteItems`, …),
+/// and where each call landed.
 #[derive(Debug, Default, Clone)]
-pub struct Meter(Arc<Mutex<BTreeMap<&'static str, Usage>>>);
+pub struct Meter {
+    totals: Arc<Mutex<BTreeMap<&'static str, Usage>>>,
+    footprints: Arc<Mutex<Vec<Footprint>>>,
+}
 
 impl Meter {
     pub fn snapshot(&self) -> BTreeMap<&'static str, Usage> {
-        self.0.lock().map(|m| m.clone()).unwrap_or_default()
+        self.totals.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    /// Every call's footprints since the last reset, per partition key.
+    pub fn footprints(&self) -> Vec<Footprint> {
+        self.footprints
+            .lock()
+            .map(|f| f.clone())
+            .unwrap_or_default()
     }
 
     pub fn reset(&self) {
-        if let Ok(mut m) = self.0.lock() {
+        if let Ok(mut m) = self.totals.lock() {
             m.clear();
+        }
+        if let Ok(mut f) = self.footprints.lock() {
+            f.clear();
         }
     }
 
@@ -56,8 +72,15 @@ impl Meter {
     }
 
     fn record(&self, op: &'static str, usage: Usage) {
-        if let Ok(mut m) = self.0.lock() {
+        if let Ok(mut m) = self.totals.lock() {
             m.entry(op).or_default().add(&usage);
+        }
+    }
+
+    fn record_footprints(&self, keys: Option<&CallKeys>, capacity: Option<&[ConsumedCapacity]>) {
+        let Some(keys) = keys else { return };
+        if let Ok(mut f) = self.footprints.lock() {
+            f.extend(footprints(keys, capacity));
         }
     }
 }
@@ -94,10 +117,11 @@ impl Intercept for MeterInterceptor {
         &self,
         context: &mut BeforeSerializationInterceptorContextMut<'_>,
         _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        cfg.interceptor_state().store_put(call_keys(context));
         let input = context.input_mut();
-        each_input!(input, i => i.return_consumed_capacity = Some(ReturnConsumedCapacity::Total), [
+        each_input!(input, i => i.return_consumed_capacity = Some(ReturnConsumedCapacity::Indexes), [
             get_item::GetItemInput, put_item::PutItemInput, update_item::UpdateItemInput,
             delete_item::DeleteItemInput, query::QueryInput, scan::ScanInput,
             batch_get_item::BatchGetItemInput, batch_write_item::BatchWriteItemInput,
@@ -110,9 +134,11 @@ impl Intercept for MeterInterceptor {
         &self,
         context: &AfterDeserializationInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        let keys = cfg.load::<CallKeys>();
         let Ok(output) = context.output_or_error() else {
+            self.0.record_footprints(keys, None);
             // A refused call (a failed condition) still costs a write on
             // AWS; it is counted as a call with no units reported.
             self.0.record(
@@ -127,8 +153,10 @@ impl Intercept for MeterInterceptor {
         macro_rules! single {
             ($($module:ident :: $ty:ident => $name:literal, $reads:literal),*) => {
                 $(if let Some(o) = output.downcast_ref::<operation::$module::$ty>() {
-                    let (r, w) = units(&o.consumed_capacity().into_iter().collect::<Vec<_>>(), $reads);
+                    let capacity: Vec<ConsumedCapacity> = o.consumed_capacity().into_iter().cloned().collect();
+                    let (r, w) = units(&capacity.iter().collect::<Vec<_>>(), $reads);
                     self.0.record($name, Usage { calls: 1, read_units: r, write_units: w });
+                    self.0.record_footprints(keys, Some(&capacity));
                     return Ok(());
                 })*
             };
@@ -136,8 +164,10 @@ impl Intercept for MeterInterceptor {
         macro_rules! multi {
             ($($module:ident :: $ty:ident => $name:literal, $reads:literal),*) => {
                 $(if let Some(o) = output.downcast_ref::<operation::$module::$ty>() {
-                    let (r, w) = units(&o.consumed_capacity().iter().collect::<Vec<_>>(), $reads);
+                    let capacity: Vec<ConsumedCapacity> = o.consumed_capacity().to_vec();
+                    let (r, w) = units(&capacity.iter().collect::<Vec<_>>(), $reads);
                     self.0.record($name, Usage { calls: 1, read_units: r, write_units: w });
+                    self.0.record_footprints(keys, Some(&capacity));
                     return Ok(());
                 })*
             };
@@ -174,8 +204,8 @@ pub fn metered(db: &Db, meter: &Meter) -> Db {
         .to_builder()
         .interceptor(MeterInterceptor(meter.clone()))
         .build();
-    Db::new(
-        aws_sdk_dynamodb::Client::from_conf(config),
-        db.tables.clone(),
-    )
+    Db {
+        client: aws_sdk_dynamodb::Client::from_conf(config),
+        ..db.clone()
+    }
 }

@@ -38,6 +38,12 @@ impl<T: Clone> Cache<T> {
         (at.elapsed() < self.ttl).then(|| value.clone())
     }
 
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+
     pub fn put(&self, key: String, value: T) {
         if self.ttl.is_zero() {
             return;
@@ -81,6 +87,14 @@ impl Caches {
             blocks: Cache::new(ttl_ms),
             seats: Cache::new(ttl_ms),
         }
+    }
+
+    /// Forgets every copy (the benchmark measures cold reads this way).
+    pub fn clear(&self) {
+        self.items.clear();
+        self.schedules.clear();
+        self.blocks.clear();
+        self.seats.clear();
     }
 }
 
