@@ -47,7 +47,15 @@ pub fn target() -> Target {
     // Admission at 2,000/s with five-minute windows: 600,000 slots.
     let max_active = (ADMISSIONS_PER_SECOND * ACTIVE_SECONDS as f64) as u32;
     Target {
-        rates: rates(polls_per_second(FANS, max_active, ACTIVE_SECONDS)),
+        rates: rates(polls_per_second(
+            FANS,
+            shared::domain::queue::Pace {
+                max_active,
+                active_seconds: ACTIVE_SECONDS,
+                // The template's QUEUE_TICK_SECONDS.
+                tick_seconds: 5,
+            },
+        )),
         blocks: SEATS.div_ceil(shared::domain::catalog::SEAT_BLOCK),
         // The template's QUEUE_SHARDS.
         queue_shards: 128,

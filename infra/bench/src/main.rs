@@ -3,39 +3,47 @@
 //! DynamoDB calls straight through the SDK as a baseline, units per
 //! operation, cold starts, and the cost of a million sold tickets.
 //!
-//! Options: --users N (1000) --concurrency C (32) --seats S (2000)
-//! --hot-seats K (0: spread over the hall) --attempts A (5)
+//! Options: --users N (1000) --concurrency C (32) --seats S (2000, up to
+//! 60000) --hot-seats K (0: spread over the hall) --attempts A (5)
+//! --rounds R (3: service and baseline alternate R times)
+//! --max-active M (= users; below it, the queued crowd profile: fans wait
+//! in line at the advised poll interval) --fill F (0: share of the hall
+//! held before the fans arrive)
 //! --out PATH (target/bench/report.json) --no-coldstart
 //! --soak SECONDS (only the sustained-load profile: hold traffic against a
 //! file-backed stack, throughput per minute; fails below 80% of the first
 //! minute)
+//!
+//! The run fails on any unexpected answer or transport error, a broken
+//! invariant, a key of the capacity model past 80% of a partition's limit,
+//! or an item past its bound.
 
 mod coldstart;
+mod compare;
 mod cost;
 mod heat;
 mod http;
 mod journey;
 mod ops;
 mod pricing;
+mod report;
+mod runs;
 mod soak;
 mod stack;
 mod stats;
 
 use chrono::{Days, Utc};
 use journey::Scenario;
-use local::settings::Settings;
-use ops::Ops;
 use serde_json::json;
-use shared::config::{Config, Tables};
 use shared::domain::catalog::{Concert, Schedule, Seat};
 use shared::store::catalog::CatalogData;
-use stats::{table, OpSummary, Recorder};
+use stats::table;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 struct Args {
     scenario: Scenario,
+    rounds: usize,
     soak: Option<u64>,
     out: PathBuf,
     coldstart: bool,
@@ -48,7 +56,10 @@ fn parse_args() -> Result<Args, String> {
         seats: 2000,
         hot_seats: 0,
         attempts: 5,
+        max_active: 0,
+        fill: 0.0,
     };
+    let mut rounds = 3;
     let mut out = PathBuf::from("target/bench/report.json");
     let mut coldstart = true;
     let mut soak = None;
@@ -62,7 +73,15 @@ fn parse_args() -> Result<Args, String> {
         match a.as_str() {
             "--users" => sc.users = num(value()?)?.clamp(1, 20_000) as usize,
             "--concurrency" => sc.concurrency = num(value()?)?.clamp(1, 512) as usize,
-            "--seats" => sc.seats = num(value()?)?.clamp(1, 20_000),
+            "--seats" => sc.seats = num(value()?)?.clamp(1, 60_000),
+            "--rounds" => rounds = num(value()?)?.clamp(1, 20) as usize,
+            "--max-active" => sc.max_active = num(value()?)?.max(1) as usize,
+            "--fill" => {
+                sc.fill = value()?
+                    .parse::<f64>()
+                    .map_err(|_| "--fill needs a share such as 0.9".to_string())?
+                    .clamp(0.0, 0.99)
+            }
             "--hot-seats" => sc.hot_seats = num(value()?)?,
             "--attempts" => sc.attempts = num(value()?)?.clamp(1, 50) as usize,
             "--out" => out = PathBuf::from(value()?),
@@ -71,7 +90,11 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown option {other}")),
         }
     }
+    if sc.max_active == 0 {
+        sc.max_active = sc.users;
+    }
     Ok(Args {
+        rounds,
         scenario: sc,
         soak,
         out,
@@ -112,113 +135,6 @@ fn catalog(seats: u64) -> CatalogData {
     }
 }
 
-fn bench_config(sc: &Scenario) -> Config {
-    Config {
-        tables: Tables::default(),
-        queue_max_active: sc.users as u32,
-        queue_tick_seconds: 1,
-        queue_active_seconds: 3600,
-        ..Config::default()
-    }
-}
-
-struct RunResult {
-    summaries: Vec<OpSummary>,
-    sold: usize,
-    polls: usize,
-    audit: devkit::audit::Audit,
-}
-
-async fn service_run(sc: &Scenario, data: &CatalogData) -> Result<RunResult, String> {
-    let settings = Settings {
-        seed_sample_data: false,
-        stream_poll: Duration::from_millis(500),
-        ..Settings::ephemeral()
-    };
-    let stack = stack::Running::start(settings, bench_config(sc))?;
-    stack
-        .app
-        .db
-        .load_catalog(data)
-        .await
-        .map_err(|e| e.to_string())?;
-    let ops = Ops::Http(http::Client::new(&stack.url));
-    let rec = Recorder::default();
-    let fans = journey::join(&ops, &rec, sc, "fan").await;
-    journey::wait_for_admission(&ops, &rec, sc, &fans, Duration::from_secs(60)).await;
-    let polls = rec
-        .summaries()
-        .iter()
-        .find(|s| s.operation == "admission wait")
-        .map(|s| s.requests as usize)
-        .unwrap_or(sc.users);
-    // Polling throughput, measured back to back like the baseline's.
-    journey::poll_times(&ops, &rec, sc, &fans, polls).await;
-    journey::browse(&ops, &rec, sc, &fans).await;
-    journey::charge(&ops, &rec, sc, &fans).await;
-    let fans = journey::reserve(&ops, &rec, sc, fans).await;
-    let sold = journey::pay(&ops, &rec, sc, &fans).await;
-    let audit = devkit::audit::audit(&stack.app.db, stack.app.now_ms())
-        .await
-        .map_err(|e| e.to_string())?;
-    stack.stop();
-    Ok(RunResult {
-        summaries: rec.summaries(),
-        sold,
-        polls,
-        audit,
-    })
-}
-
-async fn baseline_run(
-    sc: &Scenario,
-    data: &CatalogData,
-    polls: usize,
-) -> Result<RunResult, String> {
-    // A fresh emulator with the same tables, TTL and streams as the stack's.
-    let emu = emulator::Emulator::memory().map_err(|e| e.to_string())?;
-    emu.create_tables(&emulator::Template::builtin().map_err(|e| e.to_string())?)
-        .await
-        .map_err(|e| e.to_string())?;
-    let config = bench_config(sc);
-    let db = shared::store::Db::new(emu.client(), config.tables.clone());
-    let app = shared::App::new(db, std::sync::Arc::new(shared::clock::SystemClock), config);
-    app.db.load_catalog(data).await.map_err(|e| e.to_string())?;
-    let ops = Ops::Direct(app.clone());
-    let rec = Recorder::default();
-    let fans = journey::join(&ops, &rec, sc, "base").await;
-    // Admission is the activator's, not a request's: done between phases.
-    while shared::jobs::activator::round(&app)
-        .await
-        .map_err(|e| e.to_string())?
-        .admitted
-        > 0
-    {}
-    journey::poll_times(&ops, &rec, sc, &fans, polls).await;
-    journey::browse(&ops, &rec, sc, &fans).await;
-    journey::charge(&ops, &rec, sc, &fans).await;
-    let fans = journey::reserve(&ops, &rec, sc, fans).await;
-    let sold = journey::pay(&ops, &rec, sc, &fans).await;
-    let audit = devkit::audit::audit(&app.db, app.now_ms())
-        .await
-        .map_err(|e| e.to_string())?;
-    emu.stop();
-    Ok(RunResult {
-        summaries: rec.summaries(),
-        sold,
-        polls,
-        audit,
-    })
-}
-
-fn fmt(v: f64) -> String {
-    if v >= 100.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.2}")
-    }
-}
-
 async fn run(args: Args) -> Result<bool, String> {
     let sc = &args.scenario;
     let data = catalog(sc.seats);
@@ -234,84 +150,43 @@ async fn run(args: Args) -> Result<bool, String> {
         },
         sc.attempts
     );
-    eprintln!("service (HTTP → gateway → handler → SDK → dynoxide):");
-    let service = service_run(sc, &data).await?;
-    eprintln!("baseline (the same DynamoDB calls, SDK → dynoxide):");
-    let baseline = baseline_run(sc, &data, service.polls).await?;
-
-    let mut rows = Vec::new();
-    let mut ratios = serde_json::Map::new();
-    for s in &service.summaries {
-        let base = baseline
-            .summaries
-            .iter()
-            .find(|b| b.operation == s.operation);
-        let ratio = base
-            .filter(|b| b.ops_per_sec > 0.0)
-            .map(|b| s.ops_per_sec / b.ops_per_sec);
-        if let Some(r) = ratio {
-            ratios.insert(s.operation.clone(), json!(r));
-        }
-        rows.push(vec![
-            s.operation.clone(),
-            s.requests.to_string(),
-            fmt(s.ops_per_sec),
-            base.map(|b| fmt(b.ops_per_sec)).unwrap_or_default(),
-            ratio.map(|r| format!("{r:.2}")).unwrap_or_default(),
-            fmt(s.p50_ms),
-            fmt(s.p95_ms),
-            fmt(s.p99_ms),
-            s.statuses
-                .iter()
-                .map(|(k, v)| format!("{k}×{v}"))
-                .collect::<Vec<_>>()
-                .join(" "),
-        ]);
+    let queued = sc.max_active < sc.users;
+    let mut rounds: Vec<(runs::RunResult, Option<runs::RunResult>)> = Vec::new();
+    for round in 1..=args.rounds {
+        eprintln!("round {round}: service (HTTP → gateway → handler → SDK → dynoxide):");
+        let service = runs::service(sc, &data).await?;
+        let baseline = match queued {
+            true => None,
+            false => {
+                eprintln!("round {round}: baseline (the same DynamoDB calls, SDK → dynoxide):");
+                Some(runs::baseline(sc, &data, service.polls).await?)
+            }
+        };
+        rounds.push((service, baseline));
     }
-    println!(
-        "\nper endpoint (service), with the baseline's ops/s and the ratio service ÷ baseline:"
-    );
-    println!(
-        "{}",
-        table(
-            &[
-                "operation",
-                "requests",
-                "ops/s",
-                "baseline ops/s",
-                "ratio",
-                "p50 ms",
-                "p95 ms",
-                "p99 ms",
-                "statuses"
-            ],
-            &rows
-        )
-    );
-
-    let checks = [("service", &service), ("baseline", &baseline)];
+    let last = &rounds[rounds.len() - 1].0;
+    println!("\n{}", report::detail(last));
+    let paired: Vec<(runs::RunResult, runs::RunResult)> = rounds
+        .iter()
+        .filter_map(|(s, b)| Some((s.clone(), b.clone()?)))
+        .collect();
+    let ratios = compare::ratios(&paired);
+    if !ratios.is_empty() {
+        println!("\n{}", compare::render(&ratios, paired.len()));
+    }
+    println!("\n{}", report::admission(last, sc));
     let mut ok = true;
-    println!("\ninvariants (full scan after the run):");
-    for (name, r) in checks {
-        let a = &r.audit;
-        let holds = a.violations.is_empty()
-            && a.payments == a.seats_sold
-            && a.points_in_balances == a.points_in_ledger;
-        ok &= holds;
-        println!(
-            "  {name:<8} {}: {} tickets sold, {} seats sold, {} payments, no seat sold twice: {}, money conserved (Σ balances {} = Σ ledger {}): {}",
-            if holds { "PASS" } else { "FAIL" },
-            r.sold,
-            a.seats_sold,
-            a.payments,
-            a.violations.iter().all(|v| !v.contains("seat")),
-            a.points_in_balances,
-            a.points_in_ledger,
-            a.violations.iter().all(|v| !v.contains("ledger") && !v.contains("balance")),
-        );
-        for v in a.violations.iter().take(5) {
-            println!("           {v}");
-        }
+    println!("\nunexpected answers and transport errors:");
+    let all: Vec<(&str, &runs::RunResult)> = rounds
+        .iter()
+        .flat_map(|(s, b)| std::iter::once(("service", s)).chain(b.iter().map(|b| ("baseline", b))))
+        .collect();
+    for (name, r) in &all {
+        ok &= report::unexpected(name, r);
+    }
+    println!("\ninvariants (full scan after each run):");
+    for (name, r) in &all {
+        ok &= report::invariants(name, r);
     }
 
     eprintln!("cost per operation (metered, one request at a time):");
@@ -341,18 +216,18 @@ async fn run(args: Args) -> Result<bool, String> {
             &rows
         )
     );
-    let heat = heat::judge(&metered.footprints, &metered.sizes);
+    let sizes: Vec<cost::ItemSize> = metered.sizes.iter().chain(&last.largest).cloned().collect();
+    let heat = heat::judge(&metered.footprints, &sizes);
     println!("\n{}", heat.text);
     ok &= heat.ok;
-    let polls_per_fan = service.polls as f64 / sc.users.max(1) as f64;
-    let reserve_tries = service
+    let polls_per_fan = last.polls as f64 / sc.users.max(1) as f64;
+    let reserve_tries = last
         .summaries
         .iter()
         .find(|s| s.operation == "reserve")
         .map(|s| s.requests as f64 / sc.users.max(1) as f64)
         .unwrap_or(1.0);
-    let model =
-        pricing::per_million_tickets(&costs, &service.summaries, polls_per_fan, reserve_tries);
+    let model = pricing::per_million_tickets(&costs, &last.summaries, polls_per_fan, reserve_tries);
     println!("\n{}", model.render());
 
     let cold = if args.coldstart {
@@ -386,11 +261,8 @@ async fn run(args: Args) -> Result<bool, String> {
 
     let report = json!({
         "scenario": sc,
-        "service": service.summaries,
-        "baseline": baseline.summaries,
+        "rounds": rounds.iter().map(|(s, b)| json!({"service": report::json(s), "baseline": b.as_ref().map(report::json)})).collect::<Vec<_>>(),
         "ratio_service_over_baseline": ratios,
-        "invariants": {"service": service.audit, "baseline": baseline.audit},
-        "sold": {"service": service.sold, "baseline": baseline.sold},
         "dynamodb_per_operation": costs,
         "capacity": heat.json,
         "cost_per_million_tickets": model,

@@ -112,14 +112,18 @@ impl Ops {
         }
     }
 
-    /// One status poll; the value says whether the token is ACTIVE.
-    pub async fn poll(&self, user: &str, token: &str) -> Step<bool> {
+    /// One status poll; the value says whether the token is ACTIVE, and
+    /// when a waiting fan is told to ask again.
+    pub async fn poll(&self, user: &str, token: &str) -> Step<(bool, Option<u64>)> {
         match self {
             Ops::Http(c) => timed!(match c
                 .call("GET", &format!("/queues/{user}"), Some(token), None, None)
                 .await
             {
-                Ok(a) => (st(a.status), Some(a.body["status"] == "ACTIVE")),
+                Ok(a) => (
+                    st(a.status),
+                    Some((a.body["status"] == "ACTIVE", a.body["pollAfterMs"].as_u64())),
+                ),
                 Err(e) => (format!("io: {e}"), None),
             }),
             Ops::Direct(app) => timed!({
@@ -127,7 +131,7 @@ impl Ops {
                 match app.db.token_and_admitted(token, shard).await {
                     Ok((Some(t), _)) => (
                         "200".to_string(),
-                        Some(t.state_at(app.now_ms()) == TokenState::Active),
+                        Some((t.state_at(app.now_ms()) == TokenState::Active, None)),
                     ),
                     Ok((None, _)) => ("401".to_string(), None),
                     Err(e) => (err_status(&e), None),

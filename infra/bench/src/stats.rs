@@ -12,8 +12,11 @@ pub struct Recorder {
 
 #[derive(Default, Clone)]
 struct OpRecord {
+    /// Latencies of the answers the journey expects (a hold's 409 among
+    /// them); nothing else counts towards throughput or latency.
     latencies_us: Vec<u64>,
     statuses: BTreeMap<String, u64>,
+    unexpected: BTreeMap<String, u64>,
     wall: Duration,
 }
 
@@ -26,14 +29,21 @@ pub struct OpSummary {
     pub p95_ms: f64,
     pub p99_ms: f64,
     pub statuses: BTreeMap<String, u64>,
+    /// Answers the journey does not expect, and transport errors (`io: …`).
+    pub unexpected: BTreeMap<String, u64>,
 }
 
 impl Recorder {
-    pub fn record(&self, op: &str, status: impl ToString, took: Duration) {
+    /// One answer of `op`; `expected` says whether the journey expects it.
+    pub fn record(&self, op: &str, status: &str, took: Duration, expected: bool) {
         if let Ok(mut ops) = self.ops.lock() {
             let r = ops.entry(op.to_string()).or_default();
-            r.latencies_us.push(took.as_micros() as u64);
-            *r.statuses.entry(status.to_string()).or_default() += 1;
+            if expected {
+                r.latencies_us.push(took.as_micros() as u64);
+                *r.statuses.entry(status.to_string()).or_default() += 1;
+            } else {
+                *r.unexpected.entry(status.to_string()).or_default() += 1;
+            }
         }
     }
 
@@ -71,6 +81,7 @@ impl Recorder {
                     p95_ms: pct(0.95),
                     p99_ms: pct(0.99),
                     statuses: r.statuses,
+                    unexpected: r.unexpected,
                 }
             })
             .collect()

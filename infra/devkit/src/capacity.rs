@@ -103,11 +103,14 @@ fn spread(class: &str, index: Option<&str>, t: &Target) -> Option<f64> {
     }
 }
 
+/// (table, index, key class) → (WCU/s, RCU/s, load by operation).
+type Loads = BTreeMap<(String, Option<String>, String), (f64, f64, BTreeMap<String, f64>)>;
+
 /// Units per key per second that `footprints` put on each (table, index,
 /// class) at `rate` operations per second; cached reads at the rate the
 /// instances refresh them, all on the same keys.
 fn add_load(
-    loads: &mut BTreeMap<(String, Option<String>, String), (f64, f64, BTreeMap<String, f64>)>,
+    loads: &mut Loads,
     op: &str,
     footprints: &[Footprint],
     rate: f64,
@@ -163,7 +166,7 @@ pub fn minus(cold: &[Footprint], warm: &[Footprint]) -> Vec<Footprint> {
 
 /// Every class of key at the target, hottest first.
 pub fn extrapolate(measured: &[Measured], t: &Target) -> Vec<KeyLoad> {
-    let mut loads = BTreeMap::new();
+    let mut loads = Loads::new();
     for m in measured {
         let rate = t.rates.get(&m.operation).copied().unwrap_or(0.0);
         add_load(&mut loads, &m.operation, &m.warm, rate, false, t);
@@ -209,16 +212,16 @@ pub fn hottest_per_table(loads: &[KeyLoad]) -> Vec<&KeyLoad> {
         .collect()
 }
 
-/// Calls per second of the waiting room's polls: every fan in a line of
-/// `fans` polls at the interval [`shared::domain::queue::poll_after_ms`]
-/// advises for their position, with admission at `max_active` per
-/// `active_seconds`.
-pub fn polls_per_second(fans: u64, max_active: u32, active_seconds: i64) -> f64 {
+/// Calls per second of the waiting room's polls: every fan in a full line
+/// of `fans` (no slot free) polls at the interval
+/// [`shared::domain::queue::poll_after_ms`] advises for their position.
+pub fn polls_per_second(fans: u64, pace: shared::domain::queue::Pace) -> f64 {
+    let full = shared::domain::queue::Line {
+        free: Some(0),
+        ..Default::default()
+    };
     (1..=fans)
-        .map(|p| {
-            let ms = shared::domain::queue::poll_after_ms(p, max_active, active_seconds);
-            1_000.0 / ms as f64
-        })
+        .map(|p| 1_000.0 / shared::domain::queue::poll_after_ms(p, full, pace) as f64)
         .sum()
 }
 
@@ -294,10 +297,16 @@ mod tests {
 
     #[test]
     fn polls_follow_the_advised_interval() {
+        use shared::domain::queue::Pace;
+        let pace = |max_active, active_seconds| Pace {
+            max_active,
+            active_seconds,
+            tick_seconds: 1,
+        };
         // Everyone within a second of the front polls every second.
-        assert_eq!(polls_per_second(10, 1_000, 1), 10.0);
+        assert_eq!(polls_per_second(10, pace(1_000, 1)), 10.0);
         // A long line polls at most every 30 s at its back.
-        let far = polls_per_second(1_000_000, 600_000, 300);
+        let far = polls_per_second(1_000_000, pace(600_000, 300));
         assert!(far < 1_000_000.0 / 2.0 && far > 1_000_000.0 / 30.0);
     }
 }

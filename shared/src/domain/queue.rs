@@ -74,12 +74,45 @@ pub fn position(ticket: u64, admitted: u64) -> u64 {
     ticket.saturating_sub(admitted).max(1)
 }
 
-/// Seconds until admission if slots free up at the steady rate of
-/// `max_active` every `active_seconds`.
-pub fn estimated_wait_seconds(position: u64, max_active: u32, active_seconds: i64) -> u64 {
+/// The line as the activator's last round left it; every counter shard
+/// carries a copy, so joins and polls read it with what they read anyway.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Line {
+    /// Tokens ever admitted.
+    pub admitted: u64,
+    /// Slots the last admitting round left free (`None` before any).
+    pub free: Option<u64>,
+    /// Admissions per minute of the last admitting round: faster than
+    /// full windows whenever payments end tokens early.
+    pub per_minute: u64,
+}
+
+/// How fast the line moves: the slots, how long each is held at most,
+/// and how often a round runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    pub max_active: u32,
+    pub active_seconds: i64,
+    pub tick_seconds: u64,
+}
+
+/// Seconds until admission: the next round when a free slot is left for
+/// this place, else one round plus the people ahead beyond the free slots
+/// at the last round's pace, or at least the pace of full windows.
+pub fn estimated_wait_seconds(position: u64, line: Line, pace: Pace) -> u64 {
     let ahead = position.saturating_sub(1);
-    let rate = f64::from(max_active.max(1)) / active_seconds.max(1) as f64;
-    (ahead as f64 / rate).ceil() as u64
+    // Before any round has admitted anyone the line's pace is unknown:
+    // ask again after the first round.
+    let Some(free) = line.free else {
+        return pace.tick_seconds;
+    };
+    let beyond = ahead.saturating_sub(free);
+    if ahead < free {
+        return pace.tick_seconds;
+    }
+    let full_windows = f64::from(pace.max_active.max(1)) / pace.active_seconds.max(1) as f64;
+    let rate = full_windows.max(line.per_minute as f64 / 60.0);
+    pace.tick_seconds + (beyond as f64 / rate).ceil() as u64
 }
 
 /// Bounds of the poll interval a waiting fan is given.
@@ -87,10 +120,10 @@ pub const POLL_MIN_MS: u64 = 1_000;
 pub const POLL_MAX_MS: u64 = 30_000;
 
 /// When a waiting fan should ask again: half the estimated wait, so a fan
-/// polls a few times while far back and every second once near the front,
+/// polls a few times while far back and about every round near the front,
 /// between one and thirty seconds.
-pub fn poll_after_ms(position: u64, max_active: u32, active_seconds: i64) -> u64 {
-    let wait_ms = estimated_wait_seconds(position, max_active, active_seconds).saturating_mul(1000);
+pub fn poll_after_ms(position: u64, line: Line, pace: Pace) -> u64 {
+    let wait_ms = estimated_wait_seconds(position, line, pace).saturating_mul(1000);
     (wait_ms / 2).clamp(POLL_MIN_MS, POLL_MAX_MS)
 }
 
@@ -145,13 +178,44 @@ mod tests {
         assert_eq!(position(15, 9), 6);
         assert_eq!(position(3, 10), 1);
         assert_eq!(position(1, 0), 1);
-        assert_eq!(estimated_wait_seconds(1, 1000, 300), 0);
-        assert_eq!(estimated_wait_seconds(1001, 1000, 300), 300);
         assert!(shard_of("user1", 16) < 16);
-        assert_eq!(poll_after_ms(1, 1000, 300), 1_000);
-        assert_eq!(poll_after_ms(21, 10, 1), 1_000);
-        assert_eq!(poll_after_ms(101, 10, 1), 5_000);
-        assert_eq!(poll_after_ms(1_000_000, 1000, 300), 30_000);
         assert_eq!(shard_of("user1", 16), shard_of("user1", 16));
+    }
+
+    #[test]
+    fn waits_count_free_slots_then_the_rate() {
+        let pace = Pace {
+            max_active: 1000,
+            active_seconds: 300,
+            tick_seconds: 5,
+        };
+        let full = Line {
+            free: Some(0),
+            ..Line::default()
+        };
+        let open = Line {
+            free: Some(100),
+            ..Line::default()
+        };
+        // Before any round the next round is the best guess.
+        assert_eq!(estimated_wait_seconds(100_000, Line::default(), pace), 5);
+        assert_eq!(estimated_wait_seconds(100, open, pace), 5);
+        assert_eq!(estimated_wait_seconds(101, open, pace), 5);
+        assert_eq!(estimated_wait_seconds(1101, open, pace), 305);
+        assert_eq!(estimated_wait_seconds(1, full, pace), 5);
+        assert_eq!(estimated_wait_seconds(1001, full, pace), 305);
+        assert_eq!(poll_after_ms(1, open, pace), 2_500);
+        assert_eq!(poll_after_ms(1_000_000, full, pace), 30_000);
+        let fast = Pace {
+            tick_seconds: 1,
+            ..pace
+        };
+        assert_eq!(poll_after_ms(1, full, fast), 1_000);
+        // Payments that end windows early speed the line up.
+        let brisk = Line {
+            per_minute: 60_000,
+            ..full
+        };
+        assert_eq!(estimated_wait_seconds(10_001, brisk, pace), 15);
     }
 }

@@ -5,8 +5,8 @@ use crate::app::App;
 use crate::clock::format_ms;
 use crate::domain::ids::validate_user_id;
 use crate::domain::queue::{
-    estimated_wait_seconds, poll_after_ms, position, shard_of, ticket_number, QueueToken,
-    TokenState, TokenStatus,
+    estimated_wait_seconds, poll_after_ms, position, shard_of, ticket_number, Line, Pace,
+    QueueToken, TokenState, TokenStatus,
 };
 use crate::http::request::{bearer, json_body, path_param};
 use crate::http::{AppError, Reply};
@@ -49,15 +49,18 @@ pub struct TokenBody {
     poll_after_ms: Option<u64>,
 }
 
-fn token_body(app: &App, t: &QueueToken, admitted: u64) -> TokenBody {
+fn token_body(app: &App, t: &QueueToken, line: Line) -> TokenBody {
     let waiting = t.status == TokenStatus::Wait;
     let priority = if waiting {
-        position(t.ticket, admitted)
+        position(t.ticket, line.admitted)
     } else {
         0
     };
-    let (max_active, active_seconds) =
-        (app.config.queue_max_active, app.config.queue_active_seconds);
+    let pace = Pace {
+        max_active: app.config.queue_max_active,
+        active_seconds: app.config.queue_active_seconds,
+        tick_seconds: app.config.queue_tick_seconds,
+    };
     TokenBody {
         token_id: t.token_id.clone(),
         user_id: t.user_id.clone(),
@@ -66,9 +69,8 @@ fn token_body(app: &App, t: &QueueToken, admitted: u64) -> TokenBody {
         token_issued_at: format_ms(t.issued_at),
         active_at: t.active_at.map(format_ms),
         expire_at: t.expire_at.map(format_ms),
-        estimated_wait_seconds: waiting
-            .then(|| estimated_wait_seconds(priority, max_active, active_seconds)),
-        poll_after_ms: waiting.then(|| poll_after_ms(priority, max_active, active_seconds)),
+        estimated_wait_seconds: waiting.then(|| estimated_wait_seconds(priority, line, pace)),
+        poll_after_ms: waiting.then(|| poll_after_ms(priority, line, pace)),
     }
 }
 
@@ -82,7 +84,7 @@ pub async fn join(app: &App, req: &Request) -> Result<Reply, AppError> {
     validate_user_id(&body.user_id)?;
     let shards = app.config.queue_shards;
     let shard = shard_of(&body.user_id, shards);
-    let (count, admitted) = app.db.take_ticket(shard).await?;
+    let (count, line) = app.db.take_ticket(shard).await?;
     let now = app.now_ms();
     let token = QueueToken {
         token_id: uuid::Uuid::new_v4().hyphenated().to_string(),
@@ -95,7 +97,7 @@ pub async fn join(app: &App, req: &Request) -> Result<Reply, AppError> {
         slot: None,
     };
     match app.db.create_token(&token, shard, now).await? {
-        JoinOutcome::Joined => token_reply(&token_body(app, &token, admitted), StatusCode::CREATED),
+        JoinOutcome::Joined => token_reply(&token_body(app, &token, line), StatusCode::CREATED),
         JoinOutcome::TokenExists => Err(AppError::TokenExists),
     }
 }
@@ -108,10 +110,10 @@ pub async fn status(app: &App, req: &Request) -> Result<Reply, AppError> {
         .and_then(parse_token_id)?;
     let shard = shard_of(&user_id, app.config.queue_shards);
     // One read call answers the common case: the token and the admitted count.
-    let (token, admitted) = app.db.token_and_admitted(&bearer, shard).await?;
+    let (token, line) = app.db.token_and_admitted(&bearer, shard).await?;
     let token = owned_by(token.ok_or(AppError::Unauthorized)?, Some(&user_id))?;
     if token.state_at(app.now_ms()) == TokenState::Over {
         return Err(AppError::Unauthorized);
     }
-    token_reply(&token_body(app, &token, admitted), StatusCode::OK)
+    token_reply(&token_body(app, &token, line), StatusCode::OK)
 }

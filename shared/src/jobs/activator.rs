@@ -6,6 +6,7 @@
 //! count or admit a token twice.
 
 use crate::app::App;
+use crate::domain::queue::Line;
 use crate::store::queue::Waiting;
 use crate::store::StoreError;
 use futures::stream::{self, StreamExt};
@@ -49,7 +50,14 @@ pub async fn round(app: &App) -> Result<Round, StoreError> {
     }
     if admitted > 0 {
         app.db
-            .add_admitted(app.config.queue_shards, admitted as u64)
+            .add_admitted(
+                app.config.queue_shards,
+                Line {
+                    admitted: admitted as u64,
+                    free: Some(free.len().saturating_sub(admitted) as u64),
+                    per_minute: admitted as u64 * 60 / app.config.queue_tick_seconds.max(1),
+                },
+            )
             .await?;
     }
     Ok(Round {

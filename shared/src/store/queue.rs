@@ -16,7 +16,7 @@ use super::schema::queue::*;
 use super::schema::{state, PK, SK, TTL};
 use super::tx::Tx;
 use super::Db;
-use crate::domain::queue::{QueueToken, TokenStatus};
+use crate::domain::queue::{Line, QueueToken, TokenStatus};
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, ReturnValue, Update};
 use serde::{Deserialize, Serialize};
 
@@ -56,6 +56,15 @@ struct UserPointer {
     ttl: i64,
 }
 
+/// The copy of the line a counter shard carries.
+fn line_of(item: &super::io::Item) -> Line {
+    Line {
+        admitted: num_attr(item, "admitted").unwrap_or(0).max(0) as u64,
+        free: num_attr(item, "free").map(|f| f.max(0) as u64),
+        per_minute: num_attr(item, "perMinute").unwrap_or(0).max(0) as u64,
+    }
+}
+
 /// An admission slot and until when it is taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slot {
@@ -90,8 +99,8 @@ impl TokenEnd {
 
 impl Db {
     /// Takes the next count of a counter shard; returns it with the shard's
-    /// copy of the admitted count. One write, on one of many items.
-    pub async fn take_ticket(&self, shard: u32) -> Result<(u64, u64), StoreError> {
+    /// copy of the line. One write, on one of many items.
+    pub async fn take_ticket(&self, shard: u32) -> Result<(u64, Line), StoreError> {
         let out = self
             .client
             .update_item()
@@ -106,8 +115,7 @@ impl Db {
             .or_failed()?;
         let attrs = out.attributes.unwrap_or_default();
         let count = num_attr(&attrs, "next").unwrap_or(1).max(1) as u64;
-        let admitted = num_attr(&attrs, "admitted").unwrap_or(0).max(0) as u64;
-        Ok((count, admitted))
+        Ok((count, line_of(&attrs)))
     }
 
     /// Stores a new WAIT token unless the user still holds a live one.
@@ -180,7 +188,7 @@ impl Db {
         &self,
         token_id: &str,
         shard: u32,
-    ) -> Result<(Option<QueueToken>, u64), StoreError> {
+    ) -> Result<(Option<QueueToken>, Line), StoreError> {
         let keys = KeysAndAttributes::builder()
             .keys(key(token_pk(token_id), TOKEN_SK))
             .keys(key(counter_pk(shard), COUNTER_SK))
@@ -189,28 +197,32 @@ impl Db {
             .or_failed()?;
         let request = std::collections::HashMap::from([(self.tables.queue.clone(), keys)]);
         let mut token = None;
-        let mut admitted = 0;
+        let mut line = Line::default();
         let mut found = self.batch_get_all(request).await?;
         for item in found.remove(&self.tables.queue).unwrap_or_default() {
             if str_attr(&item, SK) == Some(COUNTER_SK) {
-                admitted = num_attr(&item, "admitted").unwrap_or(0).max(0) as u64;
+                line = line_of(&item);
             } else {
                 token = Some(from_item(item)?);
             }
         }
-        Ok((token, admitted))
+        Ok((token, line))
     }
 
-    /// Adds a round's admissions to every counter shard's copy, so joins
-    /// and polls read it alongside what they read anyway.
-    pub async fn add_admitted(&self, shards: u32, admitted: u64) -> Result<(), StoreError> {
+    /// Adds a round's admissions, the slots it left free and its pace to
+    /// every counter shard's copy of the line, so joins and polls read it
+    /// alongside what they read anyway.
+    pub async fn add_admitted(&self, shards: u32, round: Line) -> Result<(), StoreError> {
         for shard in 0..shards {
             self.client
                 .update_item()
                 .table_name(&self.tables.queue)
                 .set_key(Some(key(counter_pk(shard), COUNTER_SK)))
-                .update_expression("ADD admitted :n")
-                .expression_attribute_values(":n", n(admitted))
+                .update_expression("ADD admitted :n SET #free = :free, perMinute = :pace")
+                .expression_attribute_names("#free", "free")
+                .expression_attribute_values(":n", n(round.admitted))
+                .expression_attribute_values(":free", n(round.free.unwrap_or(0)))
+                .expression_attribute_values(":pace", n(round.per_minute))
                 .send()
                 .await
                 .or_failed()?;
