@@ -323,3 +323,35 @@ fn the_template_sets_every_service_setting_as_defined() {
         );
     }
 }
+
+/// On-demand tables start far below a flash crowd's peak: every table and
+/// index can be pre-warmed before an on-sale by one parameter.
+#[test]
+fn every_table_and_index_can_be_pre_warmed() {
+    let template = Template::builtin().unwrap();
+    let resources = template.root["Resources"].as_mapping().unwrap();
+    let mut tables = 0;
+    for (name, r) in resources {
+        if r["Type"].as_str() != Some("AWS::DynamoDB::Table") {
+            continue;
+        }
+        tables += 1;
+        let props = &r["Properties"];
+        let warm = |v: &serde_yaml::Value| format!("{v:?}").contains("WarmTables");
+        assert!(
+            warm(&props["WarmThroughput"]),
+            "{name:?} has no WarmThroughput"
+        );
+        for index in props["GlobalSecondaryIndexes"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+        {
+            assert!(
+                warm(&index["WarmThroughput"]),
+                "an index of {name:?} has no WarmThroughput"
+            );
+        }
+    }
+    assert_eq!(tables, TABLE_ENV.len());
+}

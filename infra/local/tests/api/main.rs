@@ -2,6 +2,7 @@
 //! emulator via the real AWS SDK. One test binary keeps link time low.
 
 mod availability;
+mod capacity;
 mod catalog;
 mod consistency;
 mod fixtures;
