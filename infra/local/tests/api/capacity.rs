@@ -69,7 +69,7 @@ async fn the_model_passes_a_hold_on_blocks_and_flags_one_partition() {
         request_seconds: 0.05,
         per_fan_per_second: 1.0,
     };
-    let spread = extrapolate(&[hold.clone()], &target(600));
+    let spread = extrapolate(std::slice::from_ref(&hold), &target(600));
     assert!(spread.iter().all(|l| !l.too_hot()), "{spread:#?}");
     // The same holds on a schedule kept in one partition: too hot.
     let one = extrapolate(&[hold], &target(1));
