@@ -21,6 +21,7 @@
 mod coldstart;
 mod compare;
 mod cost;
+mod hall;
 mod heat;
 mod http;
 mod journey;
@@ -151,10 +152,11 @@ async fn run(args: Args) -> Result<bool, String> {
         sc.attempts
     );
     let queued = sc.max_active < sc.users;
+    let mut ok = true;
     let mut rounds: Vec<(runs::RunResult, Option<runs::RunResult>)> = Vec::new();
     for round in 1..=args.rounds {
         eprintln!("round {round}: service (HTTP → gateway → handler → SDK → dynoxide):");
-        let service = runs::service(sc, &data).await?;
+        let service = runs::service(sc, &data, round == 1).await?;
         let baseline = match queued {
             true => None,
             false => {
@@ -175,7 +177,11 @@ async fn run(args: Args) -> Result<bool, String> {
         println!("\n{}", compare::render(&ratios, paired.len()));
     }
     println!("\n{}", report::admission(last, sc));
-    let mut ok = true;
+    let hall = rounds.first().and_then(|(s, _)| s.hall.clone());
+    if let Some(h) = &hall {
+        println!("\n{}", h.render());
+        ok &= h.exact();
+    }
     println!("\nunexpected answers and transport errors:");
     let all: Vec<(&str, &runs::RunResult)> = rounds
         .iter()
@@ -263,6 +269,7 @@ async fn run(args: Args) -> Result<bool, String> {
         "scenario": sc,
         "rounds": rounds.iter().map(|(s, b)| json!({"service": report::json(s), "baseline": b.as_ref().map(report::json)})).collect::<Vec<_>>(),
         "ratio_service_over_baseline": ratios,
+        "hall": hall,
         "dynamodb_per_operation": costs,
         "capacity": heat.json,
         "cost_per_million_tickets": model,

@@ -4,6 +4,7 @@
 //! first; the audit and the largest items read at the end.
 
 use crate::cost::{largest_items, ItemSize};
+use crate::hall::{self, Hall};
 use crate::journey::{self, Scenario};
 use crate::ops::Ops;
 use crate::stats::{OpSummary, Recorder};
@@ -24,13 +25,15 @@ pub struct RunResult {
     pub admissions: Vec<(usize, Duration)>,
     pub audit: devkit::audit::Audit,
     pub largest: Vec<ItemSize>,
+    pub hall: Option<Hall>,
 }
 
 pub fn config(sc: &Scenario) -> Config {
     let queued = sc.max_active < sc.users;
     Config {
         tables: Tables::default(),
-        queue_max_active: sc.max_active as u32,
+        // One more for the viewer who inspects the hall.
+        queue_max_active: sc.max_active as u32 + 1,
         queue_tick_seconds: 1,
         // A queued crowd moves as payments end tokens; a fan who gets no
         // seat gives the place back after a minute.
@@ -48,14 +51,19 @@ async fn fill_hall(app: &App, sc: &Scenario) -> Result<(), String> {
     }
     let ops = Ops::Direct(app.clone());
     let seats: Vec<u64> = (sc.seats - count + 1..=sc.seats).collect();
-    let failed: usize = stream::iter(seats)
-        .map(|seat| {
+    // A filler's holds go one after another: its hold slots are shared.
+    let fillers: Vec<Vec<u64>> = seats.chunks(4).map(<[u64]>::to_vec).collect();
+    let failed: usize = stream::iter(fillers.into_iter().enumerate())
+        .map(|(i, seats)| {
             let ops = &ops;
             async move {
-                let user = format!("filler{}", seat / 4);
-                let key = format!("fill-{seat}");
-                let step = ops.reserve(&user, "", seat, &key).await;
-                usize::from(step.status != "201")
+                let user = format!("filler{i}");
+                let mut failed = 0;
+                for seat in seats {
+                    let step = ops.reserve(&user, "", seat, &format!("fill-{seat}")).await;
+                    failed += usize::from(step.status != "201");
+                }
+                failed
             }
         })
         .buffer_unordered(32)
@@ -86,10 +94,17 @@ async fn finish(
         admissions,
         audit,
         largest: largest_items(&app.db).await?,
+        hall: None,
     })
 }
 
-pub async fn service(sc: &Scenario, data: &CatalogData) -> Result<RunResult, String> {
+/// A run through the service; with `inspect`, the hall is timed and
+/// counted before and after it is filled.
+pub async fn service(
+    sc: &Scenario,
+    data: &CatalogData,
+    inspect: bool,
+) -> Result<RunResult, String> {
     let settings = Settings {
         seed_sample_data: false,
         stream_poll: Duration::from_millis(500),
@@ -98,8 +113,26 @@ pub async fn service(sc: &Scenario, data: &CatalogData) -> Result<RunResult, Str
     let stack = stack::Running::start(settings, config(sc))?;
     let app = stack.app.clone();
     app.db.load_catalog(data).await.map_err(|e| e.to_string())?;
+    let client = http::Client::new(&stack.url);
+    let mut hall = Hall {
+        seats: sc.seats,
+        held_before_fans: (sc.seats as f64 * sc.fill) as u64,
+        ..Hall::default()
+    };
+    let viewer = match inspect {
+        true => Some(hall::viewer(&client).await?),
+        false => None,
+    };
+    if let Some(token) = &viewer {
+        hall.page_ms_empty = hall::page_ms(&client, token, sc.seats).await?;
+    }
     fill_hall(&app, sc).await?;
-    let ops = Ops::Http(http::Client::new(&stack.url));
+    if let Some(token) = &viewer {
+        hall.page_ms_filled = hall::page_ms(&client, token, sc.seats).await?;
+        hall::count(&client, token, &mut hall).await?;
+    }
+    let hall = viewer.map(|_| hall);
+    let ops = Ops::Http(client);
     let rec = Recorder::default();
     let limit = Duration::from_secs(600);
     if sc.max_active < sc.users {
@@ -107,7 +140,7 @@ pub async fn service(sc: &Scenario, data: &CatalogData) -> Result<RunResult, Str
         let polls = admissions.iter().map(|a| a.0).sum();
         let result = finish(&app, &rec, sold, polls, admissions).await;
         stack.stop();
-        return result;
+        return result.map(|r| RunResult { hall, ..r });
     }
     let fans = journey::join(&ops, &rec, sc, "fan").await;
     let admissions = journey::wait_for_admission(&ops, &rec, sc, &fans, limit).await;
@@ -120,7 +153,7 @@ pub async fn service(sc: &Scenario, data: &CatalogData) -> Result<RunResult, Str
     let sold = journey::pay(&ops, &rec, sc, &fans).await;
     let result = finish(&app, &rec, sold, polls, admissions).await;
     stack.stop();
-    result
+    result.map(|r| RunResult { hall, ..r })
 }
 
 pub async fn baseline(
