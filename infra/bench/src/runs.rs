@@ -6,6 +6,7 @@
 use crate::cost::{largest_items, ItemSize};
 use crate::hall::{self, Hall};
 use crate::journey::{self, Scenario};
+use crate::layers::{self, Layers};
 use crate::ops::Ops;
 use crate::stats::{OpSummary, Recorder};
 use crate::{http, stack};
@@ -26,6 +27,7 @@ pub struct RunResult {
     pub audit: devkit::audit::Audit,
     pub largest: Vec<ItemSize>,
     pub hall: Option<Hall>,
+    pub layers: Vec<Layers>,
 }
 
 pub fn config(sc: &Scenario) -> Config {
@@ -53,15 +55,21 @@ async fn fill_hall(app: &App, sc: &Scenario) -> Result<(), String> {
     let seats: Vec<u64> = (sc.seats - count + 1..=sc.seats).collect();
     // A filler's holds go one after another: its hold slots are shared.
     let fillers: Vec<Vec<u64>> = seats.chunks(4).map(<[u64]>::to_vec).collect();
+    let total = fillers.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let failed: usize = stream::iter(fillers.into_iter().enumerate())
         .map(|(i, seats)| {
-            let ops = &ops;
+            let (ops, done) = (&ops, &done);
             async move {
                 let user = format!("filler{i}");
                 let mut failed = 0;
                 for seat in seats {
                     let step = ops.reserve(&user, "", seat, &format!("fill-{seat}")).await;
                     failed += usize::from(step.status != "201");
+                }
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                if n % 500 == 0 || n == total {
+                    crate::stats::progress("fill", n, total);
                 }
                 failed
             }
@@ -95,6 +103,7 @@ async fn finish(
         audit,
         largest: largest_items(&app.db).await?,
         hall: None,
+        layers: Vec::new(),
     })
 }
 
@@ -105,7 +114,11 @@ pub async fn service(
     data: &CatalogData,
     inspect: bool,
 ) -> Result<RunResult, String> {
+    // A database file, as `cargo run -p local` keeps one: the stack then
+    // indexes and trims its stream log, which a big hall needs.
+    let dir = std::env::temp_dir().join(format!("bench-run-{}", uuid::Uuid::new_v4()));
     let settings = Settings {
+        data_dir: Some(dir.clone()),
         seed_sample_data: false,
         stream_poll: Duration::from_millis(500),
         ..Settings::ephemeral()
@@ -131,6 +144,10 @@ pub async fn service(
         hall.page_ms_filled = hall::page_ms(&client, token, sc.seats).await?;
         hall::count(&client, token, &mut hall).await?;
     }
+    let layers = match &viewer {
+        Some(token) => layers::profile(&stack, "viewer", token).await?,
+        None => Vec::new(),
+    };
     let hall = viewer.map(|_| hall);
     let ops = Ops::Http(client);
     let rec = Recorder::default();
@@ -140,7 +157,8 @@ pub async fn service(
         let polls = admissions.iter().map(|a| a.0).sum();
         let result = finish(&app, &rec, sold, polls, admissions).await;
         stack.stop();
-        return result.map(|r| RunResult { hall, ..r });
+        let _ = std::fs::remove_dir_all(&dir);
+        return result.map(|r| RunResult { hall, layers, ..r });
     }
     let fans = journey::join(&ops, &rec, sc, "fan").await;
     let admissions = journey::wait_for_admission(&ops, &rec, sc, &fans, limit).await;
@@ -153,7 +171,8 @@ pub async fn service(
     let sold = journey::pay(&ops, &rec, sc, &fans).await;
     let result = finish(&app, &rec, sold, polls, admissions).await;
     stack.stop();
-    result.map(|r| RunResult { hall, ..r })
+    let _ = std::fs::remove_dir_all(&dir);
+    result.map(|r| RunResult { hall, layers, ..r })
 }
 
 pub async fn baseline(
