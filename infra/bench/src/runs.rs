@@ -180,11 +180,16 @@ pub async fn baseline(
     data: &CatalogData,
     polls: usize,
 ) -> Result<RunResult, String> {
-    // A fresh emulator with the same tables, TTL and streams as the stack's.
-    let emu = emulator::Emulator::memory().map_err(|e| e.to_string())?;
+    // A fresh emulator with the same tables, TTL and streams as the
+    // stack's, on a database file with the same stream-log indexes.
+    let dir = std::env::temp_dir().join(format!("bench-base-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let file = dir.join("dynamodb.sqlite").to_string_lossy().into_owned();
+    let emu = emulator::Emulator::file(&file).map_err(|e| e.to_string())?;
     emu.create_tables(&emulator::Template::builtin().map_err(|e| e.to_string())?)
         .await
         .map_err(|e| e.to_string())?;
+    let _indexes = emulator::streamlog::StreamLog::open(&file).map_err(|e| e.to_string())?;
     let config = config(sc);
     let db = shared::store::Db::new(emu.client(), config.tables.clone());
     let app = App::new(db, std::sync::Arc::new(shared::clock::SystemClock), config);
@@ -207,5 +212,6 @@ pub async fn baseline(
     let sold = journey::pay(&ops, &rec, sc, &fans).await;
     let result = finish(&app, &rec, sold, polls, Vec::new()).await;
     emu.stop();
+    let _ = std::fs::remove_dir_all(&dir);
     result
 }

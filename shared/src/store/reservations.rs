@@ -14,7 +14,8 @@ use super::io::{conditional, from_item, key, n, num_attr, s, str_attr, to_item, 
 use super::schema::catalog::{
     concert_sk, schedule_pk, seat_pk, seat_sk, CONCERTS_PK, META_SK, SEAT_PREFIX,
 };
-use super::schema::reservations::{holds_pk, reservation_pk, slot_attrs, HOLDS_SK, RES_SK};
+use super::schema::queue::{holds_pk, slot_attrs, HOLDS_SK};
+use super::schema::reservations::{reservation_pk, RES_SK};
 use super::schema::{SK, TTL};
 use super::tx::{Tx, IDEMPOTENCY};
 use super::Db;
@@ -72,7 +73,7 @@ impl Db {
             .or_failed()?;
         let request = HashMap::from([
             (self.tables.catalog.clone(), catalog.build().or_failed()?),
-            (self.tables.reservations.clone(), holds),
+            (self.tables.queue.clone(), holds),
         ]);
         let mut found = self.batch_get_all(request).await?;
         for item in found.remove(&self.tables.catalog).unwrap_or_default() {
@@ -88,7 +89,7 @@ impl Db {
                 }
             }
         }
-        for item in found.remove(&self.tables.reservations).unwrap_or_default() {
+        for item in found.remove(&self.tables.queue).unwrap_or_default() {
             ctx.slots = (0..cap)
                 .map(|k| num_attr(&item, &slot_attrs(k).0))
                 .collect();
@@ -171,7 +172,7 @@ impl Db {
     fn take_hold_slot(&self, r: &Reservation, now_ms: i64) -> Result<Update, StoreError> {
         let (until, res) = slot_attrs(r.hold_slot);
         Update::builder()
-            .table_name(&self.tables.reservations)
+            .table_name(&self.tables.queue)
             .set_key(Some(key(holds_pk(&r.user_id, r.schedule_id), HOLDS_SK)))
             .update_expression("SET #until = :until, #res = :rid")
             .condition_expression("attribute_not_exists(#until) OR #until <= :now")
@@ -189,7 +190,7 @@ impl Db {
     pub(crate) fn free_hold_slot(&self, r: &Reservation) -> Result<Update, StoreError> {
         let (until, res) = slot_attrs(r.hold_slot);
         Update::builder()
-            .table_name(&self.tables.reservations)
+            .table_name(&self.tables.queue)
             .set_key(Some(key(holds_pk(&r.user_id, r.schedule_id), HOLDS_SK)))
             .update_expression("REMOVE #until, #res")
             .condition_expression("#res = :rid")

@@ -77,7 +77,8 @@ pub mod catalog {
     }
 }
 
-/// `QueueTable`: counter shards, tokens and admission slots.
+/// `QueueTable`: counter shards, tokens, admission slots and the users'
+/// hold slots.
 pub mod queue {
     pub const USER_PREFIX: &str = "USER#";
     pub const TOKEN_SK: &str = "TOKEN";
@@ -113,16 +114,11 @@ pub mod queue {
     pub fn slot_sk(slot: u32) -> String {
         format!("{slot:08}")
     }
-}
 
-/// `ReservationsTable`: reservation records and per-user hold slots.
-pub mod reservations {
-    pub const RES_SK: &str = "RES";
+    /// A user's hold slots in one schedule: here, not beside the
+    /// reservations, so that taking and freeing a slot adds no record to
+    /// the reservations table's stream.
     pub const HOLDS_SK: &str = "HOLDS";
-
-    pub fn reservation_pk(reserve_id: u64) -> String {
-        format!("RES#{reserve_id}")
-    }
     pub fn holds_pk(user_id: &str, schedule_id: u64) -> String {
         format!("HOLDS#{user_id}#{schedule_id}")
     }
@@ -130,6 +126,16 @@ pub mod reservations {
     /// reservation.
     pub fn slot_attrs(k: u32) -> (String, String) {
         (format!("s{k}"), format!("r{k}"))
+    }
+}
+
+/// `ReservationsTable`: reservation records (its stream feeds the
+/// availability count and the hold cleanup).
+pub mod reservations {
+    pub const RES_SK: &str = "RES";
+
+    pub fn reservation_pk(reserve_id: u64) -> String {
+        format!("RES#{reserve_id}")
     }
 }
 
