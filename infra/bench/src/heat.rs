@@ -35,8 +35,8 @@ fn rates(polls: f64) -> BTreeMap<String, f64> {
         ("reserve (with key)", 2_000.0),
         ("reserve refused (seat taken)", 3_000.0),
         ("pay (with key)", 2_000.0),
-        // A hold, a sale or a lapse each.
-        ("availability, per event", 6_000.0),
+        // A hold or a sale each (lapses cost no write).
+        ("availability, per event", 4_000.0),
     ]
     .into_iter()
     .map(|(op, rate)| (op.to_string(), rate))

@@ -9,8 +9,9 @@ use std::collections::HashMap;
 pub enum SeatChange {
     Held,
     Sold,
-    /// The hold ended unpaid (its TTL deletion or its EXPIRED record).
-    Lapsed,
+    /// The hold was let go before its end (a lapse at its end needs no
+    /// event: the count compares hold ends with the clock).
+    Released,
 }
 
 /// One seat event. A hold is named by its end (`until`, ms): holds of one

@@ -1,7 +1,7 @@
 //! The availability consumer: reservation events, delivered over SQS from
 //! the reservations table's stream, kept as seats-left per schedule.
 
-use super::stream::{is_ttl_delete, reservation};
+use super::stream::reservation;
 use crate::app::App;
 use crate::domain::availability::{SeatChange, SeatEvent};
 use crate::domain::reservation::ReservationStatus;
@@ -10,21 +10,19 @@ use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 
 /// The seat event a stream record stands for, if any: a new hold (INSERT
-/// TEMP), a sale (TEMP → COMPLETE), or a lapse (TTL deletion of a TEMP hold,
-/// or its EXPIRED record).
+/// TEMP) or a sale (TEMP → COMPLETE). A lapse (the TTL deletion of a hold,
+/// its EXPIRED record) changes nothing the count reads — a hold whose end
+/// has passed already counts as free, and the seat's next hold replaces
+/// its entry — so it costs no write here.
 pub fn seat_event(record: &EventRecord) -> Option<SeatEvent> {
     let new = reservation(&record.change.new_image);
     let old = reservation(&record.change.old_image);
     let (r, change) = match (record.event_name.as_str(), old, new) {
         ("INSERT", _, Some(r)) if r.status == ReservationStatus::Temp => (r, SeatChange::Held),
-        ("INSERT", _, Some(r)) if r.status == ReservationStatus::Expired => (r, SeatChange::Lapsed),
         ("MODIFY", Some(o), Some(r))
             if o.status == ReservationStatus::Temp && r.status == ReservationStatus::Complete =>
         {
             (r, SeatChange::Sold)
-        }
-        ("REMOVE", Some(o), _) if is_ttl_delete(record) && o.status == ReservationStatus::Temp => {
-            (o, SeatChange::Lapsed)
         }
         _ => return None,
     };

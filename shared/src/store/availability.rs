@@ -3,7 +3,9 @@
 //! seat → sold hold's end (`sold`). Maintained by the availability consumer
 //! off the sale path; every update is conditional on the seat's own entry,
 //! so redelivery and reordering change nothing. A full block is about
-//! 1.1 KB: two write units per event, whatever the venue's size.
+//! 1.2 KB: two write units per event, whatever the venue's size. A lapse
+//! needs no update (the count reads hold ends against the clock); removing
+//! an entry is for a hold released before its end.
 
 use super::error::{OrFailed, StoreError};
 use super::io::{conditional, from_item, key, n, str_attr, Item};
@@ -42,7 +44,7 @@ impl Db {
                 .expression_attribute_names("#sold", SOLD)
                 .update_expression("SET #sold.#s = :until REMOVE #h.#s")
                 .condition_expression("attribute_exists(pk) AND attribute_not_exists(#sold.#s)"),
-            SeatChange::Lapsed => update
+            SeatChange::Released => update
                 .update_expression("REMOVE #h.#s")
                 .condition_expression("#h.#s = :until"),
         };
