@@ -188,6 +188,24 @@ pub async fn measure(catalog: &shared::store::catalog::CatalogData) -> Result<Me
             warm: only,
         }
     };
+    // The same as a cost line: what one admission adds to a round.
+    let sum =
+        |f: fn(&devkit::footprint::Footprint) -> f64| per_token.cold.iter().map(f).sum::<f64>();
+    out.0.push(OpCost {
+        operation: per_token.operation.clone(),
+        calls: {
+            let calls = |name: &str| {
+                out.0
+                    .iter()
+                    .find(|c| c.operation.contains(name))
+                    .map_or(0, |c| c.calls)
+            };
+            calls("admitting 1").saturating_sub(calls("nobody waiting"))
+        },
+        read_units: sum(|f| f.read_units),
+        write_units: sum(|f| f.write_units),
+        by_call: BTreeMap::new(),
+    });
     out.1.push(per_token);
     let calls: [Probe; 6] = [
         (

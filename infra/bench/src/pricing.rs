@@ -40,7 +40,8 @@ fn units(costs: &[OpCost], prefix: &str) -> (f64, f64) {
         .unwrap_or_default()
 }
 
-/// One fan's journey: join, `polls` status polls, the two catalogue reads,
+/// One fan's journey: join, its admission (what it adds to a round),
+/// `polls` status polls, the two catalogue reads,
 /// a charge, `reserve_tries` hold attempts (one of which holds), a
 /// payment, and the two seat events (hold, sale) of the availability count.
 pub fn per_million_tickets(
@@ -51,7 +52,7 @@ pub fn per_million_tickets(
 ) -> Model {
     let steps: [(&str, &str, f64); 9] = [
         ("join", "join", 1.0),
-        ("activator", "activator", 1.0),
+        ("admission", "admission (per token)", 1.0),
         ("poll", "status poll", polls),
         ("schedules", "schedules", 1.0),
         ("seats", "seats", 1.0),
