@@ -11,14 +11,12 @@ use devkit::capacity::Measured;
 use serde::Serialize;
 use shared::domain::queue::{poll_after_ms, Line, Pace};
 
-const WRITE_UNIT: f64 = 0.625 / 1e6;
-const READ_UNIT: f64 = 0.125 / 1e6;
-const LAMBDA_REQUEST: f64 = 0.20 / 1e6;
-const LAMBDA_ARM_GB_SECOND: f64 = 0.000_013_333_4;
-const LAMBDA_GB: f64 = 128.0 / 1024.0;
-const HTTP_API_REQUEST: f64 = 1.00 / 1e6;
-const SQS_REQUEST: f64 = 0.40 / 1e6;
-const PIPES_EVENT: f64 = 0.40 / 1e6;
+use crate::pricing::{
+    DYNAMODB_PER_READ_UNIT as READ_UNIT, DYNAMODB_PER_WRITE_UNIT as WRITE_UNIT,
+    HTTP_API_PER_REQUEST as HTTP_API_REQUEST, LAMBDA_ARM_PER_GB_SECOND as LAMBDA_ARM_GB_SECOND,
+    LAMBDA_MEMORY_GB as LAMBDA_GB, LAMBDA_PER_REQUEST as LAMBDA_REQUEST,
+    PIPES_PER_REQUEST as PIPES_EVENT, SQS_PER_REQUEST as SQS_REQUEST,
+};
 const LOGS_PER_GB: f64 = 0.50;
 /// One JSON log line per request.
 const LOG_LINE_BYTES: f64 = 400.0;

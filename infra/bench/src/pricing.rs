@@ -7,14 +7,14 @@ use crate::cost::OpCost;
 use crate::stats::OpSummary;
 use serde::Serialize;
 
-const DYNAMODB_PER_WRITE_UNIT: f64 = 0.625 / 1e6;
-const DYNAMODB_PER_READ_UNIT: f64 = 0.125 / 1e6;
-const LAMBDA_PER_REQUEST: f64 = 0.20 / 1e6;
-const LAMBDA_ARM_PER_GB_SECOND: f64 = 0.000_013_333_4;
-const LAMBDA_MEMORY_GB: f64 = 128.0 / 1024.0;
-const HTTP_API_PER_REQUEST: f64 = 1.00 / 1e6;
-const SQS_PER_REQUEST: f64 = 0.40 / 1e6;
-const PIPES_PER_REQUEST: f64 = 0.40 / 1e6;
+pub const DYNAMODB_PER_WRITE_UNIT: f64 = 0.625 / 1e6;
+pub const DYNAMODB_PER_READ_UNIT: f64 = 0.125 / 1e6;
+pub const LAMBDA_PER_REQUEST: f64 = 0.20 / 1e6;
+pub const LAMBDA_ARM_PER_GB_SECOND: f64 = 0.000_013_333_4;
+pub const LAMBDA_MEMORY_GB: f64 = 128.0 / 1024.0;
+pub const HTTP_API_PER_REQUEST: f64 = 1.00 / 1e6;
+pub const SQS_PER_REQUEST: f64 = 0.40 / 1e6;
+pub const PIPES_PER_REQUEST: f64 = 0.40 / 1e6;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Line {

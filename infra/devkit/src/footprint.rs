@@ -183,6 +183,24 @@ fn batch_keys(context: &BeforeSerializationInterceptorContextMut<'_>) -> Option<
 /// Spreads the units each table and index reported over the keys the call
 /// named there; with no report (a refused write), estimates the smallest
 /// write: 1 unit per key, 2 per transaction entry.
+/// A footprint of `units` (read, write) under one key.
+fn at(
+    table: String,
+    index: Option<String>,
+    pk: String,
+    units: (f64, f64),
+    estimated: bool,
+) -> Footprint {
+    Footprint {
+        table,
+        index,
+        pk,
+        read_units: units.0,
+        write_units: units.1,
+        estimated,
+    }
+}
+
 pub(crate) fn footprints(keys: &CallKeys, capacity: Option<&[ConsumedCapacity]>) -> Vec<Footprint> {
     let mut out = Vec::new();
     let by_table = |t: &str| keys.keys.iter().filter(|(kt, _)| kt == t).count().max(1) as f64;
@@ -198,14 +216,7 @@ pub(crate) fn footprints(keys: &CallKeys, capacity: Option<&[ConsumedCapacity]>)
         let each = if keys.transaction { 2.0 } else { 1.0 };
         for (t, pk) in &keys.keys {
             let (r, w) = split(each);
-            out.push(Footprint {
-                table: t.clone(),
-                index: None,
-                pk: pk.clone(),
-                read_units: r,
-                write_units: w,
-                estimated: true,
-            });
+            out.push(at(t.clone(), None, pk.clone(), (r, w), true));
         }
         return out;
     };
@@ -222,40 +233,31 @@ pub(crate) fn footprints(keys: &CallKeys, capacity: Option<&[ConsumedCapacity]>)
         match &keys.index {
             Some((it, index, pk)) if *it == t => {
                 let (r, w) = split(units(c.capacity_units()));
-                out.push(Footprint {
-                    table: t.clone(),
-                    index: Some(index.clone()),
-                    pk: pk.clone(),
-                    read_units: r,
-                    write_units: w,
-                    estimated: false,
-                });
+                out.push(at(
+                    t.clone(),
+                    Some(index.clone()),
+                    pk.clone(),
+                    (r, w),
+                    false,
+                ));
                 continue;
             }
             _ => {}
         }
         for (kt, pk) in keys.keys.iter().filter(|(kt, _)| *kt == t) {
             let (r, w) = split(table_total / by_table(kt));
-            out.push(Footprint {
-                table: t.clone(),
-                index: None,
-                pk: pk.clone(),
-                read_units: r,
-                write_units: w,
-                estimated: false,
-            });
+            out.push(at(t.clone(), None, pk.clone(), (r, w), false));
         }
         for (index, cap) in gsi.into_iter().flatten() {
             let (r, w) = split(units(cap.capacity_units()));
             if r + w > 0.0 {
-                out.push(Footprint {
-                    table: t.clone(),
-                    index: Some(index.clone()),
-                    pk: "*".into(),
-                    read_units: r,
-                    write_units: w,
-                    estimated: false,
-                });
+                out.push(at(
+                    t.clone(),
+                    Some(index.clone()),
+                    "*".into(),
+                    (r, w),
+                    false,
+                ));
             }
         }
     }
