@@ -14,27 +14,30 @@ pub struct Tables {
     pub reservations: String,
     pub points: String,
     pub idempotency: String,
+    pub jobs: String,
 }
 
 /// The environment variable of every table; its default (in
 /// [`crate::settings::SETTINGS`]) is the template's logical id.
-pub const TABLE_ENV: [&str; 5] = [
+pub const TABLE_ENV: [&str; 6] = [
     "CATALOG_TABLE",
     "QUEUE_TABLE",
     "RESERVATIONS_TABLE",
     "POINTS_TABLE",
     "IDEMPOTENCY_TABLE",
+    "JOBS_TABLE",
 ];
 
 impl Default for Tables {
     fn default() -> Self {
-        let [c, q, r, p, i] = TABLE_ENV.map(|name| default_of(name).to_string());
+        let [c, q, r, p, i, j] = TABLE_ENV.map(|name| default_of(name).to_string());
         Tables {
             catalog: c,
             queue: q,
             reservations: r,
             points: p,
             idempotency: i,
+            jobs: j,
         }
     }
 }
@@ -54,8 +57,12 @@ pub struct Config {
     pub queue_shards: u32,
     /// How long a seat hold lasts.
     pub hold_seconds: i64,
-    /// Most simultaneous holds of one user in one schedule.
-    pub hold_max_per_user: u32,
+    /// Most unexpired holds plus bought tickets of one user in one schedule.
+    pub tickets_max_per_user: u32,
+    /// Paid tickets can be cancelled until this long before the show's day.
+    pub refund_cutoff_hours: i64,
+    /// Where "today" and "the show's day" are judged.
+    pub sale_timezone: chrono_tz::Tz,
     /// Largest single charge.
     pub points_max_charge: i64,
     /// Largest balance.
@@ -99,6 +106,7 @@ impl Config {
                 reservations: table(2),
                 points: table(3),
                 idempotency: table(4),
+                jobs: table(5),
             },
             dynamodb_endpoint: get("DYNAMODB_ENDPOINT").filter(|s| !s.is_empty()),
             queue_max_active: positive(&get, "QUEUE_MAX_ACTIVE")?,
@@ -106,7 +114,9 @@ impl Config {
             queue_tick_seconds: positive(&get, "QUEUE_TICK_SECONDS")?,
             queue_shards: positive(&get, "QUEUE_SHARDS")?,
             hold_seconds: positive(&get, "HOLD_SECONDS")?,
-            hold_max_per_user: positive(&get, "HOLD_MAX_PER_USER")?,
+            tickets_max_per_user: positive(&get, "TICKETS_MAX_PER_USER")?,
+            refund_cutoff_hours: at_least_zero(&get, "REFUND_CUTOFF_HOURS")? as i64,
+            sale_timezone: time_zone(&get, "SALE_TIMEZONE")?,
             points_max_charge: positive(&get, "POINTS_MAX_CHARGE")?,
             points_max_balance: positive(&get, "POINTS_MAX_BALANCE")?,
             seat_page_size: positive(&get, "SEAT_PAGE_SIZE")?,
@@ -129,6 +139,19 @@ where
             expected: "positive integer",
         }),
     }
+}
+
+/// An IANA time zone name from the environment, else the default.
+fn time_zone(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+) -> Result<chrono_tz::Tz, ConfigError> {
+    let raw = get(name).unwrap_or_else(|| default_of(name).to_string());
+    raw.trim().parse().map_err(|_| ConfigError {
+        name: name.to_string(),
+        value: raw,
+        expected: "IANA time zone name",
+    })
 }
 
 /// A whole number ≥ 0 from the environment, else the setting's default.
@@ -165,6 +188,8 @@ mod tests {
         assert_eq!(d.queue_max_active, 1000);
         assert_eq!(d.tables.catalog, "CatalogTable");
         assert_eq!(d.dynamodb_endpoint, None);
+        assert_eq!(d.sale_timezone, chrono_tz::Asia::Seoul);
+        assert_eq!((d.tickets_max_per_user, d.refund_cutoff_hours), (4, 24));
     }
 
     #[test]

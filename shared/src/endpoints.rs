@@ -3,7 +3,7 @@
 //! gateway serves the template's routes through this same table.
 
 use crate::app::App;
-use crate::handlers::{catalog, payments, points, queue, reservations};
+use crate::handlers::{admin, catalog, history, payments, points, queue, reservations};
 use crate::http::Reply;
 use crate::lambda::{init_tracing, Error};
 use lambda_http::{service_fn, Body, Request, Response};
@@ -20,6 +20,16 @@ pub enum Endpoint {
     ChargePoints,
     GetPoints,
     Pay,
+    CreateConcert,
+    CreateSchedule,
+    ChangeSchedule,
+    CancelSchedule,
+    ScheduleReport,
+    GetQueueControl,
+    SetQueueControl,
+    CancelReservation,
+    ListReservations,
+    PointsHistory,
 }
 
 impl Endpoint {
@@ -34,6 +44,16 @@ impl Endpoint {
         Endpoint::ChargePoints,
         Endpoint::GetPoints,
         Endpoint::Pay,
+        Endpoint::CreateConcert,
+        Endpoint::CreateSchedule,
+        Endpoint::ChangeSchedule,
+        Endpoint::CancelSchedule,
+        Endpoint::ScheduleReport,
+        Endpoint::GetQueueControl,
+        Endpoint::SetQueueControl,
+        Endpoint::CancelReservation,
+        Endpoint::ListReservations,
+        Endpoint::PointsHistory,
     ];
 
     /// The function's binary in `functions/src/bin/` and its `Binary` in the template.
@@ -49,6 +69,16 @@ impl Endpoint {
             Endpoint::ChargePoints => "patch-points",
             Endpoint::GetPoints => "get-points",
             Endpoint::Pay => "post-payment",
+            Endpoint::CreateConcert => "post-admin-concert",
+            Endpoint::CreateSchedule => "post-admin-schedule",
+            Endpoint::ChangeSchedule => "patch-admin-schedule",
+            Endpoint::CancelSchedule => "post-admin-schedule-cancel",
+            Endpoint::ScheduleReport => "get-admin-report",
+            Endpoint::GetQueueControl => "get-admin-queue",
+            Endpoint::SetQueueControl => "put-admin-queue",
+            Endpoint::CancelReservation => "post-reservation-cancel",
+            Endpoint::ListReservations => "get-reservations",
+            Endpoint::PointsHistory => "get-points-history",
         }
     }
 
@@ -68,6 +98,16 @@ impl Endpoint {
             Endpoint::ChargePoints => points::charge(app, req).await,
             Endpoint::GetPoints => points::get(app, req).await,
             Endpoint::Pay => payments::pay(app, req).await,
+            Endpoint::CreateConcert => admin::concerts::create(app, req).await,
+            Endpoint::CreateSchedule => admin::schedules::create(app, req).await,
+            Endpoint::ChangeSchedule => admin::schedules::patch(app, req).await,
+            Endpoint::CancelSchedule => admin::schedules::cancel(app, req).await,
+            Endpoint::ScheduleReport => admin::report::report(app, req).await,
+            Endpoint::GetQueueControl => admin::queue::get(app, req).await,
+            Endpoint::SetQueueControl => admin::queue::put(app, req).await,
+            Endpoint::CancelReservation => reservations::cancel(app, req).await,
+            Endpoint::ListReservations => history::reservations(app, req).await,
+            Endpoint::PointsHistory => history::points(app, req).await,
         };
         Reply::from(result)
     }

@@ -3,11 +3,18 @@
 //! fails when the committed file is stale.
 
 use crate::domain::catalog::Concert;
+use crate::handlers::admin::concerts::NewConcert;
+use crate::handlers::admin::queue::{QueueBody, QueueChange};
+use crate::handlers::admin::report::ReportBody;
+use crate::handlers::admin::schedules::{CancelBody, NewSchedule, ScheduleBody, WindowChange};
 use crate::handlers::catalog::{SchedulesBody, SeatsBody};
+use crate::handlers::history::{HistoryBody, ReservationsBody};
 use crate::handlers::payments::{PayRequest, PaymentBody};
 use crate::handlers::points::{ChargeRequest, PointsBody};
 use crate::handlers::queue::{JoinRequest, TokenBody};
-use crate::handlers::reservations::{ReservationBody, ReserveRequest};
+use crate::handlers::reservations::{
+    CancelRequest, CancelledBody, ReservationBody, ReserveRequest,
+};
 use crate::http::error::ErrorBody;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -33,13 +40,24 @@ use utoipa::{Modify, OpenApi};
         charge_points,
         get_points,
         pay,
+        cancel_reservation,
+        list_reservations,
+        points_history,
+        create_concert,
+        create_schedule,
+        change_schedule,
+        cancel_schedule,
+        schedule_report,
+        get_queue_control,
+        set_queue_control,
     ),
     modifiers(&BearerToken),
     tags(
         (name = "catalogue", description = "Concerts, dates and seats"),
         (name = "queue", description = "The waiting room"),
-        (name = "reservations", description = "Seat holds"),
+        (name = "reservations", description = "Seat holds, tickets and their cancellation"),
         (name = "points", description = "Prepaid points and payment"),
+        (name = "organiser", description = "Putting shows on sale, cancelling them, running the waiting room"),
     )
 )]
 pub struct ApiDoc;
@@ -60,6 +78,15 @@ impl Modify for BearerToken {
             "queueToken",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+        let mut organiser = Http::new(HttpAuthScheme::Bearer);
+        organiser.description = Some(
+            "In AWS: API Gateway IAM authorization — a SigV4-signed request by a principal \
+             with the stack's OrganiserPolicy (a refused signature gets API Gateway's own 403 \
+             body). Locally: `Authorization: Bearer <ADMIN_TOKEN>`; missing or wrong → 401 \
+             ADMIN_UNAUTHORIZED."
+                .into(),
+        );
+        components.add_security_scheme("organiser", SecurityScheme::Http(organiser));
     }
 }
 
@@ -213,6 +240,164 @@ fn get_points() {}
 )]
 #[allow(dead_code)]
 fn pay() {}
+
+#[utoipa::path(
+    post, path = "/reservations/{reserveId}/cancel", tag = "reservations",
+    params(
+        ("reserveId" = u64, Path, minimum = 1, maximum = 9007199254740991_u64),
+        ("Idempotency-Key" = Option<String>, Header, pattern = r"^[ \t]*[!-~]{1,128}[ \t]*$",
+            description = "Same key and body: the first reply again, no second refund"),
+    ),
+    request_body = CancelRequest,
+    responses(
+        (status = 200, description = "Cancelled: a hold released (refund 0) or a ticket refunded in full, its seat back on sale", body = CancelledBody),
+        (status = 400, description = "Malformed id, body or key", body = ErrorBody),
+        (status = 403, description = "Another user's reservation", body = ErrorBody),
+        (status = 404, description = "Unknown reservation", body = ErrorBody),
+        (status = 409, description = "취소할 수 없는 예약입니다. / 취소 가능 기간이 지났습니다. / 취소된 공연입니다.", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 422, description = "Key reused with another body", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn cancel_reservation() {}
+
+#[utoipa::path(
+    get, path = "/reservations", tag = "reservations",
+    params(
+        ("userId" = String, Query, min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9._@-]{1,64}$"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 100, description = "Page size, 20 by default"),
+        ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "The user's reservations, newest first, each with its status now", body = ReservationsBody),
+        (status = 400, description = "Malformed user id, limit or cursor", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn list_reservations() {}
+
+#[utoipa::path(
+    get, path = "/points/{userId}/history", tag = "points",
+    params(
+        ("userId" = String, Path, min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9._@-]{1,64}$"),
+        ("limit" = Option<u64>, Query, minimum = 1, maximum = 100, description = "Page size, 20 by default"),
+        ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "Point movements, newest first; their amounts sum to the balance", body = HistoryBody),
+        (status = 400, description = "Malformed user id, limit or cursor", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn points_history() {}
+
+#[utoipa::path(
+    post, path = "/admin/concerts", tag = "organiser",
+    security(("organiser" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[ \t]*[!-~]{1,128}[ \t]*$",
+        description = "Same key and body: the first reply again, nothing created twice")),
+    request_body = NewConcert,
+    responses(
+        (status = 201, description = "The concert", body = Concert),
+        (status = 400, description = "Malformed body, empty title, or start after end", body = ErrorBody),
+        (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 422, description = "Key reused with another body", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn create_concert() {}
+
+#[utoipa::path(
+    post, path = "/admin/concerts/{concertId}/schedules", tag = "organiser",
+    security(("organiser" = [])),
+    params(
+        ("concertId" = u64, Path, minimum = 1, maximum = 9007199254740991_u64),
+        ("Idempotency-Key" = Option<String>, Header, pattern = r"^[ \t]*[!-~]{1,128}[ \t]*$",
+            description = "Same key and body: the first reply again, nothing created twice"),
+    ),
+    request_body = NewSchedule,
+    responses(
+        (status = 201, description = "READY (up to 5,000 seats, written in the call) or PREPARING (finished in the background)", body = ScheduleBody),
+        (status = 400, description = "Date outside the concert, no or duplicate sections, seats not in 1..60000, price not in 1..10000000, opens ≥ closes", body = ErrorBody),
+        (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),
+        (status = 404, description = "Unknown concert", body = ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 422, description = "Key reused with another body", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn create_schedule() {}
+
+#[utoipa::path(
+    patch, path = "/admin/schedules/{scheduleId}", tag = "organiser",
+    security(("organiser" = [])),
+    params(("scheduleId" = u64, Path, minimum = 1, maximum = 9007199254740991_u64)),
+    request_body = WindowChange,
+    responses(
+        (status = 200, description = "The schedule with its new sale window", body = ScheduleBody),
+        (status = 400, description = "Malformed body, or a window that closes before it opens", body = ErrorBody),
+        (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),
+        (status = 404, description = "Unknown schedule", body = ErrorBody),
+        (status = 409, description = "취소된 공연입니다.", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn change_schedule() {}
+
+#[utoipa::path(
+    post, path = "/admin/schedules/{scheduleId}/cancel", tag = "organiser",
+    security(("organiser" = [])),
+    params(("scheduleId" = u64, Path, minimum = 1, maximum = 9007199254740991_u64)),
+    responses(
+        (status = 200, description = "CANCELLED, with the final totals (the same on every later call)", body = CancelBody),
+        (status = 202, description = "CANCELLING: the job runs on; totals so far", body = CancelBody),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),
+        (status = 404, description = "Unknown schedule", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn cancel_schedule() {}
+
+#[utoipa::path(
+    get, path = "/admin/schedules/{scheduleId}/report", tag = "organiser",
+    security(("organiser" = [])),
+    params(("scheduleId" = u64, Path, minimum = 1, maximum = 9007199254740991_u64)),
+    responses(
+        (status = 200, description = "Seats, sales and refunds as they are now", body = ReportBody),
+        (status = 400, description = "Malformed id", body = ErrorBody),
+        (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),
+        (status = 404, description = "Unknown schedule", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn schedule_report() {}
+
+#[utoipa::path(
+    get, path = "/admin/queue", tag = "organiser",
+    security(("organiser" = [])),
+    responses(
+        (status = 200, description = "The waiting room's control and size", body = QueueBody),
+        (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn get_queue_control() {}
+
+#[utoipa::path(
+    put, path = "/admin/queue", tag = "organiser",
+    security(("organiser" = [])),
+    request_body = QueueChange,
+    responses(
+        (status = 200, description = "The control as stored; it applies from the next admission round", body = QueueBody),
+        (status = 400, description = "Malformed body or maxActive not in 1..1000000", body = ErrorBody),
+        (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)]
+fn set_queue_control() {}
 
 #[cfg(test)]
 mod tests {

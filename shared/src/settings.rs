@@ -86,6 +86,11 @@ pub const SETTINGS: &[Setting] = &[
         "local stack: load sample concerts into an empty catalogue",
     ),
     local(
+        "ADMIN_TOKEN",
+        "",
+        "local stack: the organiser's bearer token for /admin/* (unset: a random one, logged at start)",
+    ),
+    local(
         "STREAM_POLL_MILLIS",
         "1000",
         "local stack: how often the TTL sweep and the stream poller run",
@@ -124,10 +129,22 @@ pub const SETTINGS: &[Setting] = &[
         "how long a seat hold lasts",
     ),
     service(
-        "HOLD_MAX_PER_USER",
+        "TICKETS_MAX_PER_USER",
         "4",
-        "HoldMaxPerUser",
-        "most simultaneous holds of one user in one schedule",
+        "TicketsMaxPerUser",
+        "most unexpired holds plus bought tickets of one user in one schedule",
+    ),
+    service(
+        "REFUND_CUTOFF_HOURS",
+        "24",
+        "RefundCutoffHours",
+        "a paid ticket can be cancelled until this many hours before the start of the show's day",
+    ),
+    service(
+        "SALE_TIMEZONE",
+        "Asia/Seoul",
+        "SaleTimezone",
+        "IANA time zone in which show days, today and the default sale close are judged",
     ),
     service(
         "POINTS_MAX_CHARGE",
@@ -177,6 +194,11 @@ pub const SETTINGS: &[Setting] = &[
         "IDEMPOTENCY_TABLE",
         "IdempotencyTable",
         "name of the idempotency-key table",
+    ),
+    table(
+        "JOBS_TABLE",
+        "JobsTable",
+        "name of the background jobs table (schedule preparation and cancellation)",
     ),
     Setting {
         template: InTemplate::Absent,

@@ -53,6 +53,7 @@ pub async fn profile(stack: &Running, user: &str, token: &str) -> Result<Vec<Lay
     let gw = Gateway {
         app: stack.app.clone(),
         routes: routes(&template)?,
+        admin_token: uuid::Uuid::new_v4().to_string(),
     };
     let client = Client::new(&stack.url);
     let direct = Ops::Direct(stack.app.clone());

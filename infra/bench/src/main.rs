@@ -38,7 +38,7 @@ mod stats;
 use chrono::{Days, Utc};
 use journey::Scenario;
 use serde_json::json;
-use shared::domain::catalog::{Concert, Schedule, Seat};
+use shared::domain::catalog::{Concert, Schedule, ScheduleStatus, Seat};
 use shared::store::catalog::CatalogData;
 use stats::table;
 use std::path::PathBuf;
@@ -108,6 +108,16 @@ fn parse_args() -> Result<Args, String> {
 /// One concert, one date next month, `seats` priced seats.
 fn catalog(seats: u64) -> CatalogData {
     let date = Utc::now().date_naive() + Days::new(30);
+    let schedule = Schedule {
+        schedule_id: ops::SCHEDULE,
+        concert_id: ops::CONCERT,
+        date,
+        total_seats: seats as u32,
+        first_seat_id: 1,
+        sale_opens_at: 0,
+        sale_closes_at: i64::MAX,
+        status: ScheduleStatus::Ready,
+    };
     CatalogData {
         concerts: vec![Concert {
             id: ops::CONCERT,
@@ -115,26 +125,13 @@ fn catalog(seats: u64) -> CatalogData {
             start_date: date,
             end_date: date,
         }],
-        schedules: vec![Schedule {
-            schedule_id: ops::SCHEDULE,
-            concert_id: ops::CONCERT,
-            date,
-            total_seats: seats as u32,
-            first_seat_id: 1,
-        }],
         seats: (1..=seats)
-            .map(|id| Seat {
-                seat_id: id,
-                schedule_id: ops::SCHEDULE,
-                concert_id: ops::CONCERT,
-                seat_number: format!("{}{}", (b'A' + (id / 100 % 26) as u8) as char, id % 100 + 1),
-                price: 100_000 + (id % 4) as i64 * 10_000,
-                hold_id: None,
-                hold_until: None,
-                holder: None,
-                sold_reserve_id: None,
+            .map(|id| {
+                let number = format!("{}{}", (b'A' + (id / 100 % 26) as u8) as char, id % 100 + 1);
+                Seat::new(&schedule, id, number, 100_000 + (id % 4) as i64 * 10_000)
             })
             .collect(),
+        schedules: vec![schedule],
     }
 }
 

@@ -98,6 +98,8 @@ impl Ops {
                         active_at: None,
                         expire_at: None,
                         slot: None,
+                        holds: Default::default(),
+                        version: 0,
                     };
                     let joined = app.db.create_token(&token, shard, app.now_ms()).await?;
                     Ok::<_, StoreError>((joined, token.token_id))
@@ -279,7 +281,9 @@ impl Ops {
             }),
             Ops::Direct(app) => timed!({
                 let r = async {
-                    app.db.token(token).await?;
+                    let Some(token) = app.db.token(token).await? else {
+                        return Ok(("401".to_string(), None));
+                    };
                     let Begin::Claimed(claim) = app
                         .db
                         .idem_begin(
@@ -292,31 +296,32 @@ impl Ops {
                         return Ok(("409".to_string(), None));
                     };
                     let now = app.now_ms();
-                    let cap = app.config.hold_max_per_user;
+                    let cap = app.config.tickets_max_per_user;
                     let ctx = app
                         .db
                         .hold_context(user, (CONCERT, SCHEDULE, seat), cap)
                         .await?;
-                    let today = app.clock.now().date_naive();
                     let hold_ms = app.config.hold_seconds * 1000;
                     let taken = shared::http::Reply::error(&shared::AppError::SeatTaken);
                     let taken = Recorded {
                         status: taken.status,
                         body: taken.body,
                     };
-                    let Ok(r) = plan_hold(ctx, user, cap, now, hold_ms, today) else {
+                    let Ok(r) = plan_hold(ctx, user, cap, now, hold_ms) else {
                         app.db.idem_finish(&claim, &taken).await?;
                         return Ok(("409".to_string(), None));
                     };
                     let reply = json!({"reserveId": r.reserve_id}).to_string();
                     let commit = commit(app, &claim, Some((201, reply)))?;
-                    Ok(match app.db.hold_seat(&r, now, Some(commit)).await? {
-                        HoldOutcome::Held => ("201".to_string(), Some((r.reserve_id, r.price))),
-                        _ => {
-                            app.db.idem_finish(&claim, &taken).await?;
-                            ("409".to_string(), None)
-                        }
-                    })
+                    Ok(
+                        match app.db.hold_seat(&r, &token, now, Some(commit)).await? {
+                            HoldOutcome::Held => ("201".to_string(), Some((r.reserve_id, r.price))),
+                            _ => {
+                                app.db.idem_finish(&claim, &taken).await?;
+                                ("409".to_string(), None)
+                            }
+                        },
+                    )
                 }
                 .await;
                 r.unwrap_or_else(|e: StoreError| (err_status(&e), None))
@@ -364,7 +369,9 @@ impl Ops {
                             PayOutcome::InsufficientPoints => "402".to_string(),
                             PayOutcome::TokenOver => "401".to_string(),
                             PayOutcome::HoldEnded => "410".to_string(),
-                            PayOutcome::ReservationMoved(_) => "409".to_string(),
+                            PayOutcome::ReservationMoved(_) | PayOutcome::SeatCancelled => {
+                                "409".to_string()
+                            }
                         },
                     )
                 }

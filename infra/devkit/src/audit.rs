@@ -2,7 +2,7 @@
 //! benchmark, never for a request path.
 
 use crate::inspect::{self, Error};
-use shared::domain::catalog::Seat;
+use shared::domain::catalog::{Seat, SeatCancel};
 use shared::domain::points::{EntryKind, LedgerEntry};
 use shared::domain::reservation::{Reservation, ReservationStatus};
 use shared::store::schema::points::{user_of, BALANCE, BALANCE_SK, RECEIPT};
@@ -19,6 +19,7 @@ pub struct Audit {
     pub seats_held: usize,
     pub seats_sold: usize,
     pub payments: usize,
+    pub refunds: usize,
     pub violations: Vec<String>,
 }
 
@@ -29,11 +30,15 @@ struct Money {
     ledger: BTreeMap<String, i64>,
     /// Payment entries by reservation.
     payments: BTreeMap<u64, Vec<LedgerEntry>>,
+    /// Refund entries by reservation.
+    refunds: BTreeMap<u64, Vec<LedgerEntry>>,
 }
 
 /// Balance = Σ ledger ≥ 0 for every user; every COMPLETE reservation has
-/// exactly one payment and one SOLD seat; no seat is sold without a
-/// COMPLETE reservation; no seat is held by a reservation that does not
+/// exactly one payment and one SOLD seat; every refunded one exactly one
+/// payment and one refund of its price, and no seat sold under it; no seat
+/// is sold without a COMPLETE reservation (or one the schedule's
+/// cancellation refunded); no seat is held by a reservation that does not
 /// hold it.
 pub async fn audit(db: &Db, now_ms: i64) -> Result<Audit, Error> {
     let mut audit = Audit::default();
@@ -47,7 +52,9 @@ pub async fn audit(db: &Db, now_ms: i64) -> Result<Audit, Error> {
     let seats = inspect::seats(db).await?;
     check_seats(&seats, &reservations, now_ms, &mut audit);
     check_sales(&seats, &reservations, &money, &mut audit);
+    check_refunds(&seats, &reservations, &money, &mut audit);
     audit.payments = money.payments.values().map(Vec::len).sum();
+    audit.refunds = money.refunds.values().map(Vec::len).sum();
     Ok(audit)
 }
 
@@ -67,7 +74,10 @@ async fn read_money(db: &Db, audit: &mut Audit) -> Result<Money, Error> {
         let has_receipt = item.contains_key(RECEIPT);
         let entry: LedgerEntry = from_item(item)?;
         *money.ledger.entry(user).or_default() += entry.amount;
-        if entry.kind == EntryKind::Payment {
+        if entry.kind == EntryKind::Refund {
+            let rid = entry.reserve_id.unwrap_or(0);
+            money.refunds.entry(rid).or_default().push(entry);
+        } else if entry.kind == EntryKind::Payment {
             if !has_receipt {
                 let id = entry.entry_id;
                 audit
@@ -112,6 +122,10 @@ fn check_seats(
     for seat in seats {
         let of_this_seat =
             |r: &&Reservation| (r.schedule_id, r.seat_id) == (seat.schedule_id, seat.seat_id);
+        if seat.cancelled.is_some() {
+            // Off sale for good; a ticket it refunded is checked with refunds.
+            continue;
+        }
         if let Some(rid) = seat.sold_reserve_id {
             audit.seats_sold += 1;
             let r = reservations.get(&rid).filter(of_this_seat);
@@ -172,12 +186,62 @@ fn check_sales(
         }
     }
     for rid in money.payments.keys() {
-        let is_complete = reservations
-            .get(rid)
-            .is_some_and(|r| r.status == ReservationStatus::Complete);
+        let is_complete = reservations.get(rid).is_some_and(|r| {
+            r.status == ReservationStatus::Complete || r.refund.is_some_and(|x| x > 0)
+        });
         if !is_complete {
             audit.violations.push(format!(
                 "a payment for reservation {rid}, which is not COMPLETE"
+            ));
+        }
+    }
+}
+
+/// Every reservation cancelled with a refund has exactly one payment and
+/// exactly one refund, both of its price, and no seat still sold under it
+/// unless the schedule's cancellation marked that seat; every refund is of
+/// such a reservation.
+fn check_refunds(
+    seats: &[Seat],
+    reservations: &BTreeMap<u64, Reservation>,
+    money: &Money,
+    audit: &mut Audit,
+) {
+    let refunded = reservations
+        .values()
+        .filter(|r| r.status == ReservationStatus::Cancelled && r.refund.is_some_and(|x| x > 0));
+    for r in refunded {
+        let rid = r.reserve_id;
+        let count = |m: &BTreeMap<u64, Vec<LedgerEntry>>, amount: i64| {
+            m.get(&rid)
+                .map_or(0, |v| v.iter().filter(|e| e.amount == amount).count())
+        };
+        let (paid, back) = (
+            count(&money.payments, -r.price),
+            count(&money.refunds, r.price),
+        );
+        if (paid, back) != (1, 1) || r.refund != Some(r.price) {
+            audit.violations.push(format!(
+                "reservation {rid} refunded with {paid} payments and {back} refunds"
+            ));
+        }
+        let still_sold = seats
+            .iter()
+            .any(|s| s.sold_reserve_id == Some(rid) && s.cancelled != Some(SeatCancel::Ticket));
+        if still_sold {
+            audit
+                .violations
+                .push(format!("reservation {rid} refunded, its seat still sold"));
+        }
+    }
+    for (rid, entries) in &money.refunds {
+        let ok = reservations
+            .get(rid)
+            .is_some_and(|r| r.status == ReservationStatus::Cancelled && r.refund.is_some());
+        if !ok || entries.len() != 1 {
+            let n = entries.len();
+            audit.violations.push(format!(
+                "{n} refunds for reservation {rid}, which is not refunded"
             ));
         }
     }

@@ -20,6 +20,8 @@ pub struct ApiCall<'a> {
     pub source_ip: &'a str,
     pub request_id: &'a str,
     pub time_epoch_ms: i64,
+    /// The caller's ARN, on a route whose IAM authorization let it through.
+    pub iam_principal: Option<&'a str>,
 }
 
 /// A request that cannot become an event.
@@ -72,7 +74,7 @@ impl ApiCall<'_> {
     fn request_context(&self, headers: &Map<String, Value>, route_key: &str) -> Value {
         let header =
             |name: &str, default: &str| headers.get(name).cloned().unwrap_or(Value::from(default));
-        json!({
+        let mut context = json!({
             "accountId": "000000000000",
             "apiId": "local",
             "domainName": header("host", "localhost"),
@@ -89,7 +91,19 @@ impl ApiCall<'_> {
             "stage": "$default",
             "time": "",
             "timeEpoch": self.time_epoch_ms,
-        })
+        });
+        if let Some(arn) = self.iam_principal {
+            // Where API Gateway's IAM authorizer names the signer.
+            context["authorizer"] = json!({ "iam": {
+                "accessKey": "LOCAL",
+                "accountId": "000000000000",
+                "callerId": "LOCAL",
+                "principalOrgId": null,
+                "userArn": arn,
+                "userId": "LOCAL",
+            }});
+        }
+        context
     }
 
     /// The request the Lambda runtime would hand the handler for this

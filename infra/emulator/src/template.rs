@@ -47,6 +47,8 @@ pub enum Trigger {
     Http {
         method: String,
         path: String,
+        /// The route uses API Gateway's IAM authorization (SigV4).
+        iam: bool,
     },
     Schedule {
         expression: String,
@@ -160,11 +162,27 @@ impl Template {
             .iter()
             .flat_map(|f| {
                 f.triggers.iter().filter_map(move |t| match t {
-                    Trigger::Http { method, path } => {
+                    Trigger::Http { method, path, .. } => {
                         Some((method.clone(), path.clone(), f.binary.clone()))
                     }
                     _ => None,
                 })
+            })
+            .collect()
+    }
+
+    /// The `(method, path)` of every route that uses IAM authorization.
+    pub fn iam_routes(&self) -> Vec<(String, String)> {
+        self.functions
+            .iter()
+            .flat_map(|f| f.triggers.iter())
+            .filter_map(|t| match t {
+                Trigger::Http {
+                    method,
+                    path,
+                    iam: true,
+                } => Some((method.clone(), path.clone())),
+                _ => None,
             })
             .collect()
     }
@@ -302,6 +320,7 @@ fn parse_function(id: &str, res: &Value) -> Result<Function, TemplateError> {
                 path: str_at(p, &["Path"])
                     .ok_or_else(|| shape(format!("{id}: route without Path")))?
                     .to_string(),
+                iam: str_at(p, &["Auth", "Authorizer"]) == Some("AWS_IAM"),
             },
             Some("Schedule") | Some("ScheduleV2") => Trigger::Schedule {
                 expression: str_at(p, &["ScheduleExpression"])

@@ -25,6 +25,8 @@ use tokio::task::JoinHandle;
 /// A running local stack.
 pub struct Stack {
     pub addr: SocketAddr,
+    /// The organiser's bearer token for `/admin/*`.
+    pub admin_token: String,
     pub app: App,
     pub emulator: Emulator,
     stop: watch::Sender<bool>,
@@ -82,7 +84,7 @@ impl Stack {
                 .map_err(|e| e.to_string())?
                 .is_empty()
         {
-            let data = sample::catalog(app.clock.now().date_naive());
+            let data = sample::catalog(app.now_ms(), app.config.sale_timezone);
             app.db
                 .load_catalog(&data)
                 .await
@@ -155,9 +157,15 @@ impl Stack {
             stopped.clone(),
         )));
 
+        let admin_token = settings.admin_token.clone().unwrap_or_else(|| {
+            let made = uuid::Uuid::new_v4().simple().to_string();
+            tracing::info!("ADMIN_TOKEN is not set; the organiser's token for /admin/* is {made}");
+            made
+        });
         let gateway = Arc::new(Gateway {
             app: app.clone(),
             routes: gateway::routes(&template)?,
+            admin_token: admin_token.clone(),
         });
         // The API's OpenAPI document and a browsable page, served from
         // assets built into the binary: nothing is fetched at run time.
@@ -189,6 +197,7 @@ impl Stack {
         }));
         Ok(Stack {
             addr,
+            admin_token,
             app,
             emulator,
             stop,

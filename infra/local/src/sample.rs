@@ -1,7 +1,9 @@
 //! Sample concerts loaded into an empty local catalogue.
 
 use chrono::{Days, NaiveDate};
-use shared::domain::catalog::{Concert, Schedule, Seat};
+use chrono_tz::Tz;
+use shared::domain::catalog::{Concert, Schedule, ScheduleStatus, Seat};
+use shared::domain::organiser::{day_of, start_of_day};
 use shared::store::catalog::CatalogData;
 
 /// Rows and prices of the sample hall: 10 rows of 30 seats.
@@ -26,9 +28,11 @@ const TITLES: [&str; 4] = [
     "NewJeans Bunnies Camp",
 ];
 
-/// Four concerts of three dates each, starting a week after `today`, each
-/// date with its own hall of 300 priced seats. Ids are sequential.
-pub fn catalog(today: NaiveDate) -> CatalogData {
+/// Four concerts of three dates each, starting a week after today (in
+/// `tz`), each date with its own hall of 300 priced seats, on sale from
+/// `now_ms` until the start of the show's day. Ids are sequential.
+pub fn catalog(now_ms: i64, tz: Tz) -> CatalogData {
+    let today = day_of(tz, now_ms);
     let mut data = CatalogData::default();
     let mut schedule_id = 0;
     let mut seat_id = 0;
@@ -44,29 +48,24 @@ pub fn catalog(today: NaiveDate) -> CatalogData {
         });
         for date in dates {
             schedule_id += 1;
-            data.schedules.push(Schedule {
+            let schedule = Schedule {
                 schedule_id,
                 concert_id,
                 date,
                 total_seats: ROWS.len() as u32 * SEATS_PER_ROW,
                 first_seat_id: seat_id + 1,
-            });
+                sale_opens_at: now_ms,
+                sale_closes_at: start_of_day(tz, date),
+                status: ScheduleStatus::Ready,
+            };
             for (row, price) in ROWS {
                 for n in 1..=SEATS_PER_ROW {
                     seat_id += 1;
-                    data.seats.push(Seat {
-                        seat_id,
-                        schedule_id,
-                        concert_id,
-                        seat_number: format!("{row}{n}"),
-                        price,
-                        hold_id: None,
-                        hold_until: None,
-                        holder: None,
-                        sold_reserve_id: None,
-                    });
+                    data.seats
+                        .push(Seat::new(&schedule, seat_id, format!("{row}{n}"), price));
                 }
             }
+            data.schedules.push(schedule);
         }
     }
     data
@@ -78,7 +77,7 @@ mod tests {
 
     #[test]
     fn sample_shape() {
-        let d = catalog("2026-01-01".parse().unwrap());
+        let d = catalog(1_767_225_600_000, chrono_tz::Asia::Seoul);
         assert_eq!(d.concerts.len(), 4);
         assert_eq!(d.schedules.len(), 12);
         assert_eq!(d.seats.len(), 12 * 300);

@@ -14,6 +14,8 @@ pub struct Settings {
     pub seed_sample_data: bool,
     /// `STREAM_POLL_MILLIS`: how often the TTL sweep and stream poller run.
     pub stream_poll: Duration,
+    /// `ADMIN_TOKEN`: the organiser's bearer token (None: make one up).
+    pub admin_token: Option<String>,
     /// Meter every DynamoDB call of the service (the benchmark's cost pass).
     pub meter: Option<devkit::meter::Meter>,
 }
@@ -46,6 +48,9 @@ impl Settings {
             data_dir: Some(PathBuf::from(get("DATA_DIR"))),
             seed_sample_data,
             stream_poll,
+            admin_token: std::env::var("ADMIN_TOKEN")
+                .ok()
+                .filter(|t| !t.trim().is_empty()),
             meter: None,
         })
     }
@@ -57,6 +62,7 @@ impl Settings {
             data_dir: None,
             seed_sample_data: true,
             stream_poll: Duration::from_millis(200),
+            admin_token: None,
             meter: None,
         }
     }

@@ -12,6 +12,8 @@ pub enum SeatChange {
     /// The hold was let go before its end (a lapse at its end needs no
     /// event: the count compares hold ends with the clock).
     Released,
+    /// The ticket sold from the hold was returned; the seat is on sale.
+    Refunded,
 }
 
 /// One seat event. A hold is named by its end (`until`, ms): holds of one
@@ -26,7 +28,9 @@ pub struct SeatEvent {
 }
 
 /// The seats-left record of one block: seat (two digits) → end of its
-/// running hold, and seat → end of the hold that was sold.
+/// running hold, and seat → end of the hold that was sold. A hold let go
+/// or a ticket returned leaves its end negated, so that its own events,
+/// should they arrive late, find it already over and change nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockSeats {
     #[serde(default, rename = "h")]
@@ -41,7 +45,8 @@ impl BlockSeats {
     /// before its lapse event arrives.
     pub fn taken_at(&self, now_ms: i64) -> u32 {
         let held = self.held.values().filter(|until| **until > now_ms).count();
-        (self.sold.len() + held) as u32
+        let sold = self.sold.values().filter(|until| **until > 0).count();
+        (sold + held) as u32
     }
 }
 
@@ -59,7 +64,7 @@ mod tests {
     fn lapsed_holds_count_as_free() {
         let block = BlockSeats {
             held: HashMap::from([("02".to_string(), 100i64), ("03".to_string(), 50)]),
-            sold: HashMap::from([("01".to_string(), 9i64)]),
+            sold: HashMap::from([("01".to_string(), 9i64), ("04".to_string(), -7)]),
         };
         let blocks = [block.clone(), BlockSeats::default()];
         assert_eq!(available_seats(10, &blocks, 60), 8);

@@ -5,6 +5,8 @@
 pub mod availability;
 pub mod catalog;
 pub mod ids;
+pub mod jobs;
+pub mod organiser;
 pub mod points;
 pub mod queue;
 pub mod reservation;

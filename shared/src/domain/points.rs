@@ -6,9 +6,11 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EntryKind {
     Charge,
     Payment,
+    Refund,
 }
 
 /// One movement of a user's balance, written in the same transaction as
@@ -36,6 +38,18 @@ impl LedgerEntry {
             amount,
             at,
             reserve_id: None,
+        }
+    }
+
+    /// The refund of a cancelled ticket, in full.
+    pub fn refund(user_id: &str, reserve_id: u64, price: i64, at: i64) -> Self {
+        LedgerEntry {
+            entry_id: random_id(),
+            user_id: user_id.to_string(),
+            kind: EntryKind::Refund,
+            amount: price,
+            at,
+            reserve_id: Some(reserve_id),
         }
     }
 

@@ -28,6 +28,13 @@ pub struct QueueToken {
     pub expire_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slot: Option<u32>,
+    /// The user's holds taken with this token: reservation id → hold end.
+    #[serde(default)]
+    pub holds: std::collections::HashMap<String, i64>,
+    /// Counts holds taken; a payment ends the token only if none was
+    /// taken since it read the token.
+    #[serde(default)]
+    pub version: u64,
 }
 
 /// What a token is at `now_ms`.
@@ -40,6 +47,14 @@ pub enum TokenState {
 }
 
 impl QueueToken {
+    /// Whether a hold other than `reserve_id` is still running at `now_ms`.
+    pub fn holds_besides(&self, reserve_id: u64, now_ms: i64) -> bool {
+        let own = reserve_id.to_string();
+        self.holds
+            .iter()
+            .any(|(rid, until)| *rid != own && *until > now_ms)
+    }
+
     pub fn state_at(&self, now_ms: i64) -> TokenState {
         match (self.status, self.expire_at) {
             (TokenStatus::Wait, _) => TokenState::Waiting,
@@ -141,6 +156,8 @@ mod tests {
             active_at: None,
             expire_at,
             slot: None,
+            holds: Default::default(),
+            version: 0,
         }
     }
 

@@ -1,6 +1,6 @@
 //! Reservations: a seat held for a user until payment or expiry.
 
-use super::catalog::{schedule_open, Concert, Schedule, Seat};
+use super::catalog::{Concert, SaleState, Schedule, Seat};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +14,8 @@ pub enum ReservationStatus {
     Complete,
     /// The hold ran out unpaid (recorded by the cleanup after TTL).
     Expired,
+    /// Released or refunded by the fan, or by the schedule's cancellation.
+    Cancelled,
 }
 
 /// A reservation as stored, with the catalogue facts its receipt shows.
@@ -38,6 +40,22 @@ pub struct Reservation {
     pub schedule_date: NaiveDate,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_id: Option<u64>,
+    /// Once cancelled: by whom, when, and the points refunded (0 for a hold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_by: Option<Canceller>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund: Option<i64>,
+}
+
+/// Who cancelled a reservation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Canceller {
+    Fan,
+    /// The schedule's cancellation.
+    Organiser,
 }
 
 /// What a reservation is at `now_ms`, whatever cleanup has done so far.
@@ -46,12 +64,16 @@ pub enum HoldState {
     Held,
     Paid,
     Lapsed,
+    Cancelled(Canceller),
 }
 
 impl Reservation {
     pub fn state_at(&self, now_ms: i64) -> HoldState {
         match self.status {
             ReservationStatus::Complete => HoldState::Paid,
+            ReservationStatus::Cancelled => {
+                HoldState::Cancelled(self.cancelled_by.unwrap_or(Canceller::Fan))
+            }
             ReservationStatus::Temp if now_ms < self.expires_at => HoldState::Held,
             _ => HoldState::Lapsed,
         }
@@ -70,16 +92,19 @@ pub fn free_hold_slot(slots: &[Option<i64>], cap: u32, now_ms: i64) -> Option<u3
     })
 }
 
-/// Why a seat cannot be held, in the contract's check order.
+/// Why a seat cannot be held, in the contract's check order (SPEC §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HoldRefusal {
     ConcertNotFound,
-    /// Unknown, of another concert, or already past.
+    /// Unknown, of another concert, or not yet offered.
     ScheduleNotFound,
     SeatNotFound,
+    ScheduleCancelled,
+    SaleNotOpen,
+    SaleClosed,
+    /// The user's holds and tickets in the schedule are at the cap.
+    TicketLimit,
     SeatTaken,
-    /// The user holds as many seats of the schedule as allowed.
-    HoldLimit,
 }
 
 /// What a hold is checked against, as read just before it.
@@ -100,18 +125,24 @@ pub fn plan_hold(
     cap: u32,
     now_ms: i64,
     hold_ms: i64,
-    today: NaiveDate,
 ) -> Result<Reservation, HoldRefusal> {
     let concert = ctx.concert.ok_or(HoldRefusal::ConcertNotFound)?;
     let schedule = ctx
         .schedule
-        .filter(|s| s.concert_id == concert.id && schedule_open(s, today))
+        .filter(|s| s.concert_id == concert.id && s.sale_at(now_ms) != SaleState::Unlisted)
         .ok_or(HoldRefusal::ScheduleNotFound)?;
     let seat = ctx.seat.ok_or(HoldRefusal::SeatNotFound)?;
+    match schedule.sale_at(now_ms) {
+        SaleState::Cancelled => return Err(HoldRefusal::ScheduleCancelled),
+        _ if seat.cancelled.is_some() => return Err(HoldRefusal::ScheduleCancelled),
+        SaleState::NotOpen => return Err(HoldRefusal::SaleNotOpen),
+        SaleState::Closed => return Err(HoldRefusal::SaleClosed),
+        SaleState::Open | SaleState::Unlisted => {}
+    }
+    let slot = free_hold_slot(&ctx.slots, cap, now_ms).ok_or(HoldRefusal::TicketLimit)?;
     if !seat.reservable_at(now_ms) {
         return Err(HoldRefusal::SeatTaken);
     }
-    let slot = free_hold_slot(&ctx.slots, cap, now_ms).ok_or(HoldRefusal::HoldLimit)?;
     Ok(Reservation {
         reserve_id: super::ids::random_id(),
         user_id: user_id.to_string(),
@@ -129,6 +160,9 @@ pub fn plan_hold(
         concert_end_date: concert.end_date,
         schedule_date: schedule.date,
         payment_id: None,
+        cancelled_by: None,
+        cancelled_at: None,
+        refund: None,
     })
 }
 
@@ -145,6 +179,8 @@ pub enum PayRefusal {
     InsufficientPoints,
     /// The payer's queue token ended before this payment.
     TokenOver,
+    /// The schedule was cancelled before the payment reached the seat.
+    ScheduleCancelled,
 }
 
 /// Whether `user` may pay `amount` for reservation `r` at `now_ms`: the
@@ -164,9 +200,63 @@ pub fn check_payable<'r>(
         return Err(PayRefusal::AmountMismatch);
     }
     match r.state_at(now_ms) {
-        HoldState::Paid => Err(PayRefusal::AlreadyPaid),
+        HoldState::Paid | HoldState::Cancelled(Canceller::Fan) => Err(PayRefusal::AlreadyPaid),
+        HoldState::Cancelled(Canceller::Organiser) => Err(PayRefusal::ScheduleCancelled),
         HoldState::Lapsed => Err(PayRefusal::Expired),
         HoldState::Held => Ok(r),
+    }
+}
+
+/// What a fan's cancellation will do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelPlan {
+    /// Release a running hold (refund 0).
+    ReleaseHold,
+    /// Refund a paid ticket in full; its seat goes back on sale.
+    RefundTicket,
+}
+
+/// Why a reservation cannot be cancelled, in the contract's check order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelRefusal {
+    NotFound,
+    NotYours,
+    /// Expired, or cancelled already.
+    NotCancellable,
+    /// Paid, but the refund deadline has passed.
+    RefundClosed,
+    ScheduleCancelled,
+}
+
+/// Whether `user` may cancel `r` at `now_ms`; a paid ticket only before
+/// `refund_deadline_ms`.
+pub fn plan_cancel<'r>(
+    r: Option<&'r Reservation>,
+    user: &str,
+    now_ms: i64,
+    refund_deadline_ms: i64,
+) -> Result<(&'r Reservation, CancelPlan), CancelRefusal> {
+    let r = r.ok_or(CancelRefusal::NotFound)?;
+    if r.user_id != user {
+        return Err(CancelRefusal::NotYours);
+    }
+    match r.state_at(now_ms) {
+        HoldState::Held => Ok((r, CancelPlan::ReleaseHold)),
+        HoldState::Paid if now_ms < refund_deadline_ms => Ok((r, CancelPlan::RefundTicket)),
+        HoldState::Paid => Err(CancelRefusal::RefundClosed),
+        HoldState::Cancelled(Canceller::Organiser) => Err(CancelRefusal::ScheduleCancelled),
+        HoldState::Lapsed | HoldState::Cancelled(Canceller::Fan) => {
+            Err(CancelRefusal::NotCancellable)
+        }
+    }
+}
+
+/// A reservation's status as a fan sees it now: a hold past its end is
+/// EXPIRED whether or not cleanup has recorded it.
+pub fn status_at(r: &Reservation, now_ms: i64) -> ReservationStatus {
+    match r.status {
+        ReservationStatus::Temp if now_ms >= r.expires_at => ReservationStatus::Expired,
+        s => s,
     }
 }
 
@@ -220,6 +310,9 @@ mod tests {
             concert_end_date: NaiveDate::MIN,
             schedule_date: NaiveDate::MIN,
             payment_id: None,
+            cancelled_by: None,
+            cancelled_at: None,
+            refund: None,
         }
     }
 
@@ -254,14 +347,65 @@ mod tests {
         assert_eq!(check(Some(&paid), "u", 1, 0), Err(PayRefusal::AlreadyPaid));
     }
 
+    #[test]
+    fn cancellation_checks_come_in_the_contracts_order() {
+        let r = held();
+        let plan =
+            |r: Option<&Reservation>, user, now| plan_cancel(r, user, now, 500_000).map(|x| x.1);
+        assert_eq!(plan(None, "u", 0), Err(CancelRefusal::NotFound));
+        assert_eq!(plan(Some(&r), "x", 0), Err(CancelRefusal::NotYours));
+        assert_eq!(plan(Some(&r), "u", 299_999), Ok(CancelPlan::ReleaseHold));
+        assert_eq!(
+            plan(Some(&r), "u", 300_000),
+            Err(CancelRefusal::NotCancellable)
+        );
+        let paid = Reservation {
+            status: ReservationStatus::Complete,
+            ..r.clone()
+        };
+        assert_eq!(
+            plan(Some(&paid), "u", 499_999),
+            Ok(CancelPlan::RefundTicket)
+        );
+        assert_eq!(
+            plan(Some(&paid), "u", 500_000),
+            Err(CancelRefusal::RefundClosed)
+        );
+        let by = |who| Reservation {
+            status: ReservationStatus::Cancelled,
+            cancelled_by: Some(who),
+            ..r.clone()
+        };
+        assert_eq!(
+            plan(Some(&by(Canceller::Fan)), "u", 0),
+            Err(CancelRefusal::NotCancellable)
+        );
+        assert_eq!(
+            plan(Some(&by(Canceller::Organiser)), "u", 0),
+            Err(CancelRefusal::ScheduleCancelled)
+        );
+        assert_eq!(status_at(&r, 300_000), ReservationStatus::Expired);
+        assert_eq!(status_at(&r, 1), ReservationStatus::Temp);
+    }
+
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()
     }
 
-    /// Seat 3 of schedule 2 (on 2026-01-02) of concert 1, held until 50;
-    /// the user's first of two slots taken until 100.
+    /// Seat 3 of schedule 2 (on 2026-01-02, on sale from 10 to 1,000) of
+    /// concert 1, held until 50; the user's first of two slots taken until 100.
     fn context() -> HoldContext {
-        use crate::domain::catalog::{Concert, Schedule, Seat};
+        use crate::domain::catalog::{Concert, Schedule, ScheduleStatus, Seat};
+        let schedule = Schedule {
+            schedule_id: 2,
+            concert_id: 1,
+            date: day("2026-01-02"),
+            total_seats: 1,
+            first_seat_id: 3,
+            sale_opens_at: 10,
+            sale_closes_at: 1_000,
+            status: ScheduleStatus::Ready,
+        };
         HoldContext {
             concert: Some(Concert {
                 id: 1,
@@ -269,54 +413,56 @@ mod tests {
                 start_date: day("2026-01-01"),
                 end_date: day("2026-01-02"),
             }),
-            schedule: Some(Schedule {
-                schedule_id: 2,
-                concert_id: 1,
-                date: day("2026-01-02"),
-                total_seats: 1,
-                first_seat_id: 3,
-            }),
             seat: Some(Seat {
-                seat_id: 3,
-                schedule_id: 2,
-                concert_id: 1,
-                seat_number: "A1".into(),
-                price: 10,
-                hold_id: None,
                 hold_until: Some(50),
-                holder: None,
-                sold_reserve_id: None,
+                ..Seat::new(&schedule, 3, "A1".into(), 10)
             }),
+            schedule: Some(schedule),
             slots: vec![Some(100), None],
         }
     }
 
     #[test]
     fn a_hold_is_planned_after_every_check_in_order() {
+        use crate::domain::catalog::ScheduleStatus;
         let ctx = context();
-        let plan = |ctx: &HoldContext, cap, now, today| {
-            plan_hold(ctx.clone(), "u", cap, now, 1_000, day(today))
-        };
-        let r = plan(&ctx, 2, 50, "2026-01-02").unwrap();
+        let plan = |ctx: &HoldContext, cap, now| plan_hold(ctx.clone(), "u", cap, now, 1_000);
+        let r = plan(&ctx, 2, 50).unwrap();
         assert_eq!((r.hold_slot, r.expires_at, r.price), (1, 1_050, 10));
+        assert_eq!(plan(&ctx, 2, 49).unwrap_err(), HoldRefusal::SeatTaken);
+        // The cap is told before a taken seat, the window before both.
+        assert_eq!(plan(&ctx, 1, 49).unwrap_err(), HoldRefusal::TicketLimit);
+        assert_eq!(plan(&ctx, 1, 9).unwrap_err(), HoldRefusal::SaleNotOpen);
+        assert_eq!(plan(&ctx, 2, 1_000).unwrap_err(), HoldRefusal::SaleClosed);
+        let with_status = |status| {
+            let mut c = ctx.clone();
+            if let Some(s) = c.schedule.as_mut() {
+                s.status = status;
+            }
+            c
+        };
         assert_eq!(
-            plan(&ctx, 2, 49, "2026-01-02").unwrap_err(),
-            HoldRefusal::SeatTaken
+            plan(&with_status(ScheduleStatus::Cancelling), 1, 9).unwrap_err(),
+            HoldRefusal::ScheduleCancelled
         );
         assert_eq!(
-            plan(&ctx, 1, 50, "2026-01-02").unwrap_err(),
-            HoldRefusal::HoldLimit
-        );
-        assert_eq!(
-            plan(&ctx, 2, 50, "2026-01-03").unwrap_err(),
+            plan(&with_status(ScheduleStatus::Preparing), 2, 50).unwrap_err(),
             HoldRefusal::ScheduleNotFound
+        );
+        let mut seat_cancelled = ctx.clone();
+        if let Some(s) = seat_cancelled.seat.as_mut() {
+            s.cancelled = Some(crate::domain::catalog::SeatCancel::Free);
+        }
+        assert_eq!(
+            plan(&seat_cancelled, 2, 50).unwrap_err(),
+            HoldRefusal::ScheduleCancelled
         );
         let no_seat = HoldContext {
             seat: None,
-            ..ctx.clone()
+            ..with_status(ScheduleStatus::Cancelled)
         };
         assert_eq!(
-            plan(&no_seat, 2, 50, "2026-01-02").unwrap_err(),
+            plan(&no_seat, 2, 50).unwrap_err(),
             HoldRefusal::SeatNotFound
         );
         let no_concert = HoldContext {
@@ -324,7 +470,7 @@ mod tests {
             ..ctx
         };
         assert_eq!(
-            plan(&no_concert, 2, 50, "2026-01-02").unwrap_err(),
+            plan(&no_concert, 2, 50).unwrap_err(),
             HoldRefusal::ConcertNotFound
         );
     }

@@ -3,9 +3,11 @@
 
 use super::gate;
 use crate::app::App;
+use crate::clock::format_ms;
 use crate::domain::availability::available_seats;
-use crate::domain::catalog::schedule_open;
+use crate::domain::catalog::{SaleState, Schedule};
 use crate::domain::ids::parse_id;
+use crate::domain::organiser::day_of;
 use crate::http::request::{path_id, query_param};
 use crate::http::{AppError, Reply};
 use chrono::NaiveDate;
@@ -40,6 +42,12 @@ pub struct SchedulesBody {
 pub struct ScheduleEntry {
     schedule_id: u64,
     date: NaiveDate,
+    /// Seats can be held from here (UTC, ms precision) …
+    sale_opens_at: String,
+    /// … until here, exclusive.
+    sale_closes_at: String,
+    /// Within its sale window now.
+    on_sale: bool,
     /// Seats left: eventually consistent, maintained off the sale path.
     available_seats: u32,
 }
@@ -51,22 +59,25 @@ pub async fn list_schedules(app: &App, req: &Request) -> Result<Reply, AppError>
         .get_concert(concert_id)
         .await?
         .ok_or(AppError::ConcertNotFound)?;
-    let today = app.clock.now().date_naive();
     let now = app.now_ms();
-    let open: Vec<_> = app
+    let today = day_of(app.config.sale_timezone, now);
+    let listed: Vec<_> = app
         .db
         .list_schedules(concert_id)
         .await?
         .into_iter()
-        .filter(|s| schedule_open(s, today))
+        .filter(|s| s.listed_on(today))
         .collect();
-    let blocks = app.db.seat_blocks(&open).await?;
-    let schedules = open
+    let blocks = app.db.seat_blocks(&listed).await?;
+    let schedules = listed
         .iter()
         .zip(blocks)
         .map(|(s, blocks)| ScheduleEntry {
             schedule_id: s.schedule_id,
             date: s.date,
+            sale_opens_at: format_ms(s.sale_opens_at),
+            sale_closes_at: format_ms(s.sale_closes_at),
+            on_sale: s.sale_at(now) == SaleState::Open,
             available_seats: available_seats(s.total_seats, &blocks, now),
         })
         .collect();
@@ -106,11 +117,7 @@ pub async fn list_seats(app: &App, req: &Request) -> Result<Reply, AppError> {
         .map(|raw| parse_id(&raw, "cursor"))
         .transpose()?;
     gate::admit(app, req, None).await?;
-    let schedule = app
-        .db
-        .get_schedule(schedule_id)
-        .await?
-        .ok_or(AppError::ScheduleNotFound)?;
+    let schedule = browsable(app.db.get_schedule(schedule_id).await?, app.now_ms())?;
     let page = app
         .db
         .reservable_seats(&schedule, after, limit, app.now_ms())
@@ -128,4 +135,15 @@ pub async fn list_seats(app: &App, req: &Request) -> Result<Reply, AppError> {
             .collect(),
         next_cursor: page.next_after.map(|id| id.to_string()),
     })
+}
+
+/// A schedule whose seats can be browsed: before, during and after its
+/// sale window, not while its seats are being written or once cancelled.
+fn browsable(schedule: Option<Schedule>, now_ms: i64) -> Result<Schedule, AppError> {
+    let schedule = schedule.ok_or(AppError::ScheduleNotFound)?;
+    match schedule.sale_at(now_ms) {
+        SaleState::Unlisted => Err(AppError::ScheduleNotFound),
+        SaleState::Cancelled => Err(AppError::ScheduleCancelled),
+        SaleState::NotOpen | SaleState::Open | SaleState::Closed => Ok(schedule),
+    }
 }

@@ -2,8 +2,10 @@
 //! its request, calls the domain and the store, and maps their outcomes to
 //! answers in one place, in the contract's check order.
 
+pub mod admin;
 pub mod catalog;
 pub mod gate;
+pub mod history;
 pub mod idempotency;
 pub mod payments;
 pub mod points;

@@ -87,7 +87,7 @@ pub async fn pay(app: &App, req: &Request) -> Result<Reply, AppError> {
         // A payment's answer commits with it: it cannot be missing.
         Begun::Rebuild(_) => return Err(AppError::internal("payment committed without its reply")),
     };
-    let paid = settle(app, &body, &token, claim.as_ref()).await;
+    let paid = settle(app, &body, token, claim.as_ref()).await;
     idempotency::finish(app, claim, paid).await
 }
 
@@ -97,7 +97,7 @@ pub async fn pay(app: &App, req: &Request) -> Result<Reply, AppError> {
 async fn settle(
     app: &App,
     body: &PayRequest,
-    token: &QueueToken,
+    mut token: QueueToken,
     claim: Option<&Claim>,
 ) -> Result<Done, AppError> {
     let now = app.now_ms();
@@ -113,13 +113,18 @@ async fn settle(
         };
         let reply = Reply::created(&PaymentBody::from(&payment))?;
         let commit = idempotency::commit(app, claim, Some(&reply))?;
-        match app.db.pay(r, &payment, token, commit).await {
+        match app.db.pay(r, &payment, &token, commit).await {
             Ok(PayOutcome::Paid) => {
                 return Ok(Done {
                     reply,
                     recorded: claim.is_some(),
                 })
             }
+            // A hold taken since the token was read: pay with it as it is now.
+            Ok(PayOutcome::TokenOver) => match app.db.token(&token.token_id).await? {
+                Some(now_token) if now_token.version != token.version => token = now_token,
+                _ => return Err(AppError::Unauthorized),
+            },
             Ok(refused) => return Err(refusal(refused, body, now)),
             Err(StoreError::IdTaken) => continue,
             Err(e) => return Err(e.into()),
@@ -142,6 +147,7 @@ fn refusal(outcome: PayOutcome, body: &PayRequest, now: i64) -> AppError {
         PayOutcome::InsufficientPoints => PayRefusal::InsufficientPoints,
         PayOutcome::HoldEnded => PayRefusal::Expired,
         PayOutcome::TokenOver => PayRefusal::TokenOver,
+        PayOutcome::SeatCancelled => PayRefusal::ScheduleCancelled,
         PayOutcome::Paid => return AppError::internal("a paid outcome is no refusal"),
     };
     refusal.into()
@@ -158,6 +164,7 @@ impl From<PayRefusal> for AppError {
             PayRefusal::InsufficientPoints => AppError::InsufficientPoints,
             // A token that a payment has already ended gets no further.
             PayRefusal::TokenOver => AppError::Unauthorized,
+            PayRefusal::ScheduleCancelled => AppError::ScheduleCancelled,
         }
     }
 }

@@ -95,6 +95,8 @@ pub async fn join(app: &App, req: &Request) -> Result<Reply, AppError> {
         active_at: None,
         expire_at: None,
         slot: None,
+        holds: Default::default(),
+        version: 0,
     };
     match app.db.create_token(&token, shard, now).await? {
         JoinOutcome::Joined => token_reply(&token_body(app, &token, line), StatusCode::CREATED),

@@ -1,13 +1,20 @@
-//! `POST /reservations`: hold a seat for the user for `HOLD_SECONDS`.
+//! `POST /reservations`: hold a seat for the user for `HOLD_SECONDS`;
+//! `POST /reservations/{reserveId}/cancel`: let it go, or return the ticket.
 
 use super::gate;
 use super::idempotency::{self, Begun, Done};
 use crate::app::App;
 use crate::clock::format_ms;
 use crate::domain::ids::{check_id, validate_user_id};
-use crate::domain::reservation::{plan_hold, HoldRefusal, Reservation, ReservationStatus};
+use crate::domain::organiser::refund_deadline;
+use crate::domain::points::LedgerEntry;
+use crate::domain::queue::QueueToken;
+use crate::domain::reservation::{
+    plan_cancel, plan_hold, CancelPlan, CancelRefusal, HoldRefusal, Reservation, ReservationStatus,
+};
 use crate::http::json::typed_body;
 use crate::http::{AppError, Reply};
+use crate::store::cancellation::FanCancel;
 use crate::store::idempotency::Claim;
 use crate::store::reservations::HoldOutcome;
 use crate::store::StoreError;
@@ -114,31 +121,35 @@ impl From<&Reservation> for ReservationBody {
 pub async fn reserve(app: &App, req: &Request) -> Result<Reply, AppError> {
     let (value, body): (_, ReserveRequest) = typed_body(req)?;
     body.validate()?;
-    gate::admit(app, req, Some(&body.user_id)).await?;
+    let token = gate::admit(app, req, Some(&body.user_id)).await?;
     let claim = match idempotency::begin(app, req, &body.user_id, "reserve", &value).await? {
         Begun::Run(claim) => claim,
         Begun::Replay(reply) => return Ok(reply),
         // A hold's answer commits with it: it cannot be missing.
         Begun::Rebuild(_) => return Err(AppError::internal("hold committed without its reply")),
     };
-    let held = hold(app, &body, claim.as_ref()).await;
+    let held = hold(app, &body, &token, claim.as_ref()).await;
     idempotency::finish(app, claim, held).await
 }
 
 /// Holds the seat, retrying only when the user's own concurrent requests
 /// took the hold slot first or a random id collided.
-async fn hold(app: &App, body: &ReserveRequest, claim: Option<&Claim>) -> Result<Done, AppError> {
-    let cap = app.config.hold_max_per_user;
+async fn hold(
+    app: &App,
+    body: &ReserveRequest,
+    token: &QueueToken,
+    claim: Option<&Claim>,
+) -> Result<Done, AppError> {
+    let cap = app.config.tickets_max_per_user;
     let ids = (body.concert_id, body.schedule_id, body.seat_id);
     for _ in 0..SLOT_ATTEMPTS {
         let now = app.now_ms();
         let ctx = app.db.hold_context(&body.user_id, ids, cap).await?;
-        let today = app.clock.now().date_naive();
         let hold_ms = app.config.hold_seconds * 1000;
-        let r = plan_hold(ctx, &body.user_id, cap, now, hold_ms, today)?;
+        let r = plan_hold(ctx, &body.user_id, cap, now, hold_ms)?;
         let reply = Reply::created(&ReservationBody::from(&r))?;
         let commit = idempotency::commit(app, claim, Some(&reply))?;
-        match app.db.hold_seat(&r, now, commit).await {
+        match app.db.hold_seat(&r, token, now, commit).await {
             Ok(HoldOutcome::Held) => {
                 return Ok(Done {
                     reply,
@@ -146,13 +157,15 @@ async fn hold(app: &App, body: &ReserveRequest, claim: Option<&Claim>) -> Result
                 })
             }
             Ok(HoldOutcome::SeatTaken) => return Err(AppError::SeatTaken),
+            Ok(HoldOutcome::SeatCancelled) => return Err(AppError::ScheduleCancelled),
             Ok(HoldOutcome::SeatMissing) => return Err(AppError::SeatNotFound),
+            Ok(HoldOutcome::TokenOver) => return Err(AppError::Unauthorized),
             Ok(HoldOutcome::SlotTaken) | Err(StoreError::IdTaken) => continue,
             Err(e) => return Err(e.into()),
         }
     }
     // The user's own parallel requests kept filling the slots first.
-    Err(AppError::HoldLimit)
+    Err(AppError::TicketLimit)
 }
 
 impl From<HoldRefusal> for AppError {
@@ -161,8 +174,124 @@ impl From<HoldRefusal> for AppError {
             HoldRefusal::ConcertNotFound => AppError::ConcertNotFound,
             HoldRefusal::ScheduleNotFound => AppError::ScheduleNotFound,
             HoldRefusal::SeatNotFound => AppError::SeatNotFound,
+            HoldRefusal::ScheduleCancelled => AppError::ScheduleCancelled,
+            HoldRefusal::SaleNotOpen => AppError::SaleNotOpen,
+            HoldRefusal::SaleClosed => AppError::SaleClosed,
+            HoldRefusal::TicketLimit => AppError::TicketLimit,
             HoldRefusal::SeatTaken => AppError::SeatTaken,
-            HoldRefusal::HoldLimit => AppError::HoldLimit,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CancelRequest {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = r"^[A-Za-z0-9._@-]{1,64}$",
+            example = "user1234"
+        )
+    )]
+    pub user_id: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CancelledBody {
+    reserve_id: u64,
+    status: ReservationStatus,
+    /// Points refunded (0 for a hold).
+    refund: i64,
+}
+
+/// `POST /reservations/{reserveId}/cancel`: a fan lets a hold go, or
+/// returns a paid ticket for a full refund.
+pub async fn cancel(app: &App, req: &Request) -> Result<Reply, AppError> {
+    let reserve_id = crate::http::request::path_id(req, "reserveId")?;
+    let (value, body): (_, CancelRequest) = typed_body(req)?;
+    validate_user_id(&body.user_id)?;
+    // The key covers the reservation too: its path is part of the request.
+    let request = serde_json::json!({ "reserveId": reserve_id, "body": value });
+    let claim = match idempotency::begin(app, req, &body.user_id, "cancel", &request).await? {
+        Begun::Run(claim) => claim,
+        Begun::Replay(reply) => return Ok(reply),
+        Begun::Rebuild(_) => {
+            return Err(AppError::internal(
+                "cancellation committed without its reply",
+            ))
+        }
+    };
+    let cancelled = cancel_own(app, reserve_id, &body.user_id, claim.as_ref()).await;
+    idempotency::finish(app, claim, cancelled).await
+}
+
+async fn cancel_own(
+    app: &App,
+    reserve_id: u64,
+    user: &str,
+    claim: Option<&Claim>,
+) -> Result<Done, AppError> {
+    let mut current = app.db.reservation(reserve_id).await?;
+    for _ in 0..SLOT_ATTEMPTS {
+        let now = app.now_ms();
+        let deadline = current.as_ref().map_or(0, |r| {
+            refund_deadline(
+                app.config.sale_timezone,
+                r.schedule_date,
+                app.config.refund_cutoff_hours,
+            )
+        });
+        let (r, plan) = plan_cancel(current.as_ref(), user, now, deadline)?;
+        let refund = if plan == CancelPlan::RefundTicket {
+            r.price
+        } else {
+            0
+        };
+        let reply = Reply::ok(&CancelledBody {
+            reserve_id,
+            status: ReservationStatus::Cancelled,
+            refund,
+        })?;
+        let commit = idempotency::commit(app, claim, Some(&reply))?;
+        let outcome = match plan {
+            CancelPlan::ReleaseHold => app.db.release_own_hold(r, now, commit).await,
+            CancelPlan::RefundTicket => {
+                let entry = LedgerEntry::refund(user, reserve_id, r.price, now);
+                app.db.refund_own_ticket(r, &entry, commit).await
+            }
+        };
+        match outcome {
+            Ok(FanCancel::Cancelled) => {
+                return Ok(Done {
+                    reply,
+                    recorded: claim.is_some(),
+                })
+            }
+            Ok(FanCancel::SeatCancelled) => return Err(AppError::ScheduleCancelled),
+            // It changed since it was read: decide again on what it is now.
+            Ok(FanCancel::Moved(now)) => current = now,
+            Err(StoreError::IdTaken) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::internal(
+        "reservation kept changing under its cancellation",
+    ))
+}
+
+impl From<CancelRefusal> for AppError {
+    fn from(r: CancelRefusal) -> Self {
+        match r {
+            CancelRefusal::NotFound => AppError::ReservationNotFound,
+            CancelRefusal::NotYours => AppError::NotYourReservation,
+            CancelRefusal::NotCancellable => AppError::NotCancellable,
+            CancelRefusal::RefundClosed => AppError::RefundClosed,
+            CancelRefusal::ScheduleCancelled => AppError::ScheduleCancelled,
         }
     }
 }

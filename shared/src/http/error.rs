@@ -40,8 +40,20 @@ pub enum AppError {
     TokenExists,
     #[error("seat already reserved")]
     SeatTaken,
-    #[error("hold limit reached")]
-    HoldLimit,
+    #[error("ticket limit reached")]
+    TicketLimit,
+    #[error("schedule cancelled")]
+    ScheduleCancelled,
+    #[error("sale not open yet")]
+    SaleNotOpen,
+    #[error("sale closed")]
+    SaleClosed,
+    #[error("organiser credentials missing or wrong")]
+    AdminUnauthorized,
+    #[error("reservation cannot be cancelled")]
+    NotCancellable,
+    #[error("refund period over")]
+    RefundClosed,
     #[error("amount mismatch")]
     AmountMismatch,
     #[error("reservation not payable")]
@@ -89,11 +101,18 @@ impl AppError {
             ConcertNotFound | ScheduleNotFound | SeatNotFound | ReservationNotFound
             | RouteNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Unauthorized => StatusCode::UNAUTHORIZED,
+            Unauthorized | AdminUnauthorized => StatusCode::UNAUTHORIZED,
             Forbidden | TokenNotActive | NotYourReservation => StatusCode::FORBIDDEN,
-            TokenExists | SeatTaken | HoldLimit | NotPayable | IdempotencyInProgress => {
-                StatusCode::CONFLICT
-            }
+            TokenExists
+            | SeatTaken
+            | TicketLimit
+            | NotPayable
+            | IdempotencyInProgress
+            | ScheduleCancelled
+            | SaleNotOpen
+            | SaleClosed
+            | NotCancellable
+            | RefundClosed => StatusCode::CONFLICT,
             HoldExpired => StatusCode::GONE,
             InsufficientPoints => StatusCode::PAYMENT_REQUIRED,
             IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
@@ -119,7 +138,13 @@ impl AppError {
             NotYourReservation => "RESERVATION_FORBIDDEN",
             TokenExists => "TOKEN_EXISTS",
             SeatTaken => "SEAT_TAKEN",
-            HoldLimit => "HOLD_LIMIT",
+            TicketLimit => "TICKET_LIMIT",
+            ScheduleCancelled => "SCHEDULE_CANCELLED",
+            SaleNotOpen => "SALE_NOT_OPEN",
+            SaleClosed => "SALE_CLOSED",
+            AdminUnauthorized => "ADMIN_UNAUTHORIZED",
+            NotCancellable => "NOT_CANCELLABLE",
+            RefundClosed => "REFUND_CLOSED",
             AmountMismatch => "AMOUNT_MISMATCH",
             NotPayable => "NOT_PAYABLE",
             HoldExpired => "HOLD_EXPIRED",
@@ -149,7 +174,12 @@ impl AppError {
             NotYourReservation => "본인의 예약 내역이 아닙니다.".into(),
             TokenExists => "이미 토큰이 존재합니다.".into(),
             SeatTaken => "이미 예약된 좌석입니다.".into(),
-            HoldLimit => "한 공연 일정에 동시에 임시 예약할 수 있는 좌석 수를 초과했습니다.".into(),
+            TicketLimit => "1인당 예매 가능 매수를 초과했습니다.".into(),
+            ScheduleCancelled => "취소된 공연입니다.".into(),
+            SaleNotOpen | SaleClosed => "예매 가능한 시간이 아닙니다.".into(),
+            AdminUnauthorized => "관리자 인증이 필요합니다.".into(),
+            NotCancellable => "취소할 수 없는 예약입니다.".into(),
+            RefundClosed => "취소 가능 기간이 지났습니다.".into(),
             AmountMismatch => "결제 금액이 일치하지 않습니다.".into(),
             NotPayable => "결제할 수 없는 예약 내역입니다.".into(),
             HoldExpired => "임시 예약 시간이 만료되었습니다.".into(),

@@ -42,6 +42,22 @@ pub fn bearer(req: &Request) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// The caller API Gateway's IAM authorization verified (its ARN), if the
+/// route uses it; the local gateway puts the organiser here likewise.
+pub fn iam_principal(req: &Request) -> Option<String> {
+    match req.request_context_ref()? {
+        lambda_http::request::RequestContext::ApiGatewayV2(ctx) => ctx
+            .authorizer
+            .as_ref()?
+            .iam
+            .as_ref()?
+            .user_arn
+            .clone()
+            .filter(|arn| !arn.is_empty()),
+        _ => None,
+    }
+}
+
 pub fn body_bytes(req: &Request) -> &[u8] {
     match req.body() {
         Body::Empty => &[],

@@ -26,7 +26,14 @@ pub struct Round {
 
 pub async fn round(app: &App) -> Result<Round, StoreError> {
     let now = app.now_ms();
-    let sizing = free_slots(app, now).await?;
+    // The organiser's control, read every round: pausing and resizing
+    // take effect at the next round, with no redeploy.
+    let control = app.db.queue_control().await?;
+    if control.paused == Some(true) {
+        return Ok(Round::default());
+    }
+    let max = control.max_active.unwrap_or(app.config.queue_max_active);
+    let sizing = free_slots(app, now, max).await?;
     if sizing.is_empty() {
         return Ok(Round::default());
     }
@@ -34,7 +41,7 @@ pub async fn round(app: &App) -> Result<Round, StoreError> {
     // Slots are read again after the waiting list: a round that overlaps
     // another then fills only what is still free, with the earliest tokens
     // that were waiting, so nobody is admitted ahead of an earlier arrival.
-    let free = free_slots(app, now).await?;
+    let free = free_slots(app, now, max).await?;
     let until = now + app.config.queue_active_seconds * 1000;
     let chosen: Vec<(Waiting, u32)> = waiting.into_iter().zip(free.iter().copied()).collect();
     let results: Vec<Result<bool, StoreError>> = stream::iter(chosen)
@@ -67,9 +74,8 @@ pub async fn round(app: &App) -> Result<Round, StoreError> {
     })
 }
 
-/// Admission slots free at `now_ms`.
-async fn free_slots(app: &App, now_ms: i64) -> Result<Vec<u32>, StoreError> {
-    let max = app.config.queue_max_active;
+/// Admission slots below `max` free at `now_ms`.
+async fn free_slots(app: &App, now_ms: i64, max: u32) -> Result<Vec<u32>, StoreError> {
     let taken: BTreeSet<u32> = app
         .db
         .slots(max)

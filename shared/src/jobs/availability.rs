@@ -4,13 +4,15 @@
 use super::stream::reservation;
 use crate::app::App;
 use crate::domain::availability::{SeatChange, SeatEvent};
-use crate::domain::reservation::ReservationStatus;
+use crate::domain::reservation::{Canceller, ReservationStatus};
 use crate::store::StoreError;
 use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 
 /// The seat event a stream record stands for, if any: a new hold (INSERT
-/// TEMP) or a sale (TEMP → COMPLETE). A lapse (the TTL deletion of a hold,
+/// TEMP), a sale (TEMP → COMPLETE), or a fan's cancellation of either
+/// (→ CANCELLED; a cancelled schedule is no longer listed, so the
+/// organiser's cancellation needs none). A lapse (the TTL deletion of a hold,
 /// its EXPIRED record) changes nothing the count reads — a hold whose end
 /// has passed already counts as free, and the seat's next hold replaces
 /// its entry — so it costs no write here.
@@ -23,6 +25,18 @@ pub fn seat_event(record: &EventRecord) -> Option<SeatEvent> {
             if o.status == ReservationStatus::Temp && r.status == ReservationStatus::Complete =>
         {
             (r, SeatChange::Sold)
+        }
+        ("MODIFY", Some(o), Some(r))
+            if r.status == ReservationStatus::Cancelled
+                && r.cancelled_by == Some(Canceller::Fan)
+                && o.status != ReservationStatus::Cancelled =>
+        {
+            let change = if o.status == ReservationStatus::Complete {
+                SeatChange::Refunded
+            } else {
+                SeatChange::Released
+            };
+            (r, change)
         }
         _ => return None,
     };

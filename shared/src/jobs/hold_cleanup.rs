@@ -11,7 +11,7 @@ use crate::app::App;
 use crate::domain::reservation::ReservationStatus;
 use crate::store::StoreError;
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
-use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use aws_lambda_events::event::streams::DynamoDbEventResponse;
 
 /// What the cleanup did with one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -33,24 +33,7 @@ pub async fn process(app: &App, record: &EventRecord) -> Result<Cleanup, StoreEr
     })
 }
 
-/// One batch from the stream. A record that fails is reported (with the
-/// ones after it, which Lambda then delivers again) so the batch is retried
-/// from there, bisected, and finally sent to the dead-letter queue.
+/// One batch from the stream, in order.
 pub async fn handle(app: &App, event: Event) -> DynamoDbEventResponse {
-    let mut response = DynamoDbEventResponse::default();
-    let mut failed = false;
-    for record in &event.records {
-        if !failed {
-            if let Err(e) = process(app, record).await {
-                tracing::error!(error = %e, event_id = %record.event_id, "hold cleanup failed");
-                failed = true;
-            }
-        }
-        if failed {
-            let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = record.change.sequence_number.clone();
-            response.batch_item_failures.push(failure);
-        }
-    }
-    response
+    super::stream::in_order(&event, "hold cleanup", |record| process(app, record)).await
 }

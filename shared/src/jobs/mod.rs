@@ -3,7 +3,10 @@
 
 pub mod activator;
 pub mod availability;
+pub mod cancel;
 pub mod hold_cleanup;
+pub mod prepare;
+pub mod schedule_jobs;
 pub mod stream;
 
 use crate::app::App;
@@ -54,14 +57,17 @@ impl Scheduled {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StreamConsumer {
     HoldCleanup,
+    ScheduleJobs,
 }
 
 impl StreamConsumer {
-    pub const ALL: &'static [StreamConsumer] = &[StreamConsumer::HoldCleanup];
+    pub const ALL: &'static [StreamConsumer] =
+        &[StreamConsumer::HoldCleanup, StreamConsumer::ScheduleJobs];
 
     pub fn binary(self) -> &'static str {
         match self {
             StreamConsumer::HoldCleanup => "hold-cleanup",
+            StreamConsumer::ScheduleJobs => "schedule-jobs",
         }
     }
 
@@ -75,7 +81,10 @@ impl StreamConsumer {
         event: aws_lambda_events::event::dynamodb::Event,
     ) -> aws_lambda_events::event::streams::DynamoDbEventResponse {
         match self {
-            StreamConsumer::HoldCleanup => hold_cleanup::handle(app, event).await,
+            StreamConsumer::HoldCleanup => Box::pin(hold_cleanup::handle(app, event)).await,
+            // Boxed: a job step's future is deep enough to trip the
+            // compiler's layout recursion limit in the binaries.
+            StreamConsumer::ScheduleJobs => Box::pin(schedule_jobs::handle(app, event)).await,
         }
     }
 }

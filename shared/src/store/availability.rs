@@ -29,24 +29,42 @@ impl Db {
                 avail_pk(e.schedule_id, block_of(e.seat_id)),
                 AVAIL_SK,
             )))
-            .expression_attribute_names("#h", HELD)
             .expression_attribute_names("#s", seat_in_block(e.seat_id))
-            .expression_attribute_values(":until", n(e.until));
+            .expression_attribute_values(":until", n(e.until))
+            .expression_attribute_values(":neg", n(-e.until));
+        // An entry older than this hold lies strictly between -until and
+        // until; this hold's own end is until, its tombstone -until.
+        let older_sale =
+            "(attribute_not_exists(#sold.#s) OR (#sold.#s > :neg AND #sold.#s < :zero))";
+        // Each expression names only the maps it uses (DynamoDB refuses
+        // unused names).
+        type Builder = aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+        let sold = |u: Builder| u.expression_attribute_names("#sold", SOLD);
+        let held = |u: Builder| u.expression_attribute_names("#h", HELD);
         let update = match e.change {
-            SeatChange::Held => update
-                .expression_attribute_names("#sold", SOLD)
+            SeatChange::Held => held(sold(update))
                 .update_expression("SET #h.#s = :until")
-                .condition_expression(
-                    "attribute_exists(pk) AND attribute_not_exists(#sold.#s) \
-                     AND (attribute_not_exists(#h.#s) OR #h.#s < :until)",
-                ),
-            SeatChange::Sold => update
-                .expression_attribute_names("#sold", SOLD)
+                .condition_expression(format!(
+                    "attribute_exists(pk) AND {older_sale} \
+                     AND (attribute_not_exists(#h.#s) OR (#h.#s > :neg AND #h.#s < :until))"
+                ))
+                .expression_attribute_values(":zero", n(0)),
+            SeatChange::Sold => held(sold(update))
                 .update_expression("SET #sold.#s = :until REMOVE #h.#s")
-                .condition_expression("attribute_exists(pk) AND attribute_not_exists(#sold.#s)"),
-            SeatChange::Released => update
-                .update_expression("REMOVE #h.#s")
-                .condition_expression("#h.#s = :until"),
+                .condition_expression(format!("attribute_exists(pk) AND {older_sale}"))
+                .expression_attribute_values(":zero", n(0)),
+            SeatChange::Released => held(update)
+                .update_expression("SET #h.#s = :neg")
+                .condition_expression(
+                    "attribute_exists(pk) AND (attribute_not_exists(#h.#s) \
+                     OR (#h.#s > :neg AND #h.#s <= :until))",
+                ),
+            SeatChange::Refunded => sold(update)
+                .update_expression("SET #sold.#s = :neg")
+                .condition_expression(
+                    "attribute_exists(pk) AND (attribute_not_exists(#sold.#s) \
+                     OR (#sold.#s > :neg AND #sold.#s <= :until))",
+                ),
         };
         conditional(update.send().await)
     }
@@ -112,13 +130,16 @@ impl Db {
     pub(crate) fn seat_block_items(schedule: &Schedule) -> Vec<Item> {
         schedule
             .blocks()
-            .map(|b| {
-                let mut item = key(avail_pk(schedule.schedule_id, b), AVAIL_SK);
-                for map in [HELD, SOLD] {
-                    item.insert(map.into(), AttributeValue::M(HashMap::new()));
-                }
-                item
-            })
+            .map(|b| Db::seats_left_record(schedule.schedule_id, b))
             .collect()
+    }
+
+    /// The empty seats-left record of one block.
+    pub(crate) fn seats_left_record(schedule_id: u64, block: u64) -> Item {
+        let mut item = key(avail_pk(schedule_id, block), AVAIL_SK);
+        for map in [HELD, SOLD] {
+            item.insert(map.into(), AttributeValue::M(HashMap::new()));
+        }
+        item
     }
 }

@@ -202,6 +202,13 @@ impl Db {
                 seat,
             )?);
         }
-        self.batch_put(&self.tables.catalog, items).await
+        self.batch_put(&self.tables.catalog, items).await?;
+        let max = |ids: Vec<u64>| ids.into_iter().max().unwrap_or(0);
+        self.raise_counters(
+            max(data.concerts.iter().map(|c| c.id).collect()),
+            max(data.schedules.iter().map(|s| s.schedule_id).collect()),
+            max(data.schedules.iter().map(|s| s.last_seat_id()).collect()),
+        )
+        .await
     }
 }

@@ -54,6 +54,17 @@ pub(crate) fn to_item<T: Serialize>(
     Ok(item)
 }
 
+/// An item of a table without sort key.
+#[track_caller]
+pub(crate) fn to_item_pk<T: Serialize>(
+    pk: impl Into<String>,
+    value: &T,
+) -> Result<Item, StoreError> {
+    let mut item: Item = serde_dynamo::to_item(value).or_failed()?;
+    item.extend(key_pk(pk));
+    Ok(item)
+}
+
 #[track_caller]
 pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).or_failed()

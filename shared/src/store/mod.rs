@@ -5,13 +5,18 @@
 
 pub mod availability;
 pub mod cache;
+pub mod cancellation;
 pub mod catalog;
 pub mod error;
+pub mod history;
 pub mod idempotency;
 mod io;
+pub mod jobs;
+pub mod organiser;
 pub mod payments;
 pub mod points;
 pub mod queue;
+pub mod queue_control;
 pub mod reservations;
 pub mod schema;
 pub mod tx;

@@ -5,7 +5,7 @@ use super::error::{OrFailed, StoreError};
 use super::io::{from_item, key, n, s};
 use super::points::LEDGER_ENTRY;
 use super::queue::{QUEUE_SLOT, TOKEN, USER_TOKEN};
-use super::schema::catalog::{seat_pk, seat_sk};
+use super::schema::catalog::{seat_pk, seat_sk, SEAT_CANCELLED};
 use super::schema::points::{user_pk, BALANCE, BALANCE_SK};
 use super::schema::reservations::{reservation_pk, RES_SK};
 use super::schema::{state, TTL};
@@ -29,6 +29,8 @@ pub enum PayOutcome {
     HoldEnded,
     /// The payer's queue token is no longer ACTIVE.
     TokenOver,
+    /// The schedule's cancellation reached the seat first.
+    SeatCancelled,
 }
 
 const RESERVATION: &str = "reservation";
@@ -58,9 +60,9 @@ impl Db {
                 self.ledger_put(&LedgerEntry::payment(p), Some(p))?,
             )
             .update(SEAT, self.sell_seat(r, &p.user_id, now)?)
-            .update(HOLD_SLOT, self.free_hold_slot(r)?);
+            .update(HOLD_SLOT, self.keep_slot_for_ticket(r)?);
         let tx = self
-            .end_token_writes(token, now)?
+            .token_after_payment(token, r.reserve_id, now)?
             .into_tx(tx)
             .update_if(IDEMPOTENCY, idempotency);
         let c = match self.transact(tx).await? {
@@ -73,6 +75,8 @@ impl Db {
             PayOutcome::InsufficientPoints
         } else if c.failed(LEDGER_ENTRY) {
             return Err(StoreError::IdTaken);
+        } else if c.failed(SEAT) && c.old(SEAT).is_some_and(|o| o.contains_key(SEAT_CANCELLED)) {
+            PayOutcome::SeatCancelled
         } else if c.failed(SEAT) || c.failed(HOLD_SLOT) {
             PayOutcome::HoldEnded
         } else if c.failed(TOKEN) || c.failed(USER_TOKEN) || c.failed(QUEUE_SLOT) {
@@ -116,7 +120,7 @@ impl Db {
     }
 
     /// No double sale: the seat is still held by this reservation, the
-    /// hold unexpired, and the seat never sold.
+    /// hold unexpired, the seat never sold and not cancelled.
     fn sell_seat(&self, r: &Reservation, user_id: &str, now_ms: i64) -> Result<Update, StoreError> {
         Update::builder()
             .table_name(&self.tables.catalog)
@@ -126,11 +130,13 @@ impl Db {
             )))
             .update_expression("SET soldReserveId = :rid, soldTo = :user")
             .condition_expression(
-                "holdId = :rid AND holdUntil > :now AND attribute_not_exists(soldReserveId)",
+                "holdId = :rid AND holdUntil > :now AND attribute_not_exists(soldReserveId) \
+                 AND attribute_not_exists(cancelled)",
             )
             .expression_attribute_values(":rid", n(r.reserve_id))
             .expression_attribute_values(":user", s(user_id))
             .expression_attribute_values(":now", n(now_ms))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .or_failed()
     }

@@ -17,7 +17,7 @@ use super::schema::{state, PK, SK, TTL};
 use super::tx::Tx;
 use super::Db;
 use crate::domain::queue::{Line, QueueToken, TokenStatus};
-use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, ReturnValue, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, ReturnValue, Update};
 use serde::{Deserialize, Serialize};
 
 /// Records of abandoned tokens are removed by TTL after this long.
@@ -84,7 +84,7 @@ pub struct Waiting {
 /// The writes that end an ACTIVE token, for one transaction.
 pub struct TokenEnd {
     token: Update,
-    user: Update,
+    user: Option<Update>,
     slot: Option<Update>,
 }
 
@@ -92,7 +92,7 @@ impl TokenEnd {
     /// Adds the writes to `tx` under their entry names.
     pub fn into_tx(self, tx: Tx) -> Tx {
         tx.update(TOKEN, self.token)
-            .update(USER_TOKEN, self.user)
+            .update_if(USER_TOKEN, self.user)
             .update_if(QUEUE_SLOT, self.slot)
     }
 }
@@ -342,8 +342,8 @@ impl Db {
             .table_name(&self.tables.queue)
             .set_key(Some(key(token_pk(&w.token_id), TOKEN_SK)))
             .update_expression(
-                "SET #status = :active, activeAt = :now, expireAt = :until, slot = :slot, #ttl = :ttl \
-                 REMOVE #shard",
+                "SET #status = :active, activeAt = :now, expireAt = :until, slot = :slot, #ttl = :ttl, \
+                 holds = :none REMOVE #shard",
             )
             .condition_expression("#status = :wait AND issuedAt = :issued")
             .expression_attribute_names("#status", "status")
@@ -354,15 +354,73 @@ impl Db {
             .expression_attribute_values(":now", n(now_ms))
             .expression_attribute_values(":until", n(until_ms))
             .expression_attribute_values(":slot", n(slot))
+            .expression_attribute_values(":none", AttributeValue::M(Default::default()))
             .expression_attribute_values(":ttl", n(until_ms / 1000 + RETENTION_SECS))
             .expression_attribute_values(":issued", n(w.issued_at))
             .build()
             .or_failed()
     }
 
-    /// The writes that end an ACTIVE token now — the token, the user's
-    /// pointer to it, and its admission slot when it has one — for a
-    /// caller's transaction (payment) or [`Db::end_token`].
+    /// What a payment of hold `reserve_id` does to the payer's ACTIVE
+    /// token as read: it drops the hold from the token, and ends the token
+    /// (see [`Db::end_token_writes`]) unless another of the user's holds is
+    /// still running — so every held seat can still be paid.
+    pub fn token_after_payment(
+        &self,
+        token: &QueueToken,
+        reserve_id: u64,
+        now_ms: i64,
+    ) -> Result<TokenEnd, StoreError> {
+        if !token.holds_besides(reserve_id, now_ms) {
+            return self.end_token_writes(token, now_ms);
+        }
+        let keep = Update::builder()
+            .table_name(&self.tables.queue)
+            .set_key(Some(key(token_pk(&token.token_id), TOKEN_SK)))
+            .update_expression("REMOVE holds.#rid")
+            .condition_expression("#status = :active AND expireAt > :now")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#rid", reserve_id.to_string())
+            .expression_attribute_values(":active", state(TokenStatus::Active))
+            .expression_attribute_values(":now", n(now_ms))
+            .build()
+            .or_failed()?;
+        Ok(TokenEnd {
+            token: keep,
+            user: None,
+            slot: None,
+        })
+    }
+
+    /// The write that records a new hold on the holder's ACTIVE token, for
+    /// the hold's transaction: a conditional update of the user's own item.
+    pub(crate) fn note_hold(
+        &self,
+        token: &QueueToken,
+        reserve_id: u64,
+        until_ms: i64,
+        now_ms: i64,
+    ) -> Result<Update, StoreError> {
+        Update::builder()
+            .table_name(&self.tables.queue)
+            .set_key(Some(key(token_pk(&token.token_id), TOKEN_SK)))
+            .update_expression("SET holds.#rid = :until ADD version :one")
+            .condition_expression("#status = :active AND expireAt > :now AND userId = :user")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#rid", reserve_id.to_string())
+            .expression_attribute_values(":until", n(until_ms))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":active", state(TokenStatus::Active))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":user", s(token.user_id.clone()))
+            .build()
+            .or_failed()
+    }
+
+    /// The writes that end an ACTIVE token now — the token (unless a hold
+    /// was added since it was read), the user's pointer to it, and its
+    /// admission slot when it has one — for a caller's transaction
+    /// (payment) or [`Db::end_token`].
     pub fn end_token_writes(
         &self,
         token: &QueueToken,
@@ -372,11 +430,15 @@ impl Db {
             .table_name(&self.tables.queue)
             .set_key(Some(key(token_pk(&token.token_id), TOKEN_SK)))
             .update_expression("SET #status = :ended, expireAt = :now")
-            .condition_expression("#status = :active AND expireAt > :now")
+            .condition_expression(
+                "#status = :active AND expireAt > :now \
+                 AND (attribute_not_exists(version) OR version = :version)",
+            )
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":ended", state(TokenStatus::Ended))
             .expression_attribute_values(":active", state(TokenStatus::Active))
             .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":version", n(token.version))
             .build()
             .or_failed()?;
         let free = token.slot.map(|slot| {
@@ -393,7 +455,7 @@ impl Db {
         });
         Ok(TokenEnd {
             token: end,
-            user: self.user_token_ends(&token.user_id, &token.token_id, now_ms)?,
+            user: Some(self.user_token_ends(&token.user_id, &token.token_id, now_ms)?),
             slot: free.transpose()?,
         })
     }

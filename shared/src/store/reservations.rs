@@ -12,13 +12,14 @@ use super::cache::item_key;
 use super::error::{OrFailed, StoreError};
 use super::io::{conditional, from_item, key, n, num_attr, s, str_attr, to_item, Item};
 use super::schema::catalog::{
-    concert_sk, schedule_pk, seat_pk, seat_sk, CONCERTS_PK, META_SK, SEAT_PREFIX,
+    concert_sk, schedule_pk, seat_pk, seat_sk, CONCERTS_PK, META_SK, SEAT_CANCELLED, SEAT_PREFIX,
 };
-use super::schema::queue::{holds_pk, slot_attrs, HOLDS_SK};
+use super::schema::queue::{holds_pk, slot_attrs, HOLDS_SK, TICKET_KEPT};
 use super::schema::reservations::{reservation_pk, RES_SK};
 use super::schema::{SK, TTL};
 use super::tx::{Tx, IDEMPOTENCY};
 use super::Db;
+use crate::domain::queue::QueueToken;
 use crate::domain::reservation::{ttl_seconds, HoldContext, Reservation, ReservationStatus};
 use aws_sdk_dynamodb::types::{
     KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, Update,
@@ -31,14 +32,19 @@ pub enum HoldOutcome {
     Held,
     /// Held or sold by someone, as the seat's condition found it.
     SeatTaken,
+    /// The schedule's cancellation reached the seat first.
+    SeatCancelled,
     SeatMissing,
     /// Another of the user's requests took the slot first.
     SlotTaken,
+    /// The holder's queue token ended before the hold.
+    TokenOver,
 }
 
 const SEAT: &str = "seat";
 const RECORD: &str = "reservation";
 const SLOT: &str = "hold slot";
+const TOKEN_HOLD: &str = "token";
 
 impl Db {
     /// Everything a hold is checked against, read consistently in one call.
@@ -98,11 +104,13 @@ impl Db {
     }
 
     /// Holds the seat for `r` in one transaction: the seat (free now, never
-    /// sold, of this concert), the reservation record, and the user's hold
-    /// slot (free now). Any failed condition writes nothing.
+    /// sold, of this concert), the reservation record, the user's hold
+    /// slot (free now) and the hold noted on the user's ACTIVE token. Any
+    /// failed condition writes nothing.
     pub async fn hold_seat(
         &self,
         r: &Reservation,
+        token: &QueueToken,
         now_ms: i64,
         idempotency: Option<Update>,
     ) -> Result<HoldOutcome, StoreError> {
@@ -110,6 +118,10 @@ impl Db {
             .update(SEAT, self.take_seat(r, now_ms)?)
             .put(RECORD, self.new_record(r)?)
             .update(SLOT, self.take_hold_slot(r, now_ms)?)
+            .update(
+                TOKEN_HOLD,
+                self.note_hold(token, r.reserve_id, r.expires_at, now_ms)?,
+            )
             .update_if(IDEMPOTENCY, idempotency);
         let cancelled = match self.transact(tx).await? {
             Ok(()) => return Ok(HoldOutcome::Held),
@@ -117,13 +129,14 @@ impl Db {
         };
         if cancelled.failed(SEAT) {
             // The seat's old image tells a taken seat from a missing one.
-            let concert = cancelled
-                .old(SEAT)
-                .and_then(|old| num_attr(old, "concertId"));
-            return Ok(if concert == Some(r.concert_id as i64) {
-                HoldOutcome::SeatTaken
-            } else {
+            let old = cancelled.old(SEAT);
+            let concert = old.and_then(|old| num_attr(old, "concertId"));
+            return Ok(if concert != Some(r.concert_id as i64) {
                 HoldOutcome::SeatMissing
+            } else if old.is_some_and(|o| o.contains_key(SEAT_CANCELLED)) {
+                HoldOutcome::SeatCancelled
+            } else {
+                HoldOutcome::SeatTaken
             });
         }
         if cancelled.failed(RECORD) {
@@ -132,11 +145,14 @@ impl Db {
         if cancelled.failed(SLOT) {
             return Ok(HoldOutcome::SlotTaken);
         }
+        if cancelled.failed(TOKEN_HOLD) {
+            return Ok(HoldOutcome::TokenOver);
+        }
         Err(cancelled.claim_or_unexplained("hold"))
     }
 
-    /// No double booking: the seat exists in this concert, is unsold, and
-    /// any hold on it has run out.
+    /// No double booking: the seat exists in this concert, is unsold and
+    /// not cancelled, and any hold on it has run out.
     fn take_seat(&self, r: &Reservation, now_ms: i64) -> Result<Update, StoreError> {
         Update::builder()
             .table_name(&self.tables.catalog)
@@ -144,6 +160,7 @@ impl Db {
             .update_expression("SET holdId = :rid, holdUntil = :until, holder = :user")
             .condition_expression(
                 "attribute_exists(pk) AND concertId = :cid AND attribute_not_exists(soldReserveId) \
+                 AND attribute_not_exists(cancelled) \
                  AND (attribute_not_exists(holdUntil) OR holdUntil <= :now)",
             )
             .expression_attribute_values(":rid", n(r.reserve_id))
@@ -168,7 +185,8 @@ impl Db {
             .or_failed()
     }
 
-    /// The per-user cap: slot k is free, or its hold has run out.
+    /// The per-user cap: slot k is free, or its hold has run out (a paid
+    /// ticket keeps its slot for good: `s{k}` = [`TICKET_KEPT`]).
     fn take_hold_slot(&self, r: &Reservation, now_ms: i64) -> Result<Update, StoreError> {
         let (until, res) = slot_attrs(r.hold_slot);
         Update::builder()
@@ -185,8 +203,25 @@ impl Db {
             .or_failed()
     }
 
+    /// Keeps the user's slot for the ticket a payment buys: the slot
+    /// still counts towards `TICKETS_MAX_PER_USER` until it is cancelled.
+    pub(crate) fn keep_slot_for_ticket(&self, r: &Reservation) -> Result<Update, StoreError> {
+        let (until, res) = slot_attrs(r.hold_slot);
+        Update::builder()
+            .table_name(&self.tables.queue)
+            .set_key(Some(key(holds_pk(&r.user_id, r.schedule_id), HOLDS_SK)))
+            .update_expression("SET #until = :kept")
+            .condition_expression("#res = :rid")
+            .expression_attribute_names("#until", until)
+            .expression_attribute_names("#res", res)
+            .expression_attribute_values(":rid", n(r.reserve_id))
+            .expression_attribute_values(":kept", n(TICKET_KEPT))
+            .build()
+            .or_failed()
+    }
+
     /// Frees the user's hold slot if it still belongs to this reservation:
-    /// in a payment's transaction, or on its own after a lapse.
+    /// when a hold or a ticket is cancelled, or on its own after a lapse.
     pub(crate) fn free_hold_slot(&self, r: &Reservation) -> Result<Update, StoreError> {
         let (until, res) = slot_attrs(r.hold_slot);
         Update::builder()
@@ -250,8 +285,21 @@ impl Db {
         conditional(out)
     }
 
-    /// Frees the user's hold slot on its own (after a lapse).
+    /// Frees the user's hold slot on its own after a lapse: only while it
+    /// still carries this hold's end (a paid ticket's slot never does).
     pub async fn release_hold_slot(&self, r: &Reservation) -> Result<bool, StoreError> {
-        self.update_alone(self.free_hold_slot(r)?).await
+        let (until, res) = slot_attrs(r.hold_slot);
+        let lapsed = Update::builder()
+            .table_name(&self.tables.queue)
+            .set_key(Some(key(holds_pk(&r.user_id, r.schedule_id), HOLDS_SK)))
+            .update_expression("REMOVE #until, #res")
+            .condition_expression("#res = :rid AND #until = :end")
+            .expression_attribute_names("#until", until)
+            .expression_attribute_names("#res", res)
+            .expression_attribute_values(":rid", n(r.reserve_id))
+            .expression_attribute_values(":end", n(r.expires_at))
+            .build()
+            .or_failed()?;
+        self.update_alone(lapsed).await
     }
 }

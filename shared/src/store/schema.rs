@@ -27,6 +27,11 @@ pub mod catalog {
     use super::pad;
     use crate::domain::catalog::{block_of, SEAT_BLOCK};
 
+    /// Id counters: sort key `concert`, `schedule` or [`SEQ_SEAT`], value
+    /// in [`SEQ_VALUE`].
+    pub const SEQ_PK: &str = "SEQ";
+    pub const SEQ_SEAT: &str = "seat";
+    pub const SEQ_VALUE: &str = "v";
     /// Every concert is listed under this partition.
     pub const CONCERTS_PK: &str = "CONCERTS";
     /// A schedule's own item under `schedule_pk`.
@@ -56,6 +61,8 @@ pub mod catalog {
     pub fn seat_pk(schedule_id: u64, seat_id: u64) -> String {
         block_pk(schedule_id, block_of(seat_id))
     }
+    /// Set on a seat by its schedule's cancellation.
+    pub const SEAT_CANCELLED: &str = "cancelled";
     pub fn seat_sk(seat_id: u64) -> String {
         format!("{SEAT_PREFIX}{}", pad(seat_id))
     }
@@ -83,6 +90,9 @@ pub mod queue {
     pub const USER_PREFIX: &str = "USER#";
     pub const TOKEN_SK: &str = "TOKEN";
     pub const COUNTER_SK: &str = "COUNTER";
+    /// The organiser's control of admission.
+    pub const CONTROL_PK: &str = "QUEUE";
+    pub const CONTROL_SK: &str = "CONTROL";
     /// Admission slots are spread over this many partitions (`k mod 64`),
     /// so admissions and payments never share one hot key.
     pub const SLOT_SHARDS: u32 = 64;
@@ -122,6 +132,8 @@ pub mod queue {
     pub fn holds_pk(user_id: &str, schedule_id: u64) -> String {
         format!("HOLDS#{user_id}#{schedule_id}")
     }
+    /// The end a paid ticket's slot carries: never, until it is cancelled.
+    pub const TICKET_KEPT: i64 = 9_007_199_254_740_991;
     /// Attributes of hold slot `k` on the holds item: its expiry and its
     /// reservation.
     pub fn slot_attrs(k: u32) -> (String, String) {
@@ -133,6 +145,8 @@ pub mod queue {
 /// availability count and the hold cleanup).
 pub mod reservations {
     pub const RES_SK: &str = "RES";
+    /// A user's reservations: hash `userId`, range `createdAt`.
+    pub const BY_USER_INDEX: &str = "byUser";
 
     pub fn reservation_pk(reserve_id: u64) -> String {
         format!("RES#{reserve_id}")
@@ -158,6 +172,19 @@ pub mod points {
     }
     pub fn ledger_sk(entry: &LedgerEntry) -> String {
         format!("{LEDGER_PREFIX}{:016}#{}", entry.at, entry.entry_id)
+    }
+}
+
+/// `JobsTable`: one item per background job; its stream runs the job.
+pub mod jobs {
+    use crate::domain::jobs::JobKind;
+
+    pub fn job_pk(kind: JobKind, schedule_id: u64) -> String {
+        let kind = match kind {
+            JobKind::Prepare => "PREPARE",
+            JobKind::Cancel => "CANCEL",
+        };
+        format!("JOB#{kind}#{schedule_id}")
     }
 }
 

@@ -48,7 +48,15 @@ async fn schedules_list_open_dates_only() {
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(
         r.body,
-        json!({"concertId": 1, "schedules": [{"scheduleId": 1, "date": "2026-02-01", "availableSeats": 3}]})
+        json!({"concertId": 1, "schedules": [{
+            "scheduleId": 1,
+            "date": "2026-02-01",
+            "saleOpensAt": "1970-01-01T00:00:00.000Z",
+            // Midnight in Seoul, the default SALE_TIMEZONE.
+            "saleClosesAt": "2026-01-31T15:00:00.000Z",
+            "onSale": true,
+            "availableSeats": 3
+        }]})
     );
     let r = h
         .req("GET", "/concerts/77/schedules", Some(&token), None)

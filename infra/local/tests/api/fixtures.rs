@@ -29,6 +29,8 @@ async fn every_endpoint_fixture_is_served() {
         active_at: None,
         expire_at: None,
         slot: None,
+        holds: Default::default(),
+        version: 0,
     };
     h.app()
         .db
@@ -56,9 +58,17 @@ async fn every_endpoint_fixture_is_served() {
         concert_end_date: "2026-02-01".parse().unwrap(),
         schedule_date: "2026-02-01".parse().unwrap(),
         payment_id: None,
+        cancelled_by: None,
+        cancelled_at: None,
+        refund: None,
     };
+    let token = h.app().db.token(FIXTURE_TOKEN).await.unwrap().unwrap();
     assert_eq!(
-        h.app().db.hold_seat(&hold, now, None).await.unwrap(),
+        h.app()
+            .db
+            .hold_seat(&hold, &token, now, None)
+            .await
+            .unwrap(),
         HoldOutcome::Held
     );
 

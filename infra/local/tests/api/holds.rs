@@ -67,7 +67,7 @@ async fn three_hundred_users_race_for_a_hundred_seats() {
                 match (r.status, r.body["code"].as_str()) {
                     (201, _) => held += 1,
                     (409, Some("SEAT_TAKEN")) => {}
-                    (409, Some("HOLD_LIMIT")) => break,
+                    (409, Some("TICKET_LIMIT")) => break,
                     other => panic!("unexpected {other:?}: {r:?}"),
                 }
             }
@@ -114,7 +114,7 @@ async fn the_hold_cap_counts_per_user_and_schedule() {
     let r = h.reserve(me, token, 1, 1, 5).await;
     assert_eq!(
         (r.status, r.body["code"].as_str()),
-        (409, Some("HOLD_LIMIT")),
+        (409, Some("TICKET_LIMIT")),
         "{r:?}"
     );
     assert_eq!(r.body["status"], "CONFLICT");
@@ -151,7 +151,6 @@ async fn unknown_ids_and_bad_bodies_hold_nothing() {
         (2, 1, 6, "SCHEDULE_NOT_FOUND"),
         (1, 1, 999, "SEAT_NOT_FOUND"),
         (1, 1, 100_001, "SEAT_NOT_FOUND"),
-        (1, 2, 11, "SCHEDULE_NOT_FOUND"),
     ] {
         let r = h.reserve(other, other_token, c, s, seat).await;
         assert_eq!(
@@ -160,6 +159,13 @@ async fn unknown_ids_and_bad_bodies_hold_nothing() {
             "{c}/{s}/{seat}: {r:?}"
         );
     }
+    // A past schedule's sale has closed: 409, nothing written.
+    let r = h.reserve(other, other_token, 1, 2, 11).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (409, Some("SALE_CLOSED")),
+        "{r:?}"
+    );
     // Malformed bodies: 400.
     for body in [
         r#"{"userId":"cap1","concertId":"1","scheduleId":1,"seatId":6}"#,

@@ -9,7 +9,8 @@ use local::gateway::{routes, Call, Gateway};
 use serde_json::{json, Value};
 use shared::clock::{Clock, ManualClock};
 use shared::config::{Config, Tables};
-use shared::domain::catalog::{Concert, Schedule, Seat};
+use shared::domain::catalog::{Concert, Schedule, ScheduleStatus, Seat};
+use shared::domain::organiser::start_of_day;
 use shared::domain::queue::TokenState;
 use shared::domain::reservation::Reservation;
 use shared::store::catalog::CatalogData;
@@ -20,6 +21,8 @@ use std::sync::Arc;
 
 /// 2026-01-01T00:00:00Z
 pub const T0: i64 = 1_767_225_600_000;
+/// The organiser's bearer token in tests.
+pub const ADMIN_TOKEN: &str = "test-organiser-token";
 
 #[derive(Debug)]
 struct SweepClock(ManualClock);
@@ -39,6 +42,8 @@ pub struct TestApp {
     pub clock: ManualClock,
     /// Every DynamoDB call the app makes, by operation.
     pub meter: devkit::meter::Meter,
+    /// Where [`TestApp::run_jobs`] has read the jobs table's stream to.
+    jobs_stream: std::sync::Mutex<local::streams::StreamReader>,
 }
 
 pub struct Resp {
@@ -78,12 +83,18 @@ impl TestApp {
         let gw = Gateway {
             app,
             routes: routes(&template).expect("routes"),
+            admin_token: ADMIN_TOKEN.into(),
         };
+        let jobs_stream = std::sync::Mutex::new(local::streams::StreamReader::new(
+            emu.db.clone(),
+            "JobsTable",
+        ));
         TestApp {
             emu,
             gw,
             clock,
             meter,
+            jobs_stream,
         }
     }
 
@@ -141,6 +152,34 @@ impl TestApp {
             status: reply.status,
             body: serde_json::from_str(&reply.body).unwrap_or(Value::Null),
             retry_after: reply.retry_after,
+        }
+    }
+
+    /// An organiser's request (`ADMIN_TOKEN`).
+    pub async fn admin(&self, method: &str, path: &str, body: Option<&Value>) -> Resp {
+        self.req(method, path, Some(ADMIN_TOKEN), body).await
+    }
+
+    /// Runs the schedule jobs as their stream would: every job record
+    /// written since the last call, and the records those steps write,
+    /// until none is left. Returns how many records were delivered.
+    pub async fn run_jobs(&self) -> usize {
+        let mut delivered = 0;
+        loop {
+            let batch = {
+                let mut reader = self.jobs_stream.lock().expect("jobs stream");
+                reader.next_batch(10).expect("stream")
+            };
+            if batch.is_empty() {
+                return delivered;
+            }
+            delivered += batch.len();
+            let mut event = aws_lambda_events::event::dynamodb::Event::default();
+            event.records = batch;
+            let out = shared::jobs::StreamConsumer::ScheduleJobs
+                .handle(self.app(), event)
+                .await;
+            assert!(out.batch_item_failures.is_empty(), "a job step failed");
         }
     }
 
@@ -297,7 +336,7 @@ impl TestApp {
             .expect("audit");
         assert!(audit.violations.is_empty(), "{:#?}", audit.violations);
         assert_eq!(audit.points_in_balances, audit.points_in_ledger);
-        assert_eq!(audit.payments, audit.seats_sold);
+        assert_eq!(audit.payments, audit.seats_sold + audit.refunds);
         audit.seats_sold
     }
 
@@ -353,16 +392,28 @@ fn key_header(key: Option<&str>) -> Vec<(&str, &str)> {
 /// with schedule 3 of 10 seats (ids 100001..).
 pub fn catalog(seats: u64) -> CatalogData {
     let date = |s: &str| s.parse().expect("date");
+    // On sale from long before T0 until the start of the show's day.
+    let schedule = |schedule_id, concert_id, day: &str, total_seats, first_seat_id| {
+        let date: chrono::NaiveDate = date(day);
+        Schedule {
+            schedule_id,
+            concert_id,
+            date,
+            total_seats,
+            first_seat_id,
+            sale_opens_at: 0,
+            sale_closes_at: start_of_day(chrono_tz::Asia::Seoul, date),
+            status: ScheduleStatus::Ready,
+        }
+    };
     let seat = |seat_id: u64, schedule_id: u64, concert_id: u64| Seat {
-        seat_id,
-        schedule_id,
         concert_id,
-        seat_number: format!("{}{}", (b'A' + (seat_id % 26) as u8) as char, seat_id),
-        price: 50_000 + (seat_id % 5) as i64 * 10_000,
-        hold_id: None,
-        hold_until: None,
-        holder: None,
-        sold_reserve_id: None,
+        ..Seat::new(
+            &schedule(schedule_id, concert_id, "2026-01-01", 1, seat_id),
+            seat_id,
+            format!("{}{}", (b'A' + (seat_id % 26) as u8) as char, seat_id),
+            50_000 + (seat_id % 5) as i64 * 10_000,
+        )
     };
     let mut data = CatalogData {
         concerts: vec![
@@ -380,27 +431,9 @@ pub fn catalog(seats: u64) -> CatalogData {
             },
         ],
         schedules: vec![
-            Schedule {
-                schedule_id: 1,
-                concert_id: 1,
-                date: date("2026-02-01"),
-                total_seats: seats as u32,
-                first_seat_id: 1,
-            },
-            Schedule {
-                schedule_id: 2,
-                concert_id: 1,
-                date: date("2025-12-01"),
-                total_seats: 1,
-                first_seat_id: seats + 1,
-            },
-            Schedule {
-                schedule_id: 3,
-                concert_id: 2,
-                date: date("2026-03-01"),
-                total_seats: 10,
-                first_seat_id: 100_001,
-            },
+            schedule(1, 1, "2026-02-01", seats as u32, 1),
+            schedule(2, 1, "2025-12-01", 1, seats + 1),
+            schedule(3, 2, "2026-03-01", 10, 100_001),
         ],
         seats: (1..=seats).map(|id| seat(id, 1, 1)).collect(),
     };

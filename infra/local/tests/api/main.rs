@@ -9,6 +9,7 @@ mod fixtures;
 mod holds;
 mod invariants;
 mod kit;
+mod onsale;
 mod payments;
 mod queue;
 mod stack;

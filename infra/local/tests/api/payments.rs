@@ -248,6 +248,7 @@ async fn a_payment_racing_its_expiry_is_all_or_nothing() {
         TestApp::with(|c| {
             c.queue_active_seconds = 100_000;
             c.points_max_charge = 10_000_000;
+            c.tickets_max_per_user = 30;
         })
         .await,
     );
@@ -425,7 +426,7 @@ async fn payment_refusals_come_in_the_contracts_order() {
 }
 
 #[tokio::test]
-async fn a_payment_spends_the_token_and_frees_the_queue_slot() {
+async fn a_payment_spends_the_token_only_with_its_last_hold_and_frees_the_slot() {
     let Scene {
         h,
         me,
@@ -439,30 +440,32 @@ async fn a_payment_spends_the_token_and_frees_the_queue_slot() {
     assert_eq!(ok.status, 201, "{ok:?}");
     assert_eq!(ok.body["status"], "SUCCESS");
     assert_eq!(h.points(&me).await, 0);
-    // Paid: 409 on a retry, and the token is spent for anything else.
     expect(
         &h.pay(&me, &mine, my_hold, my_price, None).await,
         409,
         "결제할 수 없는 예약 내역입니다.",
     );
+    // The other hold still runs: the token lives on, so it can be paid.
+    let schedules = h
+        .req("GET", "/concerts/1/schedules", Some(&mine), None)
+        .await;
+    assert_eq!(schedules.status, 200, "{schedules:?}");
+    assert_eq!(
+        h.pay(&me, &mine, pricey, pricey_price, None).await.status,
+        402
+    );
+    h.charge(&me, json!(pricey_price), None).await;
+    let last = h.pay(&me, &mine, pricey, pricey_price, None).await;
+    assert_eq!(last.status, 201, "{last:?}");
+    assert_eq!(h.points(&me).await, 0);
+    // Its last hold paid, the token is spent for anything else …
     assert_eq!(
         h.req("GET", "/concerts/1/schedules", Some(&mine), None)
             .await
             .status,
         401
     );
-    // Another hold: the empty balance answers first, then the spent token.
-    assert_eq!(
-        h.pay(&me, &mine, pricey, pricey_price, None).await.status,
-        402
-    );
-    h.charge(&me, json!(pricey_price), None).await;
-    assert_eq!(
-        h.pay(&me, &mine, pricey, pricey_price, None).await.status,
-        401
-    );
-    assert_eq!(h.points(&me).await, pricey_price);
-    // The freed queue slot goes to the next in line.
+    // … and its queue slot goes to the next in line.
     let next = h.join("next-in-line").await;
     assert_eq!(h.admission_round().await.admitted, 1);
     assert_eq!(

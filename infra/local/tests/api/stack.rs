@@ -228,7 +228,7 @@ async fn a_wrong_method_gets_405_with_allow() {
     s.read_to_end(&mut buf).await.unwrap();
     let text = String::from_utf8_lossy(&buf).to_ascii_lowercase();
     assert!(text.starts_with("http/1.1 405"), "{text}");
-    assert!(text.contains("\r\nallow: post\r\n"), "{text}");
+    assert!(text.contains("\r\nallow: get, post\r\n"), "{text}");
     let (status, body) = get(&format!("{}/nowhere", stack.url())).await;
     assert_eq!((status, body["status"].as_str()), (404, Some("NOT_FOUND")));
     stack.stop().await;

@@ -1,0 +1,330 @@
+//! The organiser's rules: what makes a concert or a schedule valid, the
+//! sale window's defaults, and the seats a schedule's sections make.
+//! Dates are judged in the sale's time zone (`SALE_TIMEZONE`), never UTC.
+
+use super::catalog::{Concert, Schedule, ScheduleStatus, Seat};
+use super::Invalid;
+use chrono::{NaiveDate, TimeZone};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+/// Most seats one schedule may have (SPEC §6).
+pub const MAX_SEATS: u64 = 60_000;
+/// Price range of a seat, in points.
+pub const MAX_PRICE: i64 = 10_000_000;
+/// Most sections of one schedule, and the longest section name.
+pub const MAX_SECTIONS: usize = 100;
+const MAX_SECTION_NAME: usize = 20;
+const MAX_TITLE: usize = 200;
+
+/// The date `ms` falls on in `tz`.
+pub fn day_of(tz: Tz, ms: i64) -> NaiveDate {
+    crate::clock::to_datetime(ms)
+        .with_timezone(&tz)
+        .date_naive()
+}
+
+/// The first millisecond of `date` in `tz` (the earliest, should a
+/// transition skip midnight).
+pub fn start_of_day(tz: Tz, date: NaiveDate) -> i64 {
+    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    match tz.from_local_datetime(&midnight).earliest() {
+        Some(t) => t.timestamp_millis(),
+        // No midnight that day: the day starts at the first valid hour.
+        None => (1..24)
+            .filter_map(|h| {
+                tz.from_local_datetime(&(midnight + chrono::Duration::hours(h)))
+                    .earliest()
+            })
+            .map(|t| t.timestamp_millis())
+            .next()
+            .unwrap_or(midnight.and_utc().timestamp_millis()),
+    }
+}
+
+/// Until when a paid ticket for a show on `date` can be cancelled:
+/// `cutoff_hours` before the start of the show's day.
+pub fn refund_deadline(tz: Tz, date: NaiveDate, cutoff_hours: i64) -> i64 {
+    start_of_day(tz, date) - cutoff_hours * 3_600_000
+}
+
+/// A new concert as the organiser sends it.
+pub fn check_concert(title: &str, start: NaiveDate, end: NaiveDate) -> Result<String, Invalid> {
+    let title = title.trim();
+    if title.is_empty() || title.chars().count() > MAX_TITLE {
+        return Err(Invalid::new("title은 1~200자여야 합니다."));
+    }
+    if start > end {
+        return Err(Invalid::new("startDate는 endDate보다 늦을 수 없습니다."));
+    }
+    Ok(title.to_string())
+}
+
+/// One priced block of rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Section {
+    pub name: String,
+    pub rows: u32,
+    pub seats_per_row: u32,
+    pub price: i64,
+}
+
+/// A schedule as the organiser asks for it, times in ms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleRequest {
+    pub date: NaiveDate,
+    pub sale_opens_at: Option<i64>,
+    pub sale_closes_at: Option<i64>,
+    pub sections: Vec<Section>,
+}
+
+/// A checked schedule, waiting for its ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedSchedule {
+    pub date: NaiveDate,
+    pub sale_opens_at: i64,
+    pub sale_closes_at: i64,
+    pub total_seats: u32,
+}
+
+/// Checks a schedule for `concert` at `now_ms`: the date within the
+/// concert, sections named once each, 1..60000 seats, prices in range, a
+/// window that opens before it closes (defaults: now, and the start of
+/// the show's day).
+pub fn plan_schedule(
+    concert: &Concert,
+    req: &ScheduleRequest,
+    tz: Tz,
+    now_ms: i64,
+) -> Result<PlannedSchedule, Invalid> {
+    if req.date < concert.start_date || req.date > concert.end_date {
+        return Err(Invalid::new("date는 콘서트 기간 안이어야 합니다."));
+    }
+    let total = check_sections(&req.sections)?;
+    let opens = req.sale_opens_at.unwrap_or(now_ms);
+    let closes = req
+        .sale_closes_at
+        .unwrap_or_else(|| start_of_day(tz, req.date));
+    check_window(opens, closes)?;
+    Ok(PlannedSchedule {
+        date: req.date,
+        sale_opens_at: opens,
+        sale_closes_at: closes,
+        total_seats: total,
+    })
+}
+
+/// A sale window must open before it closes.
+pub fn check_window(opens: i64, closes: i64) -> Result<(), Invalid> {
+    if opens < closes {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            "saleOpensAt는 saleClosesAt보다 앞서야 합니다.",
+        ))
+    }
+}
+
+/// The seat count of valid sections.
+fn check_sections(sections: &[Section]) -> Result<u32, Invalid> {
+    if sections.is_empty() || sections.len() > MAX_SECTIONS {
+        return Err(Invalid::new("sections는 1~100개여야 합니다."));
+    }
+    let mut names = std::collections::HashSet::new();
+    let mut total: u64 = 0;
+    for s in sections {
+        let len = s.name.chars().count();
+        if len == 0 || len > MAX_SECTION_NAME || !s.name.chars().all(char::is_alphanumeric) {
+            return Err(Invalid::new("구역 이름은 1~20자의 글자와 숫자여야 합니다."));
+        }
+        if !names.insert(s.name.as_str()) {
+            return Err(Invalid::new("구역 이름이 중복되었습니다."));
+        }
+        if !(1..=MAX_PRICE).contains(&s.price) {
+            return Err(Invalid::new("price는 1~10000000이어야 합니다."));
+        }
+        total += u64::from(s.rows) * u64::from(s.seats_per_row);
+    }
+    if !(1..=MAX_SEATS).contains(&total)
+        || sections.iter().any(|s| s.rows == 0 || s.seats_per_row == 0)
+    {
+        return Err(Invalid::new("좌석 수는 1~60000이어야 합니다."));
+    }
+    Ok(total as u32)
+}
+
+impl PlannedSchedule {
+    /// The schedule once its ids are known; PREPARING until every seat exists.
+    pub fn with_ids(&self, schedule_id: u64, concert_id: u64, first_seat_id: u64) -> Schedule {
+        Schedule {
+            schedule_id,
+            concert_id,
+            date: self.date,
+            total_seats: self.total_seats,
+            first_seat_id,
+            sale_opens_at: self.sale_opens_at,
+            sale_closes_at: self.sale_closes_at,
+            status: ScheduleStatus::Preparing,
+        }
+    }
+}
+
+/// The schedule's seats with ids in `range` (seat ids, inclusive start,
+/// exclusive end), numbered `section-row-seat` in section, row, seat order.
+pub fn seats_in(
+    schedule: &Schedule,
+    sections: &[Section],
+    range: std::ops::Range<u64>,
+) -> Vec<Seat> {
+    let mut seats = Vec::new();
+    let mut id = schedule.first_seat_id;
+    for s in sections {
+        let count = u64::from(s.rows) * u64::from(s.seats_per_row);
+        let (start, end) = (id, id + count);
+        id = end;
+        for seat_id in start.max(range.start)..end.min(range.end) {
+            let i = seat_id - start;
+            let (row, n) = (
+                i / u64::from(s.seats_per_row) + 1,
+                i % u64::from(s.seats_per_row) + 1,
+            );
+            let number = format!("{}-{row}-{n}", s.name);
+            seats.push(Seat::new(schedule, seat_id, number, s.price));
+        }
+    }
+    seats
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn concert() -> Concert {
+        Concert {
+            id: 1,
+            title: "t".into(),
+            start_date: day("2026-12-01"),
+            end_date: day("2026-12-03"),
+        }
+    }
+
+    fn section(name: &str, rows: u32, per_row: u32, price: i64) -> Section {
+        Section {
+            name: name.into(),
+            rows,
+            seats_per_row: per_row,
+            price,
+        }
+    }
+
+    fn request(date: &str, sections: Vec<Section>) -> ScheduleRequest {
+        ScheduleRequest {
+            date: day(date),
+            sale_opens_at: None,
+            sale_closes_at: None,
+            sections,
+        }
+    }
+
+    #[test]
+    fn the_show_day_starts_at_midnight_in_seoul() {
+        let seoul: Tz = "Asia/Seoul".parse().unwrap();
+        // 2026-12-02T00:00+09:00 = 2026-12-01T15:00Z
+        let start = start_of_day(seoul, day("2026-12-02"));
+        assert_eq!(crate::clock::format_ms(start), "2026-12-01T15:00:00.000Z");
+        assert_eq!(day_of(seoul, start), day("2026-12-02"));
+        assert_eq!(day_of(seoul, start - 1), day("2026-12-01"));
+    }
+
+    #[test]
+    fn a_schedule_is_planned_with_default_window() {
+        let seoul: Tz = "Asia/Seoul".parse().unwrap();
+        let now = start_of_day(seoul, day("2026-11-20"));
+        let p = plan_schedule(
+            &concert(),
+            &request("2026-12-02", vec![section("A", 2, 3, 10)]),
+            seoul,
+            now,
+        )
+        .unwrap();
+        assert_eq!(p.total_seats, 6);
+        assert_eq!(p.sale_opens_at, now);
+        assert_eq!(p.sale_closes_at, start_of_day(seoul, day("2026-12-02")));
+    }
+
+    #[test]
+    fn bad_schedules_are_refused() {
+        let tz: Tz = "Asia/Seoul".parse().unwrap();
+        let now = start_of_day(tz, day("2026-11-20"));
+        let plan = |r: ScheduleRequest| plan_schedule(&concert(), &r, tz, now);
+        let ok = || vec![section("A", 1, 1, 10)];
+        assert!(
+            plan(request("2026-11-30", ok())).is_err(),
+            "before the concert"
+        );
+        assert!(
+            plan(request("2026-12-04", ok())).is_err(),
+            "after the concert"
+        );
+        assert!(plan(request("2026-12-01", vec![])).is_err(), "no sections");
+        let dup = vec![section("A", 1, 1, 10), section("A", 1, 1, 10)];
+        assert!(plan(request("2026-12-01", dup)).is_err(), "duplicate names");
+        assert!(plan(request("2026-12-01", vec![section("A", 0, 1, 10)])).is_err());
+        assert!(plan(request("2026-12-01", vec![section("A", 1, 1, 0)])).is_err());
+        assert!(plan(request("2026-12-01", vec![section("A", 1, 1, -5)])).is_err());
+        assert!(plan(request(
+            "2026-12-01",
+            vec![section("A", 1, 1, MAX_PRICE + 1)]
+        ))
+        .is_err());
+        assert!(plan(request("2026-12-01", vec![section("A-1", 1, 1, 10)])).is_err());
+        let big = vec![section("A", 200, 300, 10), section("B", 1, 1, 10)];
+        assert!(plan(request("2026-12-01", big)).is_err(), "60,001 seats");
+        let max = vec![section("A", 200, 300, 10)];
+        assert_eq!(
+            plan(request("2026-12-01", max)).unwrap().total_seats,
+            60_000
+        );
+        let shut = ScheduleRequest {
+            sale_opens_at: Some(now + 10),
+            sale_closes_at: Some(now + 10),
+            ..request("2026-12-01", ok())
+        };
+        assert!(plan(shut).is_err(), "opens = closes");
+        // A show today: the default close (its midnight) is already past.
+        let today = ScheduleRequest {
+            date: day("2026-11-20"),
+            ..request("2026-12-01", ok())
+        };
+        let c = Concert {
+            start_date: day("2026-11-20"),
+            ..concert()
+        };
+        assert!(plan_schedule(&c, &today, tz, now).is_err());
+    }
+
+    #[test]
+    fn seats_are_numbered_section_row_seat_in_id_order() {
+        let tz: Tz = "Asia/Seoul".parse().unwrap();
+        let sections = vec![section("A", 2, 3, 10), section("VIP", 1, 2, 99)];
+        let p = plan_schedule(&concert(), &request("2026-12-01", sections.clone()), tz, 0).unwrap();
+        let s = p.with_ids(7, 1, 100);
+        let all = seats_in(&s, &sections, 0..u64::MAX);
+        let names: Vec<_> = all
+            .iter()
+            .map(|x| (x.seat_id, x.seat_number.as_str(), x.price))
+            .collect();
+        assert_eq!(names[0], (100, "A-1-1", 10));
+        assert_eq!(names[3], (103, "A-2-1", 10));
+        assert_eq!(names[6], (106, "VIP-1-1", 99));
+        assert_eq!(all.len(), 8);
+        let some = seats_in(&s, &sections, 105..107);
+        assert_eq!(some.len(), 2);
+        assert_eq!(some[1].seat_number, "VIP-1-1");
+    }
+}

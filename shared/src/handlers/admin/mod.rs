@@ -1,0 +1,40 @@
+//! The organiser API (`/admin/*`, SPEC §6). In AWS, API Gateway lets a
+//! request through only with a valid SigV4 signature of a principal the
+//! stack's policy allows, and names it in the event; the local gateway
+//! checks `ADMIN_TOKEN` and names its organiser the same way. The handlers
+//! trust only that name.
+
+pub mod concerts;
+pub mod queue;
+pub mod report;
+pub mod schedules;
+
+use crate::http::request::iam_principal;
+use crate::http::AppError;
+use lambda_http::Request;
+
+/// The organiser the gateway verified; 401 when none.
+pub fn organiser(req: &Request) -> Result<String, AppError> {
+    iam_principal(req).ok_or(AppError::AdminUnauthorized)
+}
+
+/// An organiser's time (ISO-8601 with an offset or `Z`) in ms.
+pub fn parse_time(raw: &str, name: &str) -> Result<i64, AppError> {
+    chrono::DateTime::parse_from_rfc3339(raw.trim())
+        .map(|t| t.timestamp_millis())
+        .map_err(|_| {
+            AppError::bad_request(format!(
+                "{name}는 2026-12-01T20:00:00+09:00 같은 ISO-8601 시각이어야 합니다."
+            ))
+        })
+}
+
+/// Parses an optional time field.
+pub fn parse_opt_time(raw: Option<&str>, name: &str) -> Result<Option<i64>, AppError> {
+    raw.map(|r| parse_time(r, name)).transpose()
+}
+
+/// Idempotency records of organiser writes are scoped to the organiser.
+pub fn idempotency_scope(organiser: &str) -> String {
+    format!("admin:{organiser}")
+}

@@ -1,0 +1,87 @@
+//! `GET /admin/queue` and `PUT /admin/queue`: pause, resume and size the
+//! waiting room at run time.
+
+use super::organiser;
+use crate::app::App;
+use crate::http::json::typed_body;
+use crate::http::{AppError, Reply};
+use crate::store::queue_control::QueueControl;
+use lambda_http::Request;
+use serde::{Deserialize, Serialize};
+
+/// Largest `maxActive` the organiser may set.
+const MAX_ACTIVE_LIMIT: u64 = 1_000_000;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueueBody {
+    /// Joins are accepted, nobody is admitted.
+    paused: bool,
+    /// Most tokens ACTIVE at once (the stored value, else `QUEUE_MAX_ACTIVE`).
+    max_active: u32,
+    /// Tokens ACTIVE now.
+    active: u64,
+    /// Tickets issued and not yet admitted.
+    waiting: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueueChange {
+    paused: Option<bool>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 1, maximum = 1000000, example = 2000)
+    )]
+    #[serde(default, deserialize_with = "opt_u64")]
+    max_active: Option<u64>,
+}
+
+fn opt_u64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    crate::http::json::int::u64(d).map(Some)
+}
+
+pub async fn get(app: &App, req: &Request) -> Result<Reply, AppError> {
+    organiser(req)?;
+    let control = app.db.queue_control().await?;
+    reply(app, control).await
+}
+
+pub async fn put(app: &App, req: &Request) -> Result<Reply, AppError> {
+    organiser(req)?;
+    let (_, body): (_, QueueChange) = typed_body(req)?;
+    let max = body
+        .max_active
+        .map(|m| {
+            u32::try_from(m)
+                .ok()
+                .filter(|m| (1..=MAX_ACTIVE_LIMIT).contains(&u64::from(*m)))
+                .ok_or_else(|| AppError::bad_request("maxActive는 1~1000000이어야 합니다."))
+        })
+        .transpose()?;
+    let control = app.db.set_queue_control(body.paused, max).await?;
+    reply(app, control).await
+}
+
+async fn reply(app: &App, control: QueueControl) -> Result<Reply, AppError> {
+    let now = app.now_ms();
+    let max_active = control.max_active.unwrap_or(app.config.queue_max_active);
+    // Every slot ever used is looked at: a lowered maximum leaves tokens
+    // ACTIVE in higher slots until they end.
+    let active = app
+        .db
+        .slots(u32::MAX)
+        .await?
+        .iter()
+        .filter(|s| s.until > now)
+        .count() as u64;
+    let (issued, admitted) = app.db.line_totals(app.config.queue_shards).await?;
+    Reply::ok(&QueueBody {
+        paused: control.paused.unwrap_or(false),
+        max_active,
+        active,
+        waiting: issued.saturating_sub(admitted),
+    })
+}

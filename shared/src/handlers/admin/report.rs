@@ -1,0 +1,78 @@
+//! `GET /admin/schedules/{scheduleId}/report`: the schedule's seats as
+//! they are at the request, counted exactly.
+
+use super::organiser;
+use crate::app::App;
+use crate::domain::catalog::{ScheduleStatus, Seat, SeatCancel};
+use crate::http::request::path_id;
+use crate::http::{AppError, Reply};
+use lambda_http::Request;
+use serde::Serialize;
+
+#[derive(Debug, Default, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReportBody {
+    schedule_id: u64,
+    #[cfg_attr(feature = "openapi", schema(value_type = ScheduleStatus))]
+    status: Option<ScheduleStatus>,
+    total_seats: u32,
+    /// totalSeats − held − sold; 0 once cancelling.
+    available: u64,
+    /// Unexpired holds.
+    held: u64,
+    /// Tickets sold and not cancelled.
+    sold: u64,
+    /// Tickets cancelled with a refund (by their fans or the cancellation).
+    cancelled: i64,
+    /// Σ price of `sold`.
+    revenue: i64,
+    /// Σ points refunded.
+    refunded: i64,
+}
+
+/// Counts seats as they are at `now_ms`.
+pub fn count(seats: &[Seat], now_ms: i64) -> ReportBody {
+    let mut r = ReportBody::default();
+    for s in seats {
+        r.cancelled += s.refunded_tickets;
+        r.refunded += s.refunded_points;
+        let refunded_by_cancel = s.cancelled == Some(SeatCancel::Ticket);
+        if s.sold_reserve_id.is_some() && !refunded_by_cancel {
+            r.sold += 1;
+            r.revenue += s.price;
+        } else if s.cancelled.is_none() && s.hold_until.is_some_and(|u| u > now_ms) {
+            r.held += 1;
+        }
+    }
+    r
+}
+
+pub async fn report(app: &App, req: &Request) -> Result<Reply, AppError> {
+    organiser(req)?;
+    let schedule_id = path_id(req, "scheduleId")?;
+    let schedule = app
+        .db
+        .schedule_now(schedule_id)
+        .await?
+        .ok_or(AppError::ScheduleNotFound)?;
+    let now = app.now_ms();
+    let seats = app.db.all_seats(&schedule).await?;
+    let counted = count(&seats, now);
+    let on_offer = matches!(
+        schedule.status,
+        ScheduleStatus::Preparing | ScheduleStatus::Ready
+    );
+    let available = if on_offer {
+        u64::from(schedule.total_seats).saturating_sub(counted.held + counted.sold)
+    } else {
+        0
+    };
+    Reply::ok(&ReportBody {
+        schedule_id,
+        status: Some(schedule.status),
+        total_seats: schedule.total_seats,
+        available,
+        ..counted
+    })
+}

@@ -1,0 +1,124 @@
+//! `GET /reservations` and `GET /points/{userId}/history`: a fan's own
+//! reservations and point movements, newest first, paged.
+
+use super::reservations::ReservationBody;
+use crate::app::App;
+use crate::clock::format_ms;
+use crate::domain::ids::{parse_id, validate_user_id};
+use crate::domain::points::EntryKind;
+use crate::domain::reservation::status_at;
+use crate::http::request::{path_param, query_param};
+use crate::http::{AppError, Reply};
+use lambda_http::Request;
+use serde::Serialize;
+
+/// Default and largest page (SPEC §5).
+const DEFAULT_LIMIT: u64 = 20;
+const MAX_LIMIT: u64 = 100;
+
+/// `?limit=`: 1–100, 20 when absent.
+fn limit(req: &Request) -> Result<usize, AppError> {
+    let limit = match query_param(req, "limit") {
+        None => DEFAULT_LIMIT,
+        Some(raw) => parse_id(&raw, "limit")?,
+    };
+    if limit > MAX_LIMIT {
+        return Err(AppError::bad_request("limit는 1~100이어야 합니다."));
+    }
+    Ok(limit as usize)
+}
+
+fn bad_cursor() -> AppError {
+    AppError::bad_request("cursor가 올바르지 않습니다.")
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReservationsBody {
+    reservations: Vec<ReservationBody>,
+    /// Pass as `?cursor=` for the next page; null on the last page.
+    next_cursor: Option<String>,
+}
+
+pub async fn reservations(app: &App, req: &Request) -> Result<Reply, AppError> {
+    let user =
+        query_param(req, "userId").ok_or_else(|| AppError::bad_request("userId가 필요합니다."))?;
+    validate_user_id(&user)?;
+    let limit = limit(req)?;
+    // The cursor is `{createdAt}-{reserveId}` of the last item shown.
+    let after = query_param(req, "cursor")
+        .map(|c| {
+            let (at, rid) = c.split_once('-').ok_or_else(bad_cursor)?;
+            Ok::<_, AppError>((
+                at.parse::<i64>().map_err(|_| bad_cursor())?,
+                rid.parse::<u64>().map_err(|_| bad_cursor())?,
+            ))
+        })
+        .transpose()?;
+    let page = app.db.reservations_of(&user, limit, after).await?;
+    let now = app.now_ms();
+    Reply::ok(&ReservationsBody {
+        reservations: page
+            .items
+            .into_iter()
+            .map(|mut r| {
+                r.status = status_at(&r, now);
+                ReservationBody::from(&r)
+            })
+            .collect(),
+        next_cursor: page.next.map(|(at, rid)| format!("{at}-{rid}")),
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryBody {
+    entries: Vec<EntryBody>,
+    /// Pass as `?cursor=` for the next page; null on the last page.
+    next_cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EntryBody {
+    entry_id: String,
+    kind: EntryKind,
+    /// Signed: + for a charge or a refund, − for a payment.
+    amount: i64,
+    at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reserve_id: Option<u64>,
+}
+
+pub async fn points(app: &App, req: &Request) -> Result<Reply, AppError> {
+    let user = path_param(req, "userId")?;
+    validate_user_id(&user)?;
+    let limit = limit(req)?;
+    let before = query_param(req, "cursor");
+    let valid = |c: &str| {
+        let (at, id) = c.split_once('#')?;
+        (at.len() == 16 && at.bytes().all(|b| b.is_ascii_digit()) && id.parse::<u64>().is_ok())
+            .then_some(())
+    };
+    if before.as_deref().is_some_and(|c| valid(c).is_none()) {
+        return Err(bad_cursor());
+    }
+    let page = app.db.ledger_page(&user, limit, before.as_deref()).await?;
+    Reply::ok(&HistoryBody {
+        entries: page
+            .items
+            .into_iter()
+            .map(|e| EntryBody {
+                entry_id: e.entry_id.to_string(),
+                kind: e.kind,
+                amount: e.amount,
+                at: format_ms(e.at),
+                reserve_id: e.reserve_id,
+            })
+            .collect(),
+        next_cursor: page.next,
+    })
+}

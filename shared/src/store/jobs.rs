@@ -1,0 +1,63 @@
+//! Job items (`JobsTable`, `JOB#{kind}#{scheduleId}`): each write of one
+//! is a stream record, and the stream is what runs the job's next step.
+//! Progress moves only by a conditional write from the step it read, so
+//! two workers on one job never both advance it.
+
+use super::error::{OrFailed, StoreError};
+use super::io::{conditional, from_item, key_pk, n, to_item_pk};
+use super::schema::jobs::job_pk;
+use super::Db;
+use crate::domain::jobs::{Job, JobKind};
+use aws_sdk_dynamodb::types::Put;
+
+impl Db {
+    /// The write that creates a job, for the transaction that needs it.
+    pub fn new_job(&self, job: &Job) -> Result<Put, StoreError> {
+        Put::builder()
+            .table_name(&self.tables.jobs)
+            .set_item(Some(to_item_pk(job_pk(job.kind, job.schedule_id), job)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .or_failed()
+    }
+
+    /// Creates a job unless it exists; `false` when it did.
+    pub async fn start_job(&self, job: &Job) -> Result<bool, StoreError> {
+        let put = self.new_job(job)?;
+        let out = self
+            .client
+            .put_item()
+            .table_name(put.table_name())
+            .set_item(Some(put.item().clone()))
+            .set_condition_expression(put.condition_expression().map(str::to_string))
+            .send()
+            .await;
+        conditional(out)
+    }
+
+    pub async fn job(&self, kind: JobKind, schedule_id: u64) -> Result<Option<Job>, StoreError> {
+        let item = self
+            .get(&self.tables.jobs, key_pk(job_pk(kind, schedule_id)), true)
+            .await?;
+        item.map(from_item).transpose()
+    }
+
+    /// Saves the progress `next` of a job read as `read`; `false` when
+    /// another worker moved it first.
+    pub async fn advance_job(&self, read: &Job, next: &Job) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.tables.jobs)
+            .set_item(Some(to_item_pk(job_pk(next.kind, next.schedule_id), next)?))
+            .condition_expression("nextBlock = :read AND done = :false")
+            .expression_attribute_values(":read", n(read.next_block))
+            .expression_attribute_values(
+                ":false",
+                aws_sdk_dynamodb::types::AttributeValue::Bool(false),
+            )
+            .send()
+            .await;
+        conditional(out)
+    }
+}

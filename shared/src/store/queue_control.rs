@@ -1,0 +1,89 @@
+//! The waiting room's runtime control (`QueueTable`, `QUEUE`/`CONTROL`):
+//! `paused` and `maxActive`, set by the organiser and read by every
+//! admission round (one read per round: no hot key). Absent, the
+//! settings' `QUEUE_MAX_ACTIVE` applies and admission runs.
+
+use super::error::{OrFailed, StoreError};
+use super::io::{from_item, key, n, num_attr, str_attr};
+use super::schema::queue::{counter_pk, CONTROL_PK, CONTROL_SK, COUNTER_SK};
+use super::Db;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue};
+use serde::{Deserialize, Serialize};
+
+/// The stored control; fields absent until first set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueControl {
+    #[serde(default)]
+    pub paused: Option<bool>,
+    #[serde(default)]
+    pub max_active: Option<u32>,
+}
+
+impl Db {
+    pub async fn queue_control(&self) -> Result<QueueControl, StoreError> {
+        let item = self
+            .get(&self.tables.queue, key(CONTROL_PK, CONTROL_SK), true)
+            .await?;
+        Ok(item.map(from_item).transpose()?.unwrap_or_default())
+    }
+
+    /// Sets what is given, keeps the rest; returns the control as it is now.
+    pub async fn set_queue_control(
+        &self,
+        paused: Option<bool>,
+        max_active: Option<u32>,
+    ) -> Result<QueueControl, StoreError> {
+        let mut sets = Vec::new();
+        let mut update = self
+            .client
+            .update_item()
+            .table_name(&self.tables.queue)
+            .set_key(Some(key(CONTROL_PK, CONTROL_SK)))
+            .return_values(ReturnValue::AllNew);
+        if let Some(p) = paused {
+            sets.push("paused = :p");
+            update = update.expression_attribute_values(":p", AttributeValue::Bool(p));
+        }
+        if let Some(m) = max_active {
+            sets.push("maxActive = :m");
+            update = update.expression_attribute_values(":m", n(m));
+        }
+        if sets.is_empty() {
+            return self.queue_control().await;
+        }
+        let out = update
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .send()
+            .await
+            .or_failed()?;
+        from_item(out.attributes.unwrap_or_default())
+    }
+
+    /// Tickets issued and tokens admitted so far, summed over the counter
+    /// shards (the organiser's view of the line).
+    pub async fn line_totals(&self, shards: u32) -> Result<(u64, u64), StoreError> {
+        let mut issued = 0u64;
+        let mut admitted = 0u64;
+        let all: Vec<u32> = (0..shards).collect();
+        for chunk in all.chunks(100) {
+            let mut keys = KeysAndAttributes::builder();
+            for shard in chunk {
+                keys = keys.keys(key(counter_pk(*shard), COUNTER_SK));
+            }
+            let request = std::collections::HashMap::from([(
+                self.tables.queue.clone(),
+                keys.build().or_failed()?,
+            )]);
+            let mut found = self.batch_get_all(request).await?;
+            for item in found.remove(&self.tables.queue).unwrap_or_default() {
+                if str_attr(&item, "sk") == Some(COUNTER_SK) {
+                    issued += num_attr(&item, "next").unwrap_or(0).max(0) as u64;
+                    // Every shard carries the line's whole admitted count.
+                    admitted = admitted.max(num_attr(&item, "admitted").unwrap_or(0).max(0) as u64);
+                }
+            }
+        }
+        Ok((issued, admitted))
+    }
+}
