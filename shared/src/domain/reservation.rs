@@ -47,6 +47,9 @@ pub struct Reservation {
     pub cancelled_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refund: Option<i64>,
+    /// The queue token the hold was taken with (its `holds` lists it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_id: Option<String>,
 }
 
 /// Who cancelled a reservation.
@@ -163,6 +166,7 @@ pub fn plan_hold(
         cancelled_by: None,
         cancelled_at: None,
         refund: None,
+        token_id: None,
     })
 }
 
@@ -313,6 +317,7 @@ mod tests {
             cancelled_by: None,
             cancelled_at: None,
             refund: None,
+            token_id: None,
         }
     }
 

@@ -137,7 +137,7 @@ async fn settle(
 fn refusal(outcome: PayOutcome, body: &PayRequest, now: i64) -> AppError {
     let refusal = match outcome {
         PayOutcome::ReservationMoved(current) => {
-            match check_payable(current.as_ref(), &body.user_id, body.amount, now) {
+            match check_payable(current.as_deref(), &body.user_id, body.amount, now) {
                 Err(refusal) => refusal,
                 Ok(_) => {
                     return AppError::internal("reservation condition failed on a payable hold")

@@ -146,7 +146,10 @@ async fn hold(
         let now = app.now_ms();
         let ctx = app.db.hold_context(&body.user_id, ids, cap).await?;
         let hold_ms = app.config.hold_seconds * 1000;
-        let r = plan_hold(ctx, &body.user_id, cap, now, hold_ms)?;
+        let r = Reservation {
+            token_id: Some(token.token_id.clone()),
+            ..plan_hold(ctx, &body.user_id, cap, now, hold_ms)?
+        };
         let reply = Reply::created(&ReservationBody::from(&r))?;
         let commit = idempotency::commit(app, claim, Some(&reply))?;
         match app.db.hold_seat(&r, token, now, commit).await {
@@ -230,6 +233,8 @@ pub async fn cancel(app: &App, req: &Request) -> Result<Reply, AppError> {
     idempotency::finish(app, claim, cancelled).await
 }
 
+/// Decides on the reservation as read and cancels it in one transaction;
+/// when it changed in between, decides again on what it is now.
 async fn cancel_own(
     app: &App,
     reserve_id: u64,
@@ -240,11 +245,8 @@ async fn cancel_own(
     for _ in 0..SLOT_ATTEMPTS {
         let now = app.now_ms();
         let deadline = current.as_ref().map_or(0, |r| {
-            refund_deadline(
-                app.config.sale_timezone,
-                r.schedule_date,
-                app.config.refund_cutoff_hours,
-            )
+            let c = &app.config;
+            refund_deadline(c.sale_timezone, r.schedule_date, c.refund_cutoff_hours)
         });
         let (r, plan) = plan_cancel(current.as_ref(), user, now, deadline)?;
         let refund = if plan == CancelPlan::RefundTicket {
@@ -258,23 +260,13 @@ async fn cancel_own(
             refund,
         })?;
         let commit = idempotency::commit(app, claim, Some(&reply))?;
-        let outcome = match plan {
-            CancelPlan::ReleaseHold => app.db.release_own_hold(r, now, commit).await,
-            CancelPlan::RefundTicket => {
-                let entry = LedgerEntry::refund(user, reserve_id, r.price, now);
-                app.db.refund_own_ticket(r, &entry, commit).await
-            }
-        };
-        match outcome {
+        match cancel_as_planned(app, r, plan, now, commit).await {
             Ok(FanCancel::Cancelled) => {
-                return Ok(Done {
-                    reply,
-                    recorded: claim.is_some(),
-                })
+                let recorded = claim.is_some();
+                return Ok(Done { reply, recorded });
             }
             Ok(FanCancel::SeatCancelled) => return Err(AppError::ScheduleCancelled),
-            // It changed since it was read: decide again on what it is now.
-            Ok(FanCancel::Moved(now)) => current = now,
+            Ok(FanCancel::Moved(now)) => current = now.map(|r| *r),
             Err(StoreError::IdTaken) => continue,
             Err(e) => return Err(e.into()),
         }
@@ -282,6 +274,32 @@ async fn cancel_own(
     Err(AppError::internal(
         "reservation kept changing under its cancellation",
     ))
+}
+
+async fn cancel_as_planned(
+    app: &App,
+    r: &Reservation,
+    plan: CancelPlan,
+    now: i64,
+    commit: Option<aws_sdk_dynamodb::types::Update>,
+) -> Result<FanCancel, StoreError> {
+    match plan {
+        CancelPlan::ReleaseHold => {
+            let outcome = app.db.release_own_hold(r, now, commit).await?;
+            if outcome == FanCancel::Cancelled {
+                // So that paying the user's last other hold ends the
+                // token; a token already gone needs nothing.
+                if let Err(e) = app.db.forget_hold(r).await {
+                    tracing::warn!(error = %e, "released hold left on its token");
+                }
+            }
+            Ok(outcome)
+        }
+        CancelPlan::RefundTicket => {
+            let entry = LedgerEntry::refund(&r.user_id, r.reserve_id, r.price, now);
+            app.db.refund_own_ticket(r, &entry, commit).await
+        }
+    }
 }
 
 impl From<CancelRefusal> for AppError {

@@ -240,7 +240,7 @@ pub enum FanCancel {
     Cancelled,
     /// The reservation was no longer what was read; it is given as it is
     /// now (None: gone).
-    Moved(Option<Reservation>),
+    Moved(Option<Box<Reservation>>),
     /// The schedule's cancellation reached the seat first.
     SeatCancelled,
 }
@@ -319,7 +319,7 @@ impl Db {
                 .cloned()
                 .map(super::from_item)
                 .transpose()?;
-            return Ok(FanCancel::Moved(now));
+            return Ok(FanCancel::Moved(now.map(Box::new)));
         }
         if c.failed(SEAT) && c.old(SEAT).is_some_and(|o| o.contains_key(SEAT_CANCELLED)) {
             return Ok(FanCancel::SeatCancelled);

@@ -22,7 +22,7 @@ pub enum PayOutcome {
     Paid,
     /// The reservation was no longer the payer's unexpired hold; it is
     /// given as it is now (None: it no longer exists).
-    ReservationMoved(Option<Reservation>),
+    ReservationMoved(Option<Box<Reservation>>),
     InsufficientPoints,
     /// The reservation still looked held, yet its seat or hold slot had
     /// moved on: only a hold that ended explains it.
@@ -70,7 +70,13 @@ impl Db {
             Err(c) => c,
         };
         Ok(if c.failed(RESERVATION) {
-            PayOutcome::ReservationMoved(c.old(RESERVATION).cloned().map(from_item).transpose()?)
+            PayOutcome::ReservationMoved(
+                c.old(RESERVATION)
+                    .cloned()
+                    .map(from_item)
+                    .transpose()?
+                    .map(Box::new),
+            )
         } else if c.failed(DEBIT) {
             PayOutcome::InsufficientPoints
         } else if c.failed(LEDGER_ENTRY) {

@@ -417,6 +417,26 @@ impl Db {
             .or_failed()
     }
 
+    /// Drops a released hold from the token it was taken with, if that
+    /// token still exists; `false` when there was nothing to drop.
+    pub async fn forget_hold(
+        &self,
+        r: &crate::domain::reservation::Reservation,
+    ) -> Result<bool, StoreError> {
+        let Some(token_id) = &r.token_id else {
+            return Ok(false);
+        };
+        let forget = Update::builder()
+            .table_name(&self.tables.queue)
+            .set_key(Some(key(token_pk(token_id), TOKEN_SK)))
+            .update_expression("REMOVE holds.#rid")
+            .condition_expression("attribute_exists(holds.#rid)")
+            .expression_attribute_names("#rid", r.reserve_id.to_string())
+            .build()
+            .or_failed()?;
+        self.update_alone(forget).await
+    }
+
     /// The writes that end an ACTIVE token now — the token (unless a hold
     /// was added since it was read), the user's pointer to it, and its
     /// admission slot when it has one — for a caller's transaction

@@ -61,6 +61,7 @@ async fn every_endpoint_fixture_is_served() {
         cancelled_by: None,
         cancelled_at: None,
         refund: None,
+        token_id: Some(FIXTURE_TOKEN.into()),
     };
     let token = h.app().db.token(FIXTURE_TOKEN).await.unwrap().unwrap();
     assert_eq!(

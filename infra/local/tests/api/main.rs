@@ -2,6 +2,7 @@
 //! emulator via the real AWS SDK. One test binary keeps link time low.
 
 mod availability;
+mod cancellation;
 mod capacity;
 mod catalog;
 mod consistency;
@@ -12,4 +13,5 @@ mod kit;
 mod onsale;
 mod payments;
 mod queue;
+mod selfservice;
 mod stack;

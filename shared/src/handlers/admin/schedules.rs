@@ -5,7 +5,7 @@ use super::{idempotency_scope, organiser, parse_opt_time};
 use crate::app::App;
 use crate::clock::format_ms;
 use crate::domain::catalog::{Schedule, ScheduleStatus};
-use crate::domain::jobs::Job;
+use crate::domain::jobs::{Job, JobKind};
 use crate::domain::organiser::{
     check_window, plan_schedule, PlannedSchedule, ScheduleRequest, Section,
 };
@@ -259,25 +259,29 @@ pub async fn cancel(app: &App, req: &Request) -> Result<Reply, AppError> {
     let job = if schedule.total_seats <= INLINE_SEATS {
         cancel::run(app, schedule_id).await?
     } else {
-        app.db
-            .job(crate::domain::jobs::JobKind::Cancel, schedule_id)
-            .await?
+        app.db.job(JobKind::Cancel, schedule_id).await?
     };
     let job = job.ok_or_else(|| AppError::internal("cancelled schedule without its job"))?;
-    let body = CancelBody {
-        schedule_id,
-        status: if job.done {
-            ScheduleStatus::Cancelled
-        } else {
-            ScheduleStatus::Cancelling
-        },
-        released_holds: job.released_holds,
-        refunded_tickets: job.refunded_tickets,
-        refunded_points: job.refunded_points,
+    let status = if job.done {
+        lambda_http::http::StatusCode::OK
+    } else {
+        lambda_http::http::StatusCode::ACCEPTED
     };
-    let status = if job.done { 200 } else { 202 };
-    Reply::json(
-        lambda_http::http::StatusCode::from_u16(status).map_err(AppError::internal)?,
-        &body,
-    )
+    Reply::json(status, &CancelBody::from(&job))
+}
+
+impl From<&Job> for CancelBody {
+    fn from(job: &Job) -> Self {
+        CancelBody {
+            schedule_id: job.schedule_id,
+            status: if job.done {
+                ScheduleStatus::Cancelled
+            } else {
+                ScheduleStatus::Cancelling
+            },
+            released_holds: job.released_holds,
+            refunded_tickets: job.refunded_tickets,
+            refunded_points: job.refunded_points,
+        }
+    }
 }
