@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Contract fuzzing: schemathesis (installed into ./.venv) runs positive and
 # negative cases from /openapi.json against a fresh local stack, the
-# token-gated operations with a real ACTIVE token. Bounded by
+# token-gated operations with a real ACTIVE token and the organiser's with
+# the organiser's token, then walks the document's links (join → hold →
+# pay → cancel, concert → schedule → report → cancel) in its stateful phase. Bounded by
 # FUZZ_MAX_EXAMPLES per operation and FUZZ_MAX_SECONDS overall. Fails on
 # any 5xx, any reply outside the schema, or any other check schemathesis
 # makes.
@@ -9,8 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . infra/tools.sh schemathesis==4.32.5
 
-# The fuzzing user stays admitted, and charges never reach the balance cap.
+# The fuzzing user stays admitted, and charges never reach the balance cap;
+# the organiser's routes are fuzzed with the organiser's token.
 export QUEUE_TICK_SECONDS=1 QUEUE_ACTIVE_SECONDS=3600 POINTS_MAX_BALANCE=1000000000000000
+export ADMIN_TOKEN="fuzz-organiser-$RANDOM$RANDOM"
 export FUZZ_MAX_EXAMPLES="${FUZZ_MAX_EXAMPLES:-30}" FUZZ_MAX_SECONDS="${FUZZ_MAX_SECONDS:-150}"
 
 fuzz() {
@@ -24,13 +28,14 @@ fuzz() {
   done
   [ "$status" = ACTIVE ] || { echo "the fuzzing user was never admitted"; exit 1; }
   curl -fsS -XPATCH "$BASE_URL/points" -d '{"userId":"user1234","amount":1000000}' >/dev/null
+  export FUZZ_TOKEN="$token"
 
   out="$(mktemp)"
   set +e
+  PYTHONPATH=infra SCHEMATHESIS_HOOKS=fuzz_hooks \
   timeout "$((FUZZ_MAX_SECONDS + 60))" st --config-file infra/schemathesis.toml run "$BASE_URL/openapi.json" \
-    --header "Authorization: Bearer $token" \
     --checks all \
-    --phases examples,coverage,fuzzing \
+    --phases examples,coverage,fuzzing,stateful \
     --max-examples "$FUZZ_MAX_EXAMPLES" \
     --max-time "$FUZZ_MAX_SECONDS" \
     --request-timeout 10 \

@@ -51,7 +51,7 @@ use utoipa::{Modify, OpenApi};
         get_queue_control,
         set_queue_control,
     ),
-    modifiers(&BearerToken),
+    modifiers(&BearerToken, &Links),
     tags(
         (name = "catalogue", description = "Concerts, dates and seats"),
         (name = "queue", description = "The waiting room"),
@@ -87,6 +87,69 @@ impl Modify for BearerToken {
                 .into(),
         );
         components.add_security_scheme("organiser", SecurityScheme::Http(organiser));
+    }
+}
+
+/// OpenAPI links: where an answer's ids lead next, so a client (and the
+/// contract fuzzer's stateful phase) can walk join → hold → pay → cancel
+/// and concert → schedule → report → cancel.
+struct Links;
+
+/// `(path, method, status, link name, target operation, parameters, body)`.
+type LinkSpec = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    Option<&'static str>,
+);
+
+const LINKS: &[LinkSpec] = &[
+    ("/queues", "post", "201", "QueueStatus", "queue_status", &[("userId", "$request.body#/userId")], None),
+    ("/points", "patch", "200", "Balance", "get_points", &[("userId", "$response.body#/userId")], None),
+    ("/points", "patch", "200", "History", "points_history", &[("userId", "$response.body#/userId")], None),
+    ("/reservations", "post", "201", "Pay", "pay", &[],
+        Some(r#"{"userId":"$request.body#/userId","reserveId":"$response.body#/reserveId","amount":"$response.body#/price"}"#)),
+    ("/reservations", "post", "201", "Cancel", "cancel_reservation", &[("reserveId", "$response.body#/reserveId")],
+        Some(r#"{"userId":"$request.body#/userId"}"#)),
+    ("/payments", "post", "201", "Return", "cancel_reservation", &[("reserveId", "$response.body#/reserveId")],
+        Some(r#"{"userId":"$response.body#/userId"}"#)),
+    ("/admin/concerts", "post", "201", "AddSchedule", "create_schedule", &[("concertId", "$response.body#/id")], None),
+    ("/admin/concerts/{concertId}/schedules", "post", "201", "ChangeWindow", "change_schedule",
+        &[("scheduleId", "$response.body#/scheduleId")], None),
+    ("/admin/concerts/{concertId}/schedules", "post", "201", "Report", "schedule_report",
+        &[("scheduleId", "$response.body#/scheduleId")], None),
+    ("/admin/concerts/{concertId}/schedules", "post", "201", "Cancel", "cancel_schedule",
+        &[("scheduleId", "$response.body#/scheduleId")], None),
+];
+
+impl Modify for Links {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{link::Link, RefOr};
+        for (path, method, status, name, target, params, body) in LINKS {
+            let Some(item) = openapi.paths.paths.get_mut(*path) else {
+                continue;
+            };
+            let op = match *method {
+                "post" => item.post.as_mut(),
+                "patch" => item.patch.as_mut(),
+                _ => item.get.as_mut(),
+            };
+            let Some(RefOr::T(response)) = op.and_then(|o| o.responses.responses.get_mut(*status))
+            else {
+                continue;
+            };
+            let mut link = Link::builder().operation_id(*target);
+            for (k, v) in *params {
+                link = link.parameter(*k, *v);
+            }
+            let body = body.and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok());
+            response
+                .links
+                .insert((*name).to_string(), RefOr::T(link.request_body(body).build()));
+        }
     }
 }
 
@@ -139,7 +202,8 @@ fn list_schedules() {}
         (status = 400, description = "Malformed id, limit or cursor", body = ErrorBody),
         (status = 401, description = "Token missing, malformed, unknown or over", body = ErrorBody),
         (status = 403, description = "Token still waiting", body = ErrorBody),
-        (status = 404, description = "Unknown schedule", body = ErrorBody),
+        (status = 404, description = "Unknown schedule, or one whose seats are still being written", body = ErrorBody),
+        (status = 409, description = "취소된 공연입니다.", body = ErrorBody),
     )
 )]
 #[allow(dead_code)]
@@ -267,7 +331,7 @@ fn cancel_reservation() {}
     params(
         ("userId" = String, Query, min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9._@-]{1,64}$"),
         ("limit" = Option<u64>, Query, minimum = 1, maximum = 100, description = "Page size, 20 by default"),
-        ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"),
+        ("cursor" = Option<String>, Query, pattern = r"^[0-9]{1,16}-[0-9]{1,16}$", description = "`nextCursor` of the previous page"),
     ),
     responses(
         (status = 200, description = "The user's reservations, newest first, each with its status now", body = ReservationsBody),
@@ -282,7 +346,7 @@ fn list_reservations() {}
     params(
         ("userId" = String, Path, min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9._@-]{1,64}$"),
         ("limit" = Option<u64>, Query, minimum = 1, maximum = 100, description = "Page size, 20 by default"),
-        ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"),
+        ("cursor" = Option<String>, Query, pattern = r"^[0-9]{16}#[0-9]{1,16}$", description = "`nextCursor` of the previous page"),
     ),
     responses(
         (status = 200, description = "Point movements, newest first; their amounts sum to the balance", body = HistoryBody),
@@ -401,6 +465,26 @@ fn set_queue_control() {}
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_link_leads_to_an_operation() {
+        let doc = serde_json::to_value(<super::ApiDoc as utoipa::OpenApi>::openapi()).unwrap();
+        let ids: Vec<&str> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|item| item.as_object().unwrap().values())
+            .filter_map(|op| op["operationId"].as_str())
+            .collect();
+        let mut links = 0;
+        for (path, method, status, name, target, _, _) in super::LINKS {
+            let link = &doc["paths"][path][method]["responses"][status]["links"][name];
+            assert_eq!(link["operationId"], *target, "{path} {method} {name}");
+            assert!(ids.contains(target), "{target} is no operation");
+            links += 1;
+        }
+        assert_eq!(links, super::LINKS.len());
+    }
+
     #[test]
     fn committed_document_is_current() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json");
