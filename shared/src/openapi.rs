@@ -107,22 +107,98 @@ type LinkSpec = (
 );
 
 const LINKS: &[LinkSpec] = &[
-    ("/queues", "post", "201", "QueueStatus", "queue_status", &[("userId", "$request.body#/userId")], None),
-    ("/points", "patch", "200", "Balance", "get_points", &[("userId", "$response.body#/userId")], None),
-    ("/points", "patch", "200", "History", "points_history", &[("userId", "$response.body#/userId")], None),
-    ("/reservations", "post", "201", "Pay", "pay", &[],
-        Some(r#"{"userId":"$request.body#/userId","reserveId":"$response.body#/reserveId","amount":"$response.body#/price"}"#)),
-    ("/reservations", "post", "201", "Cancel", "cancel_reservation", &[("reserveId", "$response.body#/reserveId")],
-        Some(r#"{"userId":"$request.body#/userId"}"#)),
-    ("/payments", "post", "201", "Return", "cancel_reservation", &[("reserveId", "$response.body#/reserveId")],
-        Some(r#"{"userId":"$response.body#/userId"}"#)),
-    ("/admin/concerts", "post", "201", "AddSchedule", "create_schedule", &[("concertId", "$response.body#/id")], None),
-    ("/admin/concerts/{concertId}/schedules", "post", "201", "ChangeWindow", "change_schedule",
-        &[("scheduleId", "$response.body#/scheduleId")], None),
-    ("/admin/concerts/{concertId}/schedules", "post", "201", "Report", "schedule_report",
-        &[("scheduleId", "$response.body#/scheduleId")], None),
-    ("/admin/concerts/{concertId}/schedules", "post", "201", "Cancel", "cancel_schedule",
-        &[("scheduleId", "$response.body#/scheduleId")], None),
+    (
+        "/queues",
+        "post",
+        "201",
+        "QueueStatus",
+        "queue_status",
+        &[("userId", "$request.body#/userId")],
+        None,
+    ),
+    (
+        "/points",
+        "patch",
+        "200",
+        "Balance",
+        "get_points",
+        &[("userId", "$response.body#/userId")],
+        None,
+    ),
+    (
+        "/points",
+        "patch",
+        "200",
+        "History",
+        "points_history",
+        &[("userId", "$response.body#/userId")],
+        None,
+    ),
+    (
+        "/reservations",
+        "post",
+        "201",
+        "Pay",
+        "pay",
+        &[],
+        Some(
+            r#"{"userId":"$request.body#/userId","reserveId":"$response.body#/reserveId","amount":"$response.body#/price"}"#,
+        ),
+    ),
+    (
+        "/reservations",
+        "post",
+        "201",
+        "Cancel",
+        "cancel_reservation",
+        &[("reserveId", "$response.body#/reserveId")],
+        Some(r#"{"userId":"$request.body#/userId"}"#),
+    ),
+    (
+        "/payments",
+        "post",
+        "201",
+        "Return",
+        "cancel_reservation",
+        &[("reserveId", "$response.body#/reserveId")],
+        Some(r#"{"userId":"$response.body#/userId"}"#),
+    ),
+    (
+        "/admin/concerts",
+        "post",
+        "201",
+        "AddSchedule",
+        "create_schedule",
+        &[("concertId", "$response.body#/id")],
+        None,
+    ),
+    (
+        "/admin/concerts/{concertId}/schedules",
+        "post",
+        "201",
+        "ChangeWindow",
+        "change_schedule",
+        &[("scheduleId", "$response.body#/scheduleId")],
+        None,
+    ),
+    (
+        "/admin/concerts/{concertId}/schedules",
+        "post",
+        "201",
+        "Report",
+        "schedule_report",
+        &[("scheduleId", "$response.body#/scheduleId")],
+        None,
+    ),
+    (
+        "/admin/concerts/{concertId}/schedules",
+        "post",
+        "201",
+        "Cancel",
+        "cancel_schedule",
+        &[("scheduleId", "$response.body#/scheduleId")],
+        None,
+    ),
 ];
 
 impl Modify for Links {
@@ -146,9 +222,10 @@ impl Modify for Links {
                 link = link.parameter(*k, *v);
             }
             let body = body.and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok());
-            response
-                .links
-                .insert((*name).to_string(), RefOr::T(link.request_body(body).build()));
+            response.links.insert(
+                (*name).to_string(),
+                RefOr::T(link.request_body(body).build()),
+            );
         }
     }
 }
