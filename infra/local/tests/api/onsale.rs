@@ -4,6 +4,8 @@
 
 use crate::kit::{TestApp, ADMIN_TOKEN, T0};
 use serde_json::{json, Value};
+use shared::domain::jobs::JobKind;
+use shared::jobs::prepare;
 use std::sync::Arc;
 
 /// A concert from 2026-01-10 to 2026-01-12; its id.
@@ -291,8 +293,18 @@ async fn a_big_schedule_is_prepared_in_the_background_and_then_sold() {
         )
         .await;
     assert_eq!(seats.status, 404);
-    // The worker runs step by step off the jobs table's stream; a step
-    // delivered twice (an interrupted invocation) changes nothing.
+    // An invocation that wrote its blocks and died before saving its
+    // progress: the step runs again from the same record and writes no
+    // seat twice; a step on a stale read saves nothing.
+    let job = h.app().db.job(JobKind::Prepare, id).await.unwrap().unwrap();
+    assert!(prepare::step(h.app(), &job).await.unwrap());
+    assert!(
+        !prepare::step(h.app(), &job).await.unwrap(),
+        "stale progress saved"
+    );
+    let written = devkit::inspect::seats(&h.app().db).await.unwrap().len();
+    assert_eq!(written, 2_000, "one step writes 20 blocks");
+    // The worker carries on off the jobs table's stream, step by step.
     assert!(h.run_jobs().await >= 2);
     let report = h
         .admin("GET", &format!("/admin/schedules/{id}/report"), None)
