@@ -194,3 +194,58 @@ async fn a_seat_event_on_a_full_block_costs_at_most_two_write_units() {
     assert_eq!(blocks[1].sold.len(), 51);
     assert_eq!(blocks[1].taken_at(0), 99);
 }
+
+/// A fan lets a hold go or returns a ticket: the seat is back in the
+/// count, whatever order the events arrive in, however often, even when
+/// the seat was taken again since.
+#[tokio::test]
+async fn seats_left_follow_a_fans_releases_and_returns() {
+    let h = Arc::new(TestApp::with(|c| c.queue_active_seconds = 3_600).await);
+    h.load(&catalog(20)).await;
+    let users = h.active_many("back", 4).await;
+    let viewer = users[3].1.clone();
+    let cancel = |user: &str, rid: u64| {
+        let body = json!({ "userId": user });
+        let path = format!("/reservations/{rid}/cancel");
+        let h = h.clone();
+        async move { h.req("POST", &path, None, Some(&body)).await.status }
+    };
+    let (a, at) = users[0].clone();
+    let (b, bt) = users[1].clone();
+    h.charge(&a, json!(1_000_000), None).await;
+    // a holds 1 and 2 and pays 2; lets 1 go and returns 2.
+    let (hold, _) = h.hold(&a, &at, 1).await;
+    let (ticket, price) = h.hold(&a, &at, 2).await;
+    h.advance_ms(1);
+    assert_eq!(h.pay(&a, &at, ticket, price, None).await.status, 201);
+    h.advance_ms(1);
+    assert_eq!(cancel(&a, hold).await, 200);
+    assert_eq!(cancel(&a, ticket).await, 200);
+    // b takes both seats again, and keeps a third.
+    h.advance_ms(1);
+    for seat in [1, 2, 3] {
+        h.hold(&b, &bt, seat).await;
+    }
+    let records = h.reservation_stream();
+    for order in [records.clone(), records.iter().rev().cloned().collect()] {
+        local::streams::to_queue(QueueConsumer::Availability, h.app(), &order).await;
+        assert_eq!(available(&h, &viewer).await, 17);
+        assert_eq!(reservable(&h, &viewer).await, 17);
+    }
+    // Only the first events, then the fan's: the returned seats are free.
+    let fresh = Arc::new(TestApp::with(|c| c.queue_active_seconds = 3_600).await);
+    fresh.load(&catalog(20)).await;
+    let cut: Vec<_> = records
+        .iter()
+        .filter(|r| {
+            shared::jobs::stream::reservation(&r.change.new_image).is_some_and(|r| r.user_id == a)
+        })
+        .cloned()
+        .collect();
+    local::streams::to_queue(QueueConsumer::Availability, fresh.app(), &cut).await;
+    let schedules = fresh.app().db.list_schedules(1).await.unwrap();
+    let blocks = fresh.app().db.seat_blocks(&schedules).await.unwrap();
+    let left = shared::domain::availability::available_seats(20, &blocks[0], fresh.app().now_ms());
+    assert_eq!(left, 20, "a's hold and ticket both came back");
+    h.audit().await;
+}
