@@ -20,14 +20,14 @@ export FUZZ_MAX_EXAMPLES="${FUZZ_MAX_EXAMPLES:-30}" FUZZ_MAX_SECONDS="${FUZZ_MAX
 fuzz() {
   # The schema's example user, admitted through the waiting room, with
   # points to spend: the examples then act with their own token.
-  token=$(curl -fsS -XPOST "$BASE_URL/queues" -d '{"userId":"user1234"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["tokenId"])')
+  token=$(curl -fsS -H 'Content-Type: application/json' -XPOST "$BASE_URL/queues" -d '{"userId":"user1234"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["tokenId"])')
   for _ in $(seq 1 50); do
     status=$(curl -fsS "$BASE_URL/queues/user1234" -H "Authorization: Bearer $token" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')
     [ "$status" = ACTIVE ] && break
     sleep 0.2
   done
   [ "$status" = ACTIVE ] || { echo "the fuzzing user was never admitted"; exit 1; }
-  curl -fsS -XPATCH "$BASE_URL/points" -d '{"userId":"user1234","amount":1000000}' >/dev/null
+  curl -fsS -H 'Content-Type: application/json' -XPATCH "$BASE_URL/points" -d '{"userId":"user1234","amount":1000000}' >/dev/null
   export FUZZ_TOKEN="$token"
 
   out="$(mktemp)"

@@ -290,6 +290,7 @@ fn list_seats() {}
     post, path = "/queues", tag = "queue",
     request_body = JoinRequest,
     responses(
+        (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
         (status = 201, description = "A WAIT token with its position", body = TokenBody),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 409, description = "이미 토큰이 존재합니다.", body = ErrorBody),
@@ -320,6 +321,7 @@ fn queue_status() {}
         description = "Same key and body: the first reply again, no second hold")),
     request_body = ReserveRequest,
     responses(
+        (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
         (status = 201, description = "Held (TEMP) until expiredAt", body = ReservationBody),
         (status = 400, description = "Malformed body or key", body = ErrorBody),
         (status = 401, description = "Token missing, malformed, unknown or over", body = ErrorBody),
@@ -339,6 +341,7 @@ fn reserve() {}
         description = "Same key and body: the first reply again, no second charge")),
     request_body = ChargeRequest,
     responses(
+        (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
         (status = 200, description = "The balance after the charge", body = PointsBody),
         (status = 400, description = "Malformed body or key, amount out of range, or balance limit", body = ErrorBody),
         (status = 409, description = "Key in use by a request still running", body = ErrorBody),
@@ -367,6 +370,7 @@ fn get_points() {}
         description = "Same key and body: the first reply again, no second payment")),
     request_body = PayRequest,
     responses(
+        (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
         (status = 201, description = "Paid: points debited, seat sold, token ended", body = PaymentBody),
         (status = 400, description = "결제 금액이 일치하지 않습니다. / malformed body", body = ErrorBody),
         (status = 401, description = "Token missing, malformed, unknown, over or spent", body = ErrorBody),
@@ -391,6 +395,7 @@ fn pay() {}
     ),
     request_body = CancelRequest,
     responses(
+        (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
         (status = 200, description = "Cancelled: a hold released (refund 0) or a ticket refunded in full, its seat back on sale", body = CancelledBody),
         (status = 400, description = "Malformed id, body or key", body = ErrorBody),
         (status = 403, description = "Another user's reservation", body = ErrorBody),
@@ -440,6 +445,7 @@ fn points_history() {}
         description = "Same key and body: the first reply again, nothing created twice")),
     request_body = NewConcert,
     responses(
+        (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
         (status = 201, description = "The concert", body = Concert),
         (status = 400, description = "Malformed body, empty title, or start after end", body = ErrorBody),
         (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),
@@ -460,6 +466,7 @@ fn create_concert() {}
     ),
     request_body = NewSchedule,
     responses(
+        (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
         (status = 201, description = "READY (up to 5,000 seats, written in the call) or PREPARING (finished in the background)", body = ScheduleBody),
         (status = 400, description = "Date outside the concert, no or duplicate sections, seats not in 1..60000, price not in 1..10000000, opens ≥ closes", body = ErrorBody),
         (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),
@@ -477,6 +484,7 @@ fn create_schedule() {}
     params(("scheduleId" = u64, Path, minimum = 1, maximum = 9007199254740991_u64)),
     request_body = WindowChange,
     responses(
+        (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
         (status = 200, description = "The schedule with its new sale window", body = ScheduleBody),
         (status = 400, description = "Malformed body, or a window that closes before it opens", body = ErrorBody),
         (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),
@@ -532,6 +540,7 @@ fn get_queue_control() {}
     security(("organiser" = [])),
     request_body = QueueChange,
     responses(
+        (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
         (status = 200, description = "The control as stored; it applies from the next admission round", body = QueueBody),
         (status = 400, description = "Malformed body or maxActive not in 1..1000000", body = ErrorBody),
         (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),

@@ -191,8 +191,15 @@ pub async fn log_request(req: Request<Body>, next: axum::middleware::Next) -> Re
     resp
 }
 
+/// Longest request target (path and query) the gateway takes.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
 async fn dispatch(gw: &Gateway, peer: SocketAddr, req: Request<Body>) -> Response<Body> {
     let (parts, body) = req.into_parts();
+    let target = parts.uri.path_and_query().map_or(0, |pq| pq.as_str().len());
+    if target > MAX_URI_BYTES {
+        return to_response(Reply::error(&AppError::UriTooLong));
+    }
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES + 1).await {
         Ok(b) if b.len() <= MAX_BODY_BYTES => b,
         _ => return to_response(Reply::error(&AppError::PayloadTooLarge)),

@@ -22,6 +22,19 @@ use streams::{Sink, StreamReader, Subscription};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// The service's clock as the emulator sees it (TTL sweeps judge expiry by it).
+#[derive(Debug)]
+pub struct SharedClock(pub Arc<dyn Clock>);
+
+impl emulator::EmulatorClock for SharedClock {
+    fn now_unix_secs(&self) -> u64 {
+        (self.0.now_ms() / 1000) as u64
+    }
+    fn now_unix_secs_f64(&self) -> f64 {
+        self.0.now_ms() as f64 / 1000.0
+    }
+}
+
 /// A running local stack.
 pub struct Stack {
     pub addr: SocketAddr,
@@ -52,9 +65,11 @@ impl Stack {
             }
             None => None,
         };
+        // An in-memory stack (tests) sweeps TTL by the service's own clock,
+        // so a test that sets the time expires exactly what it should.
         let emulator = match &file {
             Some(path) => Emulator::file(path),
-            None => Emulator::memory(),
+            None => Emulator::memory_with_clock(Arc::new(SharedClock(clock.clone()))),
         }
         .map_err(|e| e.to_string())?;
         emulator

@@ -33,11 +33,10 @@ pub async fn load(api: &Api, file: &[u8], wait: Duration) -> Result<Outcome, Str
     let concert_id = match (&show.concert, show.concert_id) {
         (Some(body), _) => {
             let key = idempotency_key(file, "concert");
-            let created = expect(
-                api.call("POST", "/admin/concerts", Some(body), Some(&key))
-                    .await?,
-                201,
-            )?;
+            let answer = api
+                .call("POST", "/admin/concerts", Some(body), Some(&key))
+                .await?;
+            let created = expect(answer, 201, "POST /admin/concerts")?;
             id(&created, "id")?
         }
         (None, Some(id)) => id,
@@ -48,7 +47,8 @@ pub async fn load(api: &Api, file: &[u8], wait: Duration) -> Result<Outcome, Str
         let started = Instant::now();
         let key = idempotency_key(file, &format!("schedule-{i}"));
         let path = format!("/admin/concerts/{concert_id}/schedules");
-        let created = expect(api.call("POST", &path, Some(body), Some(&key)).await?, 201)?;
+        let answer = api.call("POST", &path, Some(body), Some(&key)).await?;
+        let created = expect(answer, 201, &format!("POST {path}"))?;
         let schedule_id = id(&created, "scheduleId")?;
         let ready = created["status"] == "READY" || wait_ready(api, schedule_id, wait).await?;
         schedules.push(Loaded {
@@ -69,7 +69,7 @@ async fn wait_ready(api: &Api, schedule_id: u64, wait: Duration) -> Result<bool,
     let deadline = Instant::now() + wait;
     let path = format!("/admin/schedules/{schedule_id}/report");
     loop {
-        let report = expect(api.call("GET", &path, None, None).await?, 200)?;
+        let report = expect(api.call("GET", &path, None, None).await?, 200, &path)?;
         match report["status"].as_str() {
             Some("READY") => return Ok(true),
             Some("PREPARING") if Instant::now() < deadline => {
@@ -81,11 +81,11 @@ async fn wait_ready(api: &Api, schedule_id: u64, wait: Duration) -> Result<bool,
     }
 }
 
-fn expect(answer: client::Answer, status: u16) -> Result<Value, String> {
+fn expect(answer: client::Answer, status: u16, call: &str) -> Result<Value, String> {
     if answer.status == status {
         Ok(answer.body)
     } else {
-        Err(format!("{}: {}", answer.status, answer.body))
+        Err(format!("{} from {call}: {}", answer.status, answer.body))
     }
 }
 

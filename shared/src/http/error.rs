@@ -16,6 +16,10 @@ pub enum AppError {
     BadRequest(String),
     #[error("payload too large")]
     PayloadTooLarge,
+    #[error("body not sent as JSON")]
+    UnsupportedMediaType,
+    #[error("URI too long")]
+    UriTooLong,
     #[error("unknown concert")]
     ConcertNotFound,
     #[error("unknown schedule")]
@@ -98,6 +102,8 @@ impl AppError {
         match self {
             BadRequest(_) | AmountMismatch | BalanceLimit => StatusCode::BAD_REQUEST,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            UriTooLong => StatusCode::URI_TOO_LONG,
             ConcertNotFound | ScheduleNotFound | SeatNotFound | ReservationNotFound
             | RouteNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -126,6 +132,8 @@ impl AppError {
         match self {
             BadRequest(_) => "INVALID_REQUEST",
             PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            UriTooLong => "URI_TOO_LONG",
             ConcertNotFound => "CONCERT_NOT_FOUND",
             ScheduleNotFound => "SCHEDULE_NOT_FOUND",
             SeatNotFound => "SEAT_NOT_FOUND",
@@ -162,6 +170,10 @@ impl AppError {
         match self {
             BadRequest(m) => format!("잘못된 요청입니다: {m}"),
             PayloadTooLarge => "요청 본문이 너무 큽니다. (최대 64KiB)".into(),
+            UnsupportedMediaType => {
+                "요청 본문은 Content-Type: application/json으로 보내야 합니다.".into()
+            }
+            UriTooLong => "요청 URI가 너무 깁니다. (최대 8KiB)".into(),
             ConcertNotFound => "등록되지 않은 콘서트입니다.".into(),
             ScheduleNotFound => "등록되지 않은 공연 일정입니다.".into(),
             SeatNotFound => "등록되지 않은 좌석입니다.".into(),

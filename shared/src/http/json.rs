@@ -11,11 +11,6 @@ pub fn typed_body<T: serde::de::DeserializeOwned>(
     req: &Request,
 ) -> Result<(serde_json::Value, T), AppError> {
     let value: serde_json::Value = json_body(req)?;
-    // Every body of the API is an object (serde would take an array as a
-    // struct's fields in order).
-    if !value.is_object() {
-        return Err(AppError::bad_request("요청 본문은 JSON 객체여야 합니다."));
-    }
     let typed = serde_json::from_value(value.clone())
         .map_err(|e| AppError::bad_request(format!("요청 본문을 읽을 수 없습니다: {e}")))?;
     Ok((value, typed))

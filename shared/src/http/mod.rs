@@ -5,6 +5,7 @@ pub mod error;
 pub mod json;
 pub mod reply;
 pub mod request;
+pub mod strict;
 
 pub use error::AppError;
 pub use reply::Reply;

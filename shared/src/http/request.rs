@@ -69,7 +69,15 @@ pub fn body_bytes(req: &Request) -> &[u8] {
 
 /// The JSON body as `T`: 413 past [`MAX_BODY_BYTES`], 400 when it is not
 /// JSON of the expected shape.
+/// The body as JSON: sent as JSON (no `Content-Type`, or
+/// `application/json` with any parameters; else 415), and strict (SPEC §5).
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, AppError> {
+    if let Some(kind) = header(req, "content-type") {
+        let media = kind.split(';').next().unwrap_or_default().trim();
+        if !media.eq_ignore_ascii_case("application/json") {
+            return Err(AppError::UnsupportedMediaType);
+        }
+    }
     parse_json(body_bytes(req))
 }
 
@@ -80,7 +88,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(AppError::bad_request("요청 본문이 비어 있습니다."));
     }
-    serde_json::from_slice(bytes)
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| AppError::bad_request(format!("요청 본문을 읽을 수 없습니다: {e}")))?;
+    super::strict::check(bytes).map_err(AppError::bad_request)?;
+    serde_json::from_value(value)
         .map_err(|e| AppError::bad_request(format!("요청 본문을 읽을 수 없습니다: {e}")))
 }
 

@@ -4,10 +4,10 @@
 //! one scenario. Nothing here builds DynamoDB calls or key strings: reads
 //! behind the API go through `devkit`.
 
-use emulator::{Emulator, EmulatorClock, Template};
+use emulator::{Emulator, Template};
 use local::gateway::{routes, Call, Gateway};
 use serde_json::{json, Value};
-use shared::clock::{Clock, ManualClock};
+use shared::clock::ManualClock;
 use shared::config::{Config, Tables};
 use shared::domain::catalog::{Concert, Schedule, ScheduleStatus, Seat};
 use shared::domain::organiser::start_of_day;
@@ -23,18 +23,6 @@ use std::sync::Arc;
 pub const T0: i64 = 1_767_225_600_000;
 /// The organiser's bearer token in tests.
 pub const ADMIN_TOKEN: &str = "test-organiser-token";
-
-#[derive(Debug)]
-struct SweepClock(ManualClock);
-
-impl EmulatorClock for SweepClock {
-    fn now_unix_secs(&self) -> u64 {
-        (self.0.now_ms() / 1000) as u64
-    }
-    fn now_unix_secs_f64(&self) -> f64 {
-        self.0.now_ms() as f64 / 1000.0
-    }
-}
 
 pub struct TestApp {
     pub emu: Emulator,
@@ -67,7 +55,8 @@ impl TestApp {
     pub async fn with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         let clock = ManualClock::at_ms(T0);
         let emu =
-            Emulator::memory_with_clock(Arc::new(SweepClock(clock.clone()))).expect("emulator");
+            Emulator::memory_with_clock(Arc::new(local::SharedClock(Arc::new(clock.clone()))))
+                .expect("emulator");
         let template = Template::builtin().expect("template");
         emu.create_tables(&template).await.expect("tables");
         let mut config = Config {
@@ -129,11 +118,18 @@ impl TestApp {
         extra_headers: &[(&str, &str)],
     ) -> Resp {
         let (path, query) = path.split_once('?').unwrap_or((path, ""));
-        let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+        // JSON unless the test sends its own Content-Type (or "" for none).
+        let own_type = extra_headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+        let mut headers = Vec::new();
+        if !own_type {
+            headers.push(("content-type".to_string(), "application/json".to_string()));
+        }
         if let Some(t) = token {
             headers.push(("authorization".into(), format!("Bearer {t}")));
         }
-        for (k, v) in extra_headers {
+        for (k, v) in extra_headers.iter().filter(|(_, v)| !v.is_empty()) {
             headers.push((k.to_string(), v.to_string()));
         }
         let reply = self

@@ -15,3 +15,4 @@ mod payments;
 mod queue;
 mod selfservice;
 mod stack;
+mod strict;

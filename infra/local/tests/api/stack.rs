@@ -231,5 +231,11 @@ async fn a_wrong_method_gets_405_with_allow() {
     assert!(text.contains("\r\nallow: get, post\r\n"), "{text}");
     let (status, body) = get(&format!("{}/nowhere", stack.url())).await;
     assert_eq!((status, body["status"].as_str()), (404, Some("NOT_FOUND")));
+    // A request target over 8 KiB: 414 with the error body.
+    let long = format!("{}/concerts?pad={}", stack.url(), "x".repeat(9_000));
+    let (status, body) = get(&long).await;
+    assert_eq!((status, body["code"].as_str()), (414, Some("URI_TOO_LONG")));
+    let fine = format!("{}/concerts?pad={}", stack.url(), "x".repeat(7_000));
+    assert_eq!(get(&fine).await.0, 200);
     stack.stop().await;
 }
