@@ -160,6 +160,18 @@ impl Db {
         }
     }
 
+    /// Whether the user holds a token that still counts (waiting, or ACTIVE
+    /// and unexpired): a join checks first, so a refused join takes no
+    /// ticket and moves nobody's place in line.
+    pub async fn has_live_token(&self, user_id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let pointer = self
+            .get(&self.tables.queue, key(user_pk(user_id), TOKEN_SK), true)
+            .await?
+            .map(from_item::<UserPointer>)
+            .transpose()?;
+        Ok(pointer.is_some_and(|p| p.expire_at.is_none_or(|at| at > now_ms)))
+    }
+
     /// A token by its id, read consistently: the gate's one read.
     pub async fn token(&self, token_id: &str) -> Result<Option<QueueToken>, StoreError> {
         let item = self

@@ -123,6 +123,34 @@ async fn waiting_users_poll_their_position() {
     assert_eq!(status(&h, "bad user", &tokens[3]).await.status, 400);
 }
 
+/// A refused join takes no ticket: forty re-joins by a waiting fan leave
+/// the next fan second in line, with a wait to match.
+#[tokio::test]
+async fn a_refused_join_moves_nobody_back() {
+    let h = TestApp::with(|c| c.queue_max_active = 1).await;
+    let first = h.join("eager").await;
+    for _ in 0..40 {
+        let r = join_raw(&h, "eager").await;
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (409, Some("TOKEN_EXISTS")),
+            "{r:?}"
+        );
+    }
+    let next = join_raw(&h, "next").await;
+    assert_eq!(next.status, 201, "{next:?}");
+    assert_eq!(next.body["priority"], 2, "{next:?}");
+    assert!(
+        next.body["estimatedWaitSeconds"].as_u64().unwrap() <= 30,
+        "{next:?}"
+    );
+    assert_eq!(status(&h, "eager", &first).await.body["priority"], 1);
+    // Once admitted and over, the fan may join again (at the back).
+    h.admission_round().await;
+    h.advance_ms(300_000);
+    assert_eq!(join_raw(&h, "eager").await.status, 201);
+}
+
 #[tokio::test]
 async fn admission_follows_issue_order_and_capacity() {
     let h = Arc::new(
