@@ -108,6 +108,12 @@ pub const SETTINGS: &[Setting] = &[
         "most tokens ACTIVE at once",
     ),
     service(
+        "QUEUE_IDLE_SECONDS",
+        "120",
+        "QueueIdleSeconds",
+        "a waiting token nobody has polled for this long leaves the line at the next admission round",
+    ),
+    service(
         "QUEUE_ACTIVE_SECONDS",
         "300",
         "QueueActiveSeconds",

@@ -100,6 +100,7 @@ impl Ops {
                         slot: None,
                         holds: Default::default(),
                         version: 0,
+                        last_seen: None,
                     };
                     let joined = app.db.create_token(&token, shard, app.now_ms()).await?;
                     Ok::<_, StoreError>((joined, token.token_id))

@@ -35,6 +35,25 @@ pub struct QueueToken {
     /// taken since it read the token.
     #[serde(default)]
     pub version: u64,
+    /// When its holder last asked about it (refreshed at most every
+    /// [`SEEN_EVERY_MS`]); a waiting token unseen for `QUEUE_IDLE_SECONDS`
+    /// is skipped at admission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<i64>,
+}
+
+/// A last-seen mark is rewritten only when older than this: one write per
+/// polling fan per 10 s at most, not one per request.
+pub const SEEN_EVERY_MS: i64 = 10_000;
+
+/// Whether a token last seen at `last_seen` needs its mark refreshed now.
+pub fn seen_is_stale(last_seen: i64, now_ms: i64) -> bool {
+    now_ms - last_seen >= SEEN_EVERY_MS
+}
+
+/// Whether a waiting token last seen at `last_seen` has been abandoned.
+pub fn idle(last_seen: i64, now_ms: i64, idle_seconds: i64) -> bool {
+    now_ms - last_seen >= idle_seconds * 1000
 }
 
 /// What a token is at `now_ms`.
@@ -47,6 +66,11 @@ pub enum TokenState {
 }
 
 impl QueueToken {
+    /// When it was last seen (its issue, for a token never polled).
+    pub fn seen_at(&self) -> i64 {
+        self.last_seen.unwrap_or(self.issued_at)
+    }
+
     /// Whether a hold other than `reserve_id` is still running at `now_ms`.
     pub fn holds_besides(&self, reserve_id: u64, now_ms: i64) -> bool {
         let own = reserve_id.to_string();
@@ -158,6 +182,7 @@ mod tests {
             slot: None,
             holds: Default::default(),
             version: 0,
+            last_seen: None,
         }
     }
 

@@ -5,8 +5,8 @@ use crate::app::App;
 use crate::clock::format_ms;
 use crate::domain::ids::validate_user_id;
 use crate::domain::queue::{
-    estimated_wait_seconds, poll_after_ms, position, shard_of, ticket_number, Line, Pace,
-    QueueToken, TokenState, TokenStatus,
+    estimated_wait_seconds, poll_after_ms, position, seen_is_stale, shard_of, ticket_number, Line,
+    Pace, QueueToken, TokenState, TokenStatus,
 };
 use crate::http::request::{bearer, json_body, path_param};
 use crate::http::{AppError, Reply};
@@ -102,6 +102,7 @@ pub async fn join(app: &App, req: &Request) -> Result<Reply, AppError> {
         slot: None,
         holds: Default::default(),
         version: 0,
+        last_seen: Some(now),
     };
     match app.db.create_token(&token, shard, now).await? {
         JoinOutcome::Joined => token_reply(&token_body(app, &token, line), StatusCode::CREATED),
@@ -119,8 +120,15 @@ pub async fn status(app: &App, req: &Request) -> Result<Reply, AppError> {
     // One read call answers the common case: the token and the admitted count.
     let (token, line) = app.db.token_and_admitted(&bearer, shard).await?;
     let token = owned_by(token.ok_or(AppError::Unauthorized)?, Some(&user_id))?;
-    if token.state_at(app.now_ms()) == TokenState::Over {
-        return Err(AppError::Unauthorized);
+    let now = app.now_ms();
+    match token.state_at(now) {
+        TokenState::Over => return Err(AppError::Unauthorized),
+        // A waiting fan who polls keeps their place: the mark is rewritten
+        // only when it is some seconds old.
+        TokenState::Waiting if seen_is_stale(token.seen_at(), now) => {
+            app.db.mark_seen(&token.token_id, now).await?;
+        }
+        _ => {}
     }
     token_reply(&token_body(app, &token, line), StatusCode::OK)
 }

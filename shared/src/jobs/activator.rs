@@ -6,7 +6,7 @@
 //! count or admit a token twice.
 
 use crate::app::App;
-use crate::domain::queue::Line;
+use crate::domain::queue::{idle, Line};
 use crate::store::queue::Waiting;
 use crate::store::StoreError;
 use futures::stream::{self, StreamExt};
@@ -22,6 +22,8 @@ const PARALLEL_ADMISSIONS: usize = 64;
 pub struct Round {
     pub free_slots: usize,
     pub admitted: usize,
+    /// Waiting tokens ended for want of a poll in `QUEUE_IDLE_SECONDS`.
+    pub skipped: usize,
 }
 
 pub async fn round(app: &App) -> Result<Round, StoreError> {
@@ -37,7 +39,7 @@ pub async fn round(app: &App) -> Result<Round, StoreError> {
     if sizing.is_empty() {
         return Ok(Round::default());
     }
-    let waiting = earliest_waiting(app, sizing.len()).await?;
+    let (waiting, skipped) = candidates(app, sizing.len(), now).await?;
     // Slots are read again after the waiting list: a round that overlaps
     // another then fills only what is still free, with the earliest tokens
     // that were waiting, so nobody is admitted ahead of an earlier arrival.
@@ -56,12 +58,14 @@ pub async fn round(app: &App) -> Result<Round, StoreError> {
     for r in results {
         admitted += usize::from(r?);
     }
-    if admitted > 0 {
+    if admitted + skipped > 0 {
+        // Positions count everyone who has left the line ahead: admitted
+        // or skipped; the pace, only those admitted.
         app.db
             .add_admitted(
                 app.config.queue_shards,
                 Line {
-                    admitted: admitted as u64,
+                    admitted: (admitted + skipped) as u64,
                     free: Some(free.len().saturating_sub(admitted) as u64),
                     per_minute: admitted as u64 * 60 / app.config.queue_tick_seconds.max(1),
                 },
@@ -71,7 +75,54 @@ pub async fn round(app: &App) -> Result<Round, StoreError> {
     Ok(Round {
         free_slots: free.len(),
         admitted,
+        skipped,
     })
+}
+
+/// Rounds of skipping one round may make before it admits what it has:
+/// a line whose head was abandoned still moves at once.
+const SKIP_PASSES: usize = 4;
+
+/// The `limit` earliest waiting tokens still wanted, having ended the
+/// abandoned ones in front of them; and how many were ended.
+async fn candidates(
+    app: &App,
+    limit: usize,
+    now: i64,
+) -> Result<(Vec<Waiting>, usize), StoreError> {
+    let mut skipped = 0;
+    for _ in 1..SKIP_PASSES {
+        let (live, ended) = skip_idle(app, earliest_waiting(app, limit).await?, now).await?;
+        skipped += ended;
+        if ended == 0 || live.len() >= limit {
+            return Ok((live, skipped));
+        }
+    }
+    let (live, ended) = skip_idle(app, earliest_waiting(app, limit).await?, now).await?;
+    Ok((live, skipped + ended))
+}
+
+/// Ends the candidates nobody has polled for `QUEUE_IDLE_SECONDS` (an
+/// abandoned or squatted place) and returns the others in order, with the
+/// count ended. The index's copy of a mark may be behind (an index is
+/// eventually consistent): the end is conditional on the token itself
+/// being that idle, and a token it spares stays a candidate.
+async fn skip_idle(
+    app: &App,
+    waiting: Vec<Waiting>,
+    now: i64,
+) -> Result<(Vec<Waiting>, usize), StoreError> {
+    let idle_seconds = app.config.queue_idle_seconds;
+    let cutoff = now - idle_seconds * 1000;
+    let (mut live, mut skipped) = (Vec::with_capacity(waiting.len()), 0);
+    for w in waiting {
+        if idle(w.seen_at(), now, idle_seconds) && app.db.skip_idle(&w, cutoff, now).await? {
+            skipped += 1;
+        } else {
+            live.push(w);
+        }
+    }
+    Ok((live, skipped))
 }
 
 /// Admission slots below `max` free at `now_ms`.

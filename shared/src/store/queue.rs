@@ -16,7 +16,7 @@ use super::schema::queue::*;
 use super::schema::{state, PK, SK, TTL};
 use super::tx::Tx;
 use super::Db;
-use crate::domain::queue::{Line, QueueToken, TokenStatus};
+use crate::domain::queue::{Line, QueueToken, TokenStatus, SEEN_EVERY_MS};
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, ReturnValue, Update};
 use serde::{Deserialize, Serialize};
 
@@ -79,6 +79,25 @@ pub struct Waiting {
     pub ticket: u64,
     pub token_id: String,
     pub user_id: String,
+    /// When its holder last polled (None: never since joining).
+    pub last_seen: Option<i64>,
+}
+
+impl Waiting {
+    pub fn seen_at(&self) -> i64 {
+        self.last_seen.unwrap_or(self.issued_at)
+    }
+}
+
+/// A waiting token as the `waiting` index shows it.
+fn waiting_of(item: &super::io::Item) -> Option<Waiting> {
+    Some(Waiting {
+        issued_at: num_attr(item, "issuedAt")?,
+        ticket: num_attr(item, "ticket")? as u64,
+        token_id: token_of(str_attr(item, PK)?)?.to_string(),
+        user_id: str_attr(item, "userId")?.to_string(),
+        last_seen: num_attr(item, "lastSeen"),
+    })
 }
 
 /// The writes that end an ACTIVE token, for one transaction.
@@ -264,33 +283,84 @@ impl Db {
         Ok(slots)
     }
 
-    /// The `limit` earliest tokens waiting on one shard.
+    /// The `limit` earliest tokens waiting on one shard. A page may come
+    /// back short of its limit with more to read (DynamoDB counts what it
+    /// evaluated), so pages are followed until the limit or the end.
     pub async fn waiting(&self, shard: u32, limit: usize) -> Result<Vec<Waiting>, StoreError> {
-        let page = self
-            .client
-            .query()
+        let mut found = Vec::new();
+        let mut start = None;
+        while found.len() < limit {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.tables.queue)
+                .index_name(WAITING_INDEX)
+                .key_condition_expression("#shard = :s")
+                .expression_attribute_names("#shard", WAIT_SHARD)
+                .expression_attribute_values(":s", n(shard))
+                .limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .or_failed()?;
+            found.extend(page.items.unwrap_or_default().iter().filter_map(waiting_of));
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
+    /// Refreshes a waiting token's last-seen mark, only when it is older
+    /// than [`SEEN_EVERY_MS`]: `false` when another poll just did.
+    pub async fn mark_seen(&self, token_id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let mark = Update::builder()
             .table_name(&self.tables.queue)
-            .index_name(WAITING_INDEX)
-            .key_condition_expression("#shard = :s")
-            .expression_attribute_names("#shard", WAIT_SHARD)
-            .expression_attribute_values(":s", n(shard))
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .send()
-            .await
+            .set_key(Some(key(token_pk(token_id), TOKEN_SK)))
+            .update_expression("SET lastSeen = :now")
+            .condition_expression(
+                "#status = :wait AND (attribute_not_exists(lastSeen) OR lastSeen <= :stale)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":wait", state(TokenStatus::Wait))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":stale", n(now_ms - SEEN_EVERY_MS))
+            .build()
             .or_failed()?;
-        Ok(page
-            .items
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|item| {
-                Some(Waiting {
-                    issued_at: num_attr(item, "issuedAt")?,
-                    ticket: num_attr(item, "ticket")? as u64,
-                    token_id: token_of(str_attr(item, PK)?)?.to_string(),
-                    user_id: str_attr(item, "userId")?.to_string(),
-                })
-            })
-            .collect())
+        self.update_alone(mark).await
+    }
+
+    /// Ends a waiting token nobody has asked about since `cutoff_ms`: it
+    /// leaves the line (and the `waiting` index), and its user may join
+    /// again. `false` when it was seen (or admitted) meanwhile.
+    pub async fn skip_idle(
+        &self,
+        w: &Waiting,
+        cutoff_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let end = Update::builder()
+            .table_name(&self.tables.queue)
+            .set_key(Some(key(token_pk(&w.token_id), TOKEN_SK)))
+            .update_expression("SET #status = :ended, expireAt = :now REMOVE #shard")
+            .condition_expression(
+                "#status = :wait AND ((attribute_not_exists(lastSeen) AND issuedAt <= :cutoff) \
+                 OR lastSeen <= :cutoff)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#shard", WAIT_SHARD)
+            .expression_attribute_values(":ended", state(TokenStatus::Ended))
+            .expression_attribute_values(":wait", state(TokenStatus::Wait))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":cutoff", n(cutoff_ms))
+            .build()
+            .or_failed()?;
+        let tx = Tx::new().update(TOKEN, end).update(
+            USER_TOKEN,
+            self.user_token_ends(&w.user_id, &w.token_id, now_ms)?,
+        );
+        Ok(self.transact(tx).await?.is_ok())
     }
 
     /// Admits a waiting token into a free slot. Both conditions decide: the

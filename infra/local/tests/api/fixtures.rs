@@ -31,6 +31,7 @@ async fn every_endpoint_fixture_is_served() {
         slot: None,
         holds: Default::default(),
         version: 0,
+        last_seen: None,
     };
     h.app()
         .db

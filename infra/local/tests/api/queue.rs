@@ -151,6 +151,52 @@ async fn a_refused_join_moves_nobody_back() {
     assert_eq!(join_raw(&h, "eager").await.status, 201);
 }
 
+/// A waiting fan who stops polling for `QUEUE_IDLE_SECONDS` leaves the
+/// line at the next round: the place clears itself, the fans behind move
+/// up exactly, and the fan may join again at the back. Polling keeps it.
+#[tokio::test]
+async fn an_abandoned_place_clears_itself() {
+    let h = TestApp::with(|c| {
+        c.queue_max_active = 1;
+        c.queue_idle_seconds = 120;
+    })
+    .await;
+    let updates = |h: &TestApp| h.meter.snapshot().get("UpdateItem").map_or(0, |u| u.calls);
+    let blocker = h.active("blocker").await;
+    let gone = h.join("gone").await;
+    let keen = h.join("keen").await;
+    let later = h.join("later").await;
+    assert_eq!(status(&h, "later", &later).await.body["priority"], 3);
+    // Polls a few seconds apart write the mark once.
+    let writes = updates(&h);
+    h.advance_ms(1_000);
+    status(&h, "keen", &keen).await;
+    status(&h, "keen", &keen).await;
+    assert_eq!(updates(&h), writes, "a fresh mark was rewritten");
+    // keen and later poll every 30 s until the blocker's 5 minutes are
+    // over; gone never does.
+    for _ in 0..10 {
+        h.advance_ms(30_000);
+        assert_eq!(status(&h, "keen", &keen).await.status, 200);
+        assert_eq!(status(&h, "later", &later).await.status, 200);
+    }
+    assert!(updates(&h) > writes, "no poll refreshed its mark");
+    // The round skips gone and admits keen.
+    let round = h.admission_round().await;
+    assert_eq!((round.admitted, round.skipped), (1, 1), "{round:?}");
+    assert_eq!(status(&h, "keen", &keen).await.body["status"], "ACTIVE");
+    let r = status(&h, "later", &later).await;
+    assert_eq!(r.body["priority"], 1, "{r:?}");
+    assert_eq!(status(&h, "gone", &gone).await.status, 401);
+    let back = join_raw(&h, "gone").await;
+    assert_eq!(
+        (back.status, back.body["priority"].as_u64()),
+        (201, Some(2)),
+        "{back:?}"
+    );
+    assert_eq!(status(&h, "blocker", &blocker).await.status, 401);
+}
+
 #[tokio::test]
 async fn admission_follows_issue_order_and_capacity() {
     let h = Arc::new(
@@ -158,6 +204,8 @@ async fn admission_follows_issue_order_and_capacity() {
             c.queue_max_active = 5;
             c.queue_active_seconds = 60;
             c.queue_shards = 4;
+            // Order and capacity only: nobody here is idle.
+            c.queue_idle_seconds = 100_000;
         })
         .await,
     );
