@@ -63,6 +63,8 @@ pub struct Config {
     pub tickets_max_per_user: u32,
     /// Paid tickets can be cancelled until this long before the show's day.
     pub refund_cutoff_hours: i64,
+    /// Whether user-scoped routes need a verified identity (SPEC §8).
+    pub auth_mode: AuthMode,
     /// Where "today" and "the show's day" are judged.
     pub sale_timezone: chrono_tz::Tz,
     /// Largest single charge.
@@ -120,6 +122,7 @@ impl Config {
             tickets_max_per_user: positive(&get, "TICKETS_MAX_PER_USER")?,
             refund_cutoff_hours: at_least_zero(&get, "REFUND_CUTOFF_HOURS")? as i64,
             sale_timezone: time_zone(&get, "SALE_TIMEZONE")?,
+            auth_mode: auth_mode(&get)?,
             points_max_charge: positive(&get, "POINTS_MAX_CHARGE")?,
             points_max_balance: positive(&get, "POINTS_MAX_BALANCE")?,
             seat_page_size: positive(&get, "SEAT_PAGE_SIZE")?,
@@ -140,6 +143,28 @@ where
             name: name.to_string(),
             value: raw,
             expected: "positive integer",
+        }),
+    }
+}
+
+/// How a user-scoped route knows its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// The `userId` the request names is trusted (the seed's behaviour).
+    Open,
+    /// A verified identity token must name that user.
+    Jwt,
+}
+
+fn auth_mode(get: &impl Fn(&str) -> Option<String>) -> Result<AuthMode, ConfigError> {
+    let raw = get("AUTH_MODE").unwrap_or_else(|| default_of("AUTH_MODE").to_string());
+    match raw.trim() {
+        "open" => Ok(AuthMode::Open),
+        "jwt" => Ok(AuthMode::Jwt),
+        _ => Err(ConfigError {
+            name: "AUTH_MODE".into(),
+            value: raw,
+            expected: "`open` or `jwt`",
         }),
     }
 }
@@ -193,6 +218,7 @@ mod tests {
         assert_eq!(d.dynamodb_endpoint, None);
         assert_eq!(d.sale_timezone, chrono_tz::Asia::Seoul);
         assert_eq!((d.tickets_max_per_user, d.refund_cutoff_hours), (4, 24));
+        assert_eq!(d.auth_mode, AuthMode::Open);
     }
 
     #[test]

@@ -87,6 +87,15 @@ impl Modify for BearerToken {
                 .into(),
         );
         components.add_security_scheme("organiser", SecurityScheme::Http(organiser));
+        let mut identity = Http::new(HttpAuthScheme::Bearer);
+        identity.bearer_format = Some("JWT".into());
+        identity.description = Some(
+            "AUTH_MODE=jwt (the deployed default): an identity token whose `sub` is the \
+             request's userId, verified by API Gateway's JWT authorizer (locally by the \
+             gateway; `POST /dev/tokens` issues one). AUTH_MODE=open: not needed."
+                .into(),
+        );
+        components.add_security_scheme("identityToken", SecurityScheme::Http(identity));
     }
 }
 
@@ -287,9 +296,12 @@ fn list_schedules() {}
 fn list_seats() {}
 
 #[utoipa::path(
+    security((), ("identityToken" = [])),
     post, path = "/queues", tag = "queue",
     request_body = JoinRequest,
     responses(
+        (status = 401, description = "AUTH_MODE=jwt: identity token missing, malformed, forged or expired (in AWS the JWT authorizer's own 401 body)", body = ErrorBody),
+        (status = 403, description = "AUTH_MODE=jwt: the identity token names another user (IDENTITY_MISMATCH)", body = ErrorBody),
         (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
         (status = 201, description = "A WAIT token with its position", body = TokenBody),
         (status = 400, description = "Malformed body", body = ErrorBody),
@@ -336,11 +348,14 @@ fn queue_status() {}
 fn reserve() {}
 
 #[utoipa::path(
+    security((), ("identityToken" = [])),
     patch, path = "/points", tag = "points",
     params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[ \t]*[!-~]{1,128}[ \t]*$",
         description = "Same key and body: the first reply again, no second charge")),
     request_body = ChargeRequest,
     responses(
+        (status = 401, description = "AUTH_MODE=jwt: identity token missing, malformed, forged or expired (in AWS the JWT authorizer's own 401 body)", body = ErrorBody),
+        (status = 403, description = "AUTH_MODE=jwt: the identity token names another user (IDENTITY_MISMATCH)", body = ErrorBody),
         (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
         (status = 200, description = "The balance after the charge", body = PointsBody),
         (status = 400, description = "Malformed body or key, amount out of range, or balance limit", body = ErrorBody),
@@ -353,9 +368,12 @@ fn reserve() {}
 fn charge_points() {}
 
 #[utoipa::path(
+    security((), ("identityToken" = [])),
     get, path = "/points/{userId}", tag = "points",
     params(("userId" = String, Path, min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9._@-]{1,64}$")),
     responses(
+        (status = 401, description = "AUTH_MODE=jwt: identity token missing, malformed, forged or expired (in AWS the JWT authorizer's own 401 body)", body = ErrorBody),
+        (status = 403, description = "AUTH_MODE=jwt: the identity token names another user (IDENTITY_MISMATCH)", body = ErrorBody),
         (status = 200, description = "The balance (0 if never charged)", body = PointsBody),
         (status = 400, description = "Malformed user id", body = ErrorBody),
     )
@@ -387,6 +405,7 @@ fn get_points() {}
 fn pay() {}
 
 #[utoipa::path(
+    security((), ("identityToken" = [])),
     post, path = "/reservations/{reserveId}/cancel", tag = "reservations",
     params(
         ("reserveId" = u64, Path, minimum = 1, maximum = 9007199254740991_u64),
@@ -395,6 +414,7 @@ fn pay() {}
     ),
     request_body = CancelRequest,
     responses(
+        (status = 401, description = "AUTH_MODE=jwt: identity token missing, malformed, forged or expired (in AWS the JWT authorizer's own 401 body)", body = ErrorBody),
         (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
         (status = 200, description = "Cancelled: a hold released (refund 0) or a ticket refunded in full, its seat back on sale", body = CancelledBody),
         (status = 400, description = "Malformed id, body or key", body = ErrorBody),
@@ -409,6 +429,7 @@ fn pay() {}
 fn cancel_reservation() {}
 
 #[utoipa::path(
+    security((), ("identityToken" = [])),
     get, path = "/reservations", tag = "reservations",
     params(
         ("userId" = String, Query, min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9._@-]{1,64}$"),
@@ -416,6 +437,8 @@ fn cancel_reservation() {}
         ("cursor" = Option<String>, Query, pattern = r"^[0-9]{1,16}-[0-9]{1,16}$", description = "`nextCursor` of the previous page"),
     ),
     responses(
+        (status = 401, description = "AUTH_MODE=jwt: identity token missing, malformed, forged or expired (in AWS the JWT authorizer's own 401 body)", body = ErrorBody),
+        (status = 403, description = "AUTH_MODE=jwt: the identity token names another user (IDENTITY_MISMATCH)", body = ErrorBody),
         (status = 200, description = "The user's reservations, newest first, each with its status now", body = ReservationsBody),
         (status = 400, description = "Malformed user id, limit or cursor", body = ErrorBody),
     )
@@ -424,6 +447,7 @@ fn cancel_reservation() {}
 fn list_reservations() {}
 
 #[utoipa::path(
+    security((), ("identityToken" = [])),
     get, path = "/points/{userId}/history", tag = "points",
     params(
         ("userId" = String, Path, min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9._@-]{1,64}$"),
@@ -431,6 +455,8 @@ fn list_reservations() {}
         ("cursor" = Option<String>, Query, pattern = r"^[0-9]{16}#[0-9]{1,16}$", description = "`nextCursor` of the previous page"),
     ),
     responses(
+        (status = 401, description = "AUTH_MODE=jwt: identity token missing, malformed, forged or expired (in AWS the JWT authorizer's own 401 body)", body = ErrorBody),
+        (status = 403, description = "AUTH_MODE=jwt: the identity token names another user (IDENTITY_MISMATCH)", body = ErrorBody),
         (status = 200, description = "Point movements, newest first; their amounts sum to the balance", body = HistoryBody),
         (status = 400, description = "Malformed user id, limit or cursor", body = ErrorBody),
     )

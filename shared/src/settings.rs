@@ -21,6 +21,9 @@ pub enum InTemplate {
     Resource,
     /// The default, written as it is.
     Literal,
+    /// This value, written as it is (the deployed stack's, unlike the
+    /// local default).
+    Value(&'static str),
     /// Not set by the template.
     Absent,
 }
@@ -133,6 +136,25 @@ pub const SETTINGS: &[Setting] = &[
         "300",
         "HoldSeconds",
         "how long a seat hold lasts",
+    ),
+    Setting {
+        template: InTemplate::Value("jwt"),
+        ..service(
+            "AUTH_MODE",
+            "open",
+            "",
+            "`open`: the userId a request names is trusted; `jwt`: the routes of SPEC §8 need an identity token naming that user",
+        )
+    },
+    local(
+        "AUTH_ISSUER",
+        "",
+        "local stack in jwt mode: the issuer of its development tokens (empty: http://127.0.0.1:<PORT>)",
+    ),
+    local(
+        "AUTH_AUDIENCE",
+        "concert-local",
+        "local stack in jwt mode: the audience of its development tokens",
     ),
     service(
         "TICKETS_MAX_PER_USER",

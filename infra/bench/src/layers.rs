@@ -54,6 +54,7 @@ pub async fn profile(stack: &Running, user: &str, token: &str) -> Result<Vec<Lay
         app: stack.app.clone(),
         routes: routes(&template)?,
         admin_token: uuid::Uuid::new_v4().to_string(),
+        identity: None,
     };
     let client = Client::new(&stack.url);
     let direct = Ops::Direct(stack.app.clone());

@@ -22,6 +22,9 @@ pub struct ApiCall<'a> {
     pub time_epoch_ms: i64,
     /// The caller's ARN, on a route whose IAM authorization let it through.
     pub iam_principal: Option<&'a str>,
+    /// The verified identity token's claims, on a route behind the JWT
+    /// authorizer (as strings, as API Gateway gives them).
+    pub jwt_claims: Option<&'a std::collections::BTreeMap<String, String>>,
 }
 
 /// A request that cannot become an event.
@@ -92,6 +95,10 @@ impl ApiCall<'_> {
             "time": "",
             "timeEpoch": self.time_epoch_ms,
         });
+        if let Some(claims) = self.jwt_claims {
+            // Where API Gateway's JWT authorizer puts the verified claims.
+            context["authorizer"] = json!({ "jwt": { "claims": claims, "scopes": null } });
+        }
         if let Some(arn) = self.iam_principal {
             // Where API Gateway's IAM authorizer names the signer.
             context["authorizer"] = json!({ "iam": {

@@ -47,8 +47,9 @@ pub enum Trigger {
     Http {
         method: String,
         path: String,
-        /// The route uses API Gateway's IAM authorization (SigV4).
-        iam: bool,
+        /// The route's authorizer: `AWS_IAM` or the name of one of the
+        /// API's authorizers (None: open).
+        auth: Option<String>,
     },
     Schedule {
         expression: String,
@@ -171,8 +172,9 @@ impl Template {
             .collect()
     }
 
-    /// The `(method, path)` of every route that uses IAM authorization.
-    pub fn iam_routes(&self) -> Vec<(String, String)> {
+    /// The `(method, path)` of every route behind `authorizer`
+    /// (`AWS_IAM` for IAM authorization).
+    pub fn routes_authorized_by(&self, authorizer: &str) -> Vec<(String, String)> {
         self.functions
             .iter()
             .flat_map(|f| f.triggers.iter())
@@ -180,8 +182,8 @@ impl Template {
                 Trigger::Http {
                     method,
                     path,
-                    iam: true,
-                } => Some((method.clone(), path.clone())),
+                    auth: Some(a),
+                } if a == authorizer => Some((method.clone(), path.clone())),
                 _ => None,
             })
             .collect()
@@ -320,7 +322,7 @@ fn parse_function(id: &str, res: &Value) -> Result<Function, TemplateError> {
                 path: str_at(p, &["Path"])
                     .ok_or_else(|| shape(format!("{id}: route without Path")))?
                     .to_string(),
-                iam: str_at(p, &["Auth", "Authorizer"]) == Some("AWS_IAM"),
+                auth: str_at(p, &["Auth", "Authorizer"]).map(str::to_string),
             },
             Some("Schedule") | Some("ScheduleV2") => Trigger::Schedule {
                 expression: str_at(p, &["ScheduleExpression"])

@@ -23,7 +23,13 @@ pub struct Route {
     pub endpoint: Endpoint,
     /// IAM-authorised in AWS; here the organiser's bearer token stands in.
     pub iam: bool,
+    /// Behind the JWT authorizer in AWS; here the development identity
+    /// provider's tokens, verified the same way (in `jwt` mode).
+    pub identity: bool,
 }
+
+/// The template's name of the JWT authorizer of identity tokens.
+pub const IDENTITY_AUTHORIZER: &str = "IdentityAuthorizer";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Segment {
@@ -49,6 +55,7 @@ impl Route {
             segments,
             endpoint,
             iam: false,
+            identity: false,
         }
     }
 
@@ -80,7 +87,8 @@ impl Route {
 /// The routes of the template; fails if a route names a function the
 /// workspace does not have.
 pub fn routes(template: &Template) -> Result<Vec<Route>, String> {
-    let iam = template.iam_routes();
+    let iam = template.routes_authorized_by("AWS_IAM");
+    let identity = template.routes_authorized_by(IDENTITY_AUTHORIZER);
     template
         .http_routes()
         .into_iter()
@@ -90,6 +98,7 @@ pub fn routes(template: &Template) -> Result<Vec<Route>, String> {
             })?;
             let mut route = Route::new(&method, &path, endpoint);
             route.iam = iam.contains(&(method.clone(), path.clone()));
+            route.identity = identity.contains(&(method.clone(), path.clone()));
             Ok(route)
         })
         .collect()
@@ -104,6 +113,19 @@ pub struct Gateway {
     pub routes: Vec<Route>,
     /// `ADMIN_TOKEN`: the bearer token that stands in for SigV4 locally.
     pub admin_token: String,
+    /// In `jwt` mode, the identity provider whose tokens the identity
+    /// routes need (as API Gateway's JWT authorizer would check them).
+    pub identity: Option<Arc<crate::identity::DevIdentity>>,
+}
+
+/// The bearer token of an `Authorization` header, if any.
+fn bearer_of(headers: &[(String, String)]) -> Option<&str> {
+    headers.iter().find_map(|(k, v)| {
+        let v = v.trim();
+        let scheme = v.get(..7).filter(|p| p.eq_ignore_ascii_case("bearer "))?;
+        k.eq_ignore_ascii_case("authorization")
+            .then(|| v[scheme.len()..].trim())
+    })
 }
 
 /// Compares without stopping at the first difference, so the time taken
@@ -274,12 +296,7 @@ impl Gateway {
         // API Gateway's IAM authorization, played by the organiser's token.
         let organiser = route.iam.then_some(LOCAL_ORGANISER);
         if route.iam {
-            let presented = call.headers.iter().find_map(|(k, v)| {
-                let v = v.trim();
-                let token = v.get(..7).filter(|p| p.eq_ignore_ascii_case("bearer "))?;
-                k.eq_ignore_ascii_case("authorization")
-                    .then(|| v[token.len()..].trim())
-            });
+            let presented = bearer_of(&call.headers);
             if !presented.is_some_and(|t| !t.is_empty() && same_secret(t, &self.admin_token)) {
                 return Answer {
                     reply: Reply::error(&AppError::AdminUnauthorized),
@@ -287,6 +304,18 @@ impl Gateway {
                 };
             }
         }
+        let claims = match (route.identity, &self.identity) {
+            (true, Some(idp)) => match idp.verify(bearer_of(&call.headers), self.app.now_ms()) {
+                Ok(claims) => Some(claims),
+                Err(_) => {
+                    return Answer {
+                        reply: Reply::error(&AppError::IdentityInvalid),
+                        allow: Vec::new(),
+                    }
+                }
+            },
+            _ => None,
+        };
         let request_id = uuid::Uuid::new_v4().to_string();
         let event = ApiCall {
             method: call.method,
@@ -300,6 +329,7 @@ impl Gateway {
             request_id: &request_id,
             time_epoch_ms: self.app.now_ms(),
             iam_principal: organiser,
+            jwt_claims: claims.as_ref(),
         };
         let reply = match event.to_request() {
             Ok(req) => route.endpoint.reply(&self.app, &req).await,

@@ -3,6 +3,7 @@
 //! poller, all running the same handler code as the Lambda functions.
 
 pub mod gateway;
+pub mod identity;
 pub mod sample;
 pub mod settings;
 pub mod streams;
@@ -177,10 +178,29 @@ impl Stack {
             tracing::info!("ADMIN_TOKEN is not set; the organiser's token for /admin/* is {made}");
             made
         });
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", settings.port))
+            .await
+            .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", settings.port))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        // In jwt mode the stack is also the development identity provider.
+        let identity = match app.config.auth_mode {
+            shared::config::AuthMode::Open => None,
+            shared::config::AuthMode::Jwt => {
+                let issuer = settings
+                    .auth_issuer
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{addr}"));
+                Some(Arc::new(identity::DevIdentity::new(
+                    &issuer,
+                    &settings.auth_audience,
+                )?))
+            }
+        };
         let gateway = Arc::new(Gateway {
             app: app.clone(),
             routes: gateway::routes(&template)?,
             admin_token: admin_token.clone(),
+            identity: identity.clone(),
         });
         // The API's OpenAPI document and a browsable page, served from
         // assets built into the binary: nothing is fetched at run time.
@@ -188,15 +208,19 @@ impl Stack {
             "/openapi.json",
             <shared::openapi::ApiDoc as utoipa::OpenApi>::openapi(),
         );
-        let router = axum::Router::new()
-            .merge(docs)
+        let mut router = axum::Router::new().merge(docs);
+        if identity.is_some() {
+            router = router
+                .route(
+                    "/.well-known/jwks.json",
+                    axum::routing::get(identity::serve_jwks),
+                )
+                .route("/dev/tokens", axum::routing::post(identity::serve_token));
+        }
+        let router = router
             .fallback(gateway::serve)
             .with_state(gateway)
             .layer(axum::middleware::from_fn(gateway::log_request));
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", settings.port))
-            .await
-            .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", settings.port))?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let mut server_stop = stopped.clone();
         tasks.push(tokio::spawn(async move {
             let shutdown = async move {

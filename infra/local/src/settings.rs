@@ -16,6 +16,10 @@ pub struct Settings {
     pub stream_poll: Duration,
     /// `ADMIN_TOKEN`: the organiser's bearer token (None: make one up).
     pub admin_token: Option<String>,
+    /// `AUTH_ISSUER`: the development tokens' issuer (None: the stack's URL).
+    pub auth_issuer: Option<String>,
+    /// `AUTH_AUDIENCE`: the development tokens' audience.
+    pub auth_audience: String,
     /// Meter every DynamoDB call of the service (the benchmark's cost pass).
     pub meter: Option<devkit::meter::Meter>,
 }
@@ -51,6 +55,10 @@ impl Settings {
             admin_token: std::env::var("ADMIN_TOKEN")
                 .ok()
                 .filter(|t| !t.trim().is_empty()),
+            auth_issuer: std::env::var("AUTH_ISSUER")
+                .ok()
+                .filter(|t| !t.trim().is_empty()),
+            auth_audience: get("AUTH_AUDIENCE"),
             meter: None,
         })
     }
@@ -63,6 +71,8 @@ impl Settings {
             seed_sample_data: true,
             stream_poll: Duration::from_millis(200),
             admin_token: None,
+            auth_issuer: None,
+            auth_audience: default_of("AUTH_AUDIENCE").to_string(),
             meter: None,
         }
     }

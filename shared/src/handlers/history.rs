@@ -1,6 +1,7 @@
 //! `GET /reservations` and `GET /points/{userId}/history`: a fan's own
 //! reservations and point movements, newest first, paged.
 
+use super::identity;
 use super::reservations::ReservationBody;
 use crate::app::App;
 use crate::clock::format_ms;
@@ -42,9 +43,11 @@ pub struct ReservationsBody {
 }
 
 pub async fn reservations(app: &App, req: &Request) -> Result<Reply, AppError> {
+    let caller = identity::caller(app, req)?;
     let user =
         query_param(req, "userId").ok_or_else(|| AppError::bad_request("userId가 필요합니다."))?;
     validate_user_id(&user)?;
+    identity::acts_for(caller.as_deref(), &user)?;
     let limit = limit(req)?;
     // The cursor is `{createdAt}-{reserveId}` of the last item shown.
     let after = query_param(req, "cursor")
@@ -94,8 +97,10 @@ pub struct EntryBody {
 }
 
 pub async fn points(app: &App, req: &Request) -> Result<Reply, AppError> {
+    let caller = identity::caller(app, req)?;
     let user = path_param(req, "userId")?;
     validate_user_id(&user)?;
+    identity::acts_for(caller.as_deref(), &user)?;
     let limit = limit(req)?;
     let before = query_param(req, "cursor");
     let valid = |c: &str| {

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod gate;
 pub mod history;
 pub mod idempotency;
+pub mod identity;
 pub mod payments;
 pub mod points;
 pub mod queue;

@@ -1,6 +1,7 @@
 //! `PATCH /points` and `GET /points/{userId}`.
 
 use super::idempotency::{self, Begun, Done};
+use super::identity;
 use crate::app::App;
 use crate::domain::ids::validate_user_id;
 use crate::domain::points::{validate_charge, LedgerEntry};
@@ -56,8 +57,10 @@ async fn balance_reply(app: &App, user_id: &str) -> Result<Reply, AppError> {
 }
 
 pub async fn charge(app: &App, req: &Request) -> Result<Reply, AppError> {
+    let caller = identity::caller(app, req)?;
     let (value, body): (_, ChargeRequest) = typed_body(req)?;
     validate_user_id(&body.user_id)?;
+    identity::acts_for(caller.as_deref(), &body.user_id)?;
     validate_charge(body.amount, app.config.points_max_charge)?;
     let user = body.user_id.as_str();
     let (claim, charged) = match idempotency::begin(app, req, user, "charge", &value).await? {
@@ -107,7 +110,9 @@ async fn balance_now(app: &App, user: &str) -> Result<Done, AppError> {
 }
 
 pub async fn get(app: &App, req: &Request) -> Result<Reply, AppError> {
+    let caller = identity::caller(app, req)?;
     let user = path_param(req, "userId")?;
     validate_user_id(&user)?;
+    identity::acts_for(caller.as_deref(), &user)?;
     balance_reply(app, &user).await
 }

@@ -80,8 +80,10 @@ fn token_reply(body: &TokenBody, status: StatusCode) -> Result<Reply, AppError> 
 }
 
 pub async fn join(app: &App, req: &Request) -> Result<Reply, AppError> {
+    let caller = super::identity::caller(app, req)?;
     let body: JoinRequest = json_body(req)?;
     validate_user_id(&body.user_id)?;
+    super::identity::acts_for(caller.as_deref(), &body.user_id)?;
     // Refused before a ticket is taken; only the user's own concurrent
     // joins can pass this read together, and the transaction admits one.
     if app.db.has_live_token(&body.user_id, app.now_ms()).await? {

@@ -215,9 +215,11 @@ pub struct CancelledBody {
 /// `POST /reservations/{reserveId}/cancel`: a fan lets a hold go, or
 /// returns a paid ticket for a full refund.
 pub async fn cancel(app: &App, req: &Request) -> Result<Reply, AppError> {
+    let caller = super::identity::caller(app, req)?;
     let reserve_id = crate::http::request::path_id(req, "reserveId")?;
     let (value, body): (_, CancelRequest) = typed_body(req)?;
     validate_user_id(&body.user_id)?;
+    super::identity::acts_for(caller.as_deref(), &body.user_id)?;
     // The key covers the reservation too: its path is part of the request.
     let request = serde_json::json!({ "reserveId": reserve_id, "body": value });
     let claim = match idempotency::begin(app, req, &body.user_id, "cancel", &request).await? {

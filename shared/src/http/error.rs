@@ -54,6 +54,10 @@ pub enum AppError {
     SaleClosed,
     #[error("organiser credentials missing or wrong")]
     AdminUnauthorized,
+    #[error("identity token missing or invalid")]
+    IdentityInvalid,
+    #[error("identity names another user")]
+    IdentityMismatch,
     #[error("reservation cannot be cancelled")]
     NotCancellable,
     #[error("refund period over")]
@@ -107,8 +111,10 @@ impl AppError {
             ConcertNotFound | ScheduleNotFound | SeatNotFound | ReservationNotFound
             | RouteNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Unauthorized | AdminUnauthorized => StatusCode::UNAUTHORIZED,
-            Forbidden | TokenNotActive | NotYourReservation => StatusCode::FORBIDDEN,
+            Unauthorized | AdminUnauthorized | IdentityInvalid => StatusCode::UNAUTHORIZED,
+            Forbidden | TokenNotActive | NotYourReservation | IdentityMismatch => {
+                StatusCode::FORBIDDEN
+            }
             TokenExists
             | SeatTaken
             | TicketLimit
@@ -151,6 +157,8 @@ impl AppError {
             SaleNotOpen => "SALE_NOT_OPEN",
             SaleClosed => "SALE_CLOSED",
             AdminUnauthorized => "ADMIN_UNAUTHORIZED",
+            IdentityInvalid => "IDENTITY_INVALID",
+            IdentityMismatch => "IDENTITY_MISMATCH",
             NotCancellable => "NOT_CANCELLABLE",
             RefundClosed => "REFUND_CLOSED",
             AmountMismatch => "AMOUNT_MISMATCH",
@@ -190,6 +198,8 @@ impl AppError {
             ScheduleCancelled => "취소된 공연입니다.".into(),
             SaleNotOpen | SaleClosed => "예매 가능한 시간이 아닙니다.".into(),
             AdminUnauthorized => "관리자 인증이 필요합니다.".into(),
+            IdentityInvalid => "인증 정보가 유효하지 않습니다.".into(),
+            IdentityMismatch => "본인만 요청할 수 있습니다.".into(),
             NotCancellable => "취소할 수 없는 예약입니다.".into(),
             RefundClosed => "취소 가능 기간이 지났습니다.".into(),
             AmountMismatch => "결제 금액이 일치하지 않습니다.".into(),

@@ -228,10 +228,12 @@ fn readme_row(s: &shared::settings::Setting) -> String {
         "" => "—".to_string(),
         d => format!("`{d}`"),
     };
-    if let InTemplate::Parameter(_, in_template) = s.template {
-        if in_template != s.default {
+    match s.template {
+        InTemplate::Parameter(_, in_template) if in_template != s.default => {
             default.push_str(&format!(" (template: {in_template})"));
         }
+        InTemplate::Value(value) => default.push_str(&format!(" (template: `{value}`)")),
+        _ => {}
     }
     format!("| `{}` | {default} | {} |", s.name, s.meaning)
 }
@@ -298,6 +300,14 @@ fn the_template_sets_every_service_setting_as_defined() {
                     "Globals must set {}: !Ref {}",
                     s.name,
                     s.default
+                );
+            }
+            (Scope::Service, InTemplate::Value(value)) => {
+                assert_eq!(
+                    var.and_then(text).as_deref(),
+                    Some(value),
+                    "Globals {}",
+                    s.name
                 );
             }
             (Scope::Service, InTemplate::Literal) => {

@@ -21,6 +21,8 @@ use std::sync::Arc;
 
 /// 2026-01-01T00:00:00Z
 pub const T0: i64 = 1_767_225_600_000;
+/// The development identity provider's issuer in tests.
+pub const ISSUER: &str = "http://127.0.0.1:8080";
 /// The organiser's bearer token in tests.
 pub const ADMIN_TOKEN: &str = "test-organiser-token";
 
@@ -68,11 +70,15 @@ impl TestApp {
         tweak(&mut config);
         let meter = devkit::meter::Meter::default();
         let db = devkit::meter::metered(&Db::new(emu.client(), config.tables.clone()), &meter);
+        let identity = (config.auth_mode == shared::config::AuthMode::Jwt).then(|| {
+            Arc::new(local::identity::DevIdentity::new(ISSUER, "concert-local").expect("keys"))
+        });
         let app = App::new(db, Arc::new(clock.clone()), config);
         let gw = Gateway {
             app,
             routes: routes(&template).expect("routes"),
             admin_token: ADMIN_TOKEN.into(),
+            identity,
         };
         let jobs_stream = std::sync::Mutex::new(local::streams::StreamReader::new(
             emu.db.clone(),

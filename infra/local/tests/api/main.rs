@@ -8,6 +8,7 @@ mod catalog;
 mod consistency;
 mod fixtures;
 mod holds;
+mod identity;
 mod invariants;
 mod kit;
 mod onsale;

@@ -239,3 +239,52 @@ async fn a_wrong_method_gets_405_with_allow() {
     assert_eq!(get(&fine).await.0, 200);
     stack.stop().await;
 }
+
+/// In `jwt` mode the local stack is its own development identity
+/// provider: a JWKS, tokens on request, and the identity routes need them.
+#[tokio::test]
+async fn in_jwt_mode_the_stack_issues_and_checks_identity_tokens() {
+    let config = Config {
+        auth_mode: shared::config::AuthMode::Jwt,
+        ..Config::default()
+    };
+    let stack = Stack::start(Settings::ephemeral(), config).await.unwrap();
+    let url = stack.url();
+    let (status, jwks) = get(&format!("{url}/.well-known/jwks.json")).await;
+    assert_eq!(
+        (status, jwks["keys"][0]["alg"].as_str()),
+        (200, Some("ES256"))
+    );
+    let join = r#"{"userId":"jwt-fan"}"#;
+    let (status, body) = http(&format!("{url}/queues"), "POST", None, Some(join)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("IDENTITY_INVALID"))
+    );
+    let ask = r#"{"userId":"jwt-fan","expiresInSeconds":600}"#;
+    let (status, issued) = http(&format!("{url}/dev/tokens"), "POST", None, Some(ask)).await;
+    assert_eq!(status, 201, "{issued}");
+    let token = issued["idToken"].as_str().unwrap();
+    let (status, body) = http(&format!("{url}/queues"), "POST", Some(token), Some(join)).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, _) = http(
+        &format!("{url}/dev/tokens"),
+        "POST",
+        None,
+        Some(r#"{"userId":"a b"}"#),
+    )
+    .await;
+    assert_eq!(status, 400);
+    stack.stop().await;
+    // In open mode there is no identity provider.
+    let stack = Stack::start(Settings::ephemeral(), Config::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        get(&format!("{}/.well-known/jwks.json", stack.url()))
+            .await
+            .0,
+        404
+    );
+    stack.stop().await;
+}

@@ -1,0 +1,46 @@
+//! Who calls the user-scoped routes that carry no queue token (SPEC §8).
+//! In `jwt` mode API Gateway's JWT authorizer (locally, the gateway) has
+//! verified the identity token and put its claims in the event; the
+//! handler only compares the claim's `sub` with the user the request
+//! names. No DynamoDB call is added.
+
+use crate::app::App;
+use crate::config::AuthMode;
+use crate::http::AppError;
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+
+/// The `sub` of the verified identity token, if the event carries one.
+pub fn verified_user(req: &Request) -> Option<String> {
+    match req.request_context_ref()? {
+        RequestContext::ApiGatewayV2(ctx) => ctx
+            .authorizer
+            .as_ref()?
+            .jwt
+            .as_ref()?
+            .claims
+            .get("sub")
+            .filter(|sub| !sub.is_empty())
+            .cloned(),
+        _ => None,
+    }
+}
+
+/// The verified caller in `jwt` mode (401 without one); None in `open`
+/// mode, where the request's `userId` is trusted.
+pub fn caller(app: &App, req: &Request) -> Result<Option<String>, AppError> {
+    match app.config.auth_mode {
+        AuthMode::Open => Ok(None),
+        AuthMode::Jwt => verified_user(req)
+            .map(Some)
+            .ok_or(AppError::IdentityInvalid),
+    }
+}
+
+/// The request may act for `user` only if it is the verified caller.
+pub fn acts_for(caller: Option<&str>, user: &str) -> Result<(), AppError> {
+    match caller {
+        Some(sub) if sub != user => Err(AppError::IdentityMismatch),
+        _ => Ok(()),
+    }
+}
