@@ -330,6 +330,40 @@ async fn a_big_schedule_is_prepared_in_the_background_and_then_sold() {
         )
         .await;
     assert_eq!(listed.body["schedules"][0]["availableSeats"], 6_002);
+
+    // Cancelling it is too big for one call: 202 with the totals so far,
+    // the worker carries on, and the same call then answers 200.
+    let seats = seat_ids(&h, id).await;
+    let held = h.reserve("fan", &token, c, id, seats[6_000]).await;
+    assert_eq!(held.status, 201, "{held:?}");
+    let path = format!("/admin/schedules/{id}/cancel");
+    let first = h.admin("POST", &path, None).await;
+    assert_eq!(
+        (first.status, first.body["status"].as_str()),
+        (202, Some("CANCELLING")),
+        "{first:?}"
+    );
+    let report = h
+        .admin("GET", &format!("/admin/schedules/{id}/report"), None)
+        .await;
+    assert_eq!(
+        (
+            report.body["status"].as_str(),
+            report.body["available"].as_u64()
+        ),
+        (Some("CANCELLING"), Some(0))
+    );
+    assert!(h.run_jobs().await >= 2);
+    let done = h.admin("POST", &path, None).await;
+    let totals = json!({"scheduleId": id, "status": "CANCELLED",
+                        "releasedHolds": 1, "refundedTickets": 0, "refundedPoints": 0});
+    assert_eq!((done.status, &done.body), (200, &totals));
+    let all = devkit::inspect::seats(&h.app().db).await.unwrap();
+    assert!(all
+        .iter()
+        .filter(|s| s.schedule_id == id)
+        .all(|s| s.cancelled.is_some()));
+    h.audit().await;
 }
 
 #[tokio::test]
