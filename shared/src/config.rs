@@ -55,6 +55,9 @@ pub struct Config {
     pub queue_tick_seconds: u64,
     /// A waiting token unpolled this long is skipped at admission.
     pub queue_idle_seconds: i64,
+    /// An ACTIVE token with no request this long and no seat held gives
+    /// its slot back.
+    pub queue_active_idle_seconds: i64,
     /// Counter shards that spread queue joins over partitions.
     pub queue_shards: u32,
     /// How long a seat hold lasts.
@@ -117,6 +120,7 @@ impl Config {
             queue_active_seconds: positive(&get, "QUEUE_ACTIVE_SECONDS")?,
             queue_tick_seconds: positive(&get, "QUEUE_TICK_SECONDS")?,
             queue_idle_seconds: positive(&get, "QUEUE_IDLE_SECONDS")?,
+            queue_active_idle_seconds: positive(&get, "QUEUE_ACTIVE_IDLE_SECONDS")?,
             queue_shards: positive(&get, "QUEUE_SHARDS")?,
             hold_seconds: positive(&get, "HOLD_SECONDS")?,
             tickets_max_per_user: positive(&get, "TICKETS_MAX_PER_USER")?,

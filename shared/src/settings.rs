@@ -117,6 +117,12 @@ pub const SETTINGS: &[Setting] = &[
         "a waiting token nobody has polled for this long leaves the line at the next admission round",
     ),
     service(
+        "QUEUE_ACTIVE_IDLE_SECONDS",
+        "60",
+        "QueueActiveIdleSeconds",
+        "an ACTIVE token that has made no request for this long and holds no seat gives its slot back at the next round",
+    ),
+    service(
         "QUEUE_ACTIVE_SECONDS",
         "300",
         "QueueActiveSeconds",

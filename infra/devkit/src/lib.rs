@@ -9,3 +9,4 @@ pub mod event;
 pub mod footprint;
 pub mod inspect;
 pub mod meter;
+pub mod permissions;

@@ -189,6 +189,69 @@ impl Template {
             .collect()
     }
 
+    /// The DynamoDB permissions the template grants the function built
+    /// from `binary`, as `(action, table, index)`: from its inline
+    /// `Policies`, or from the role it names. A resource is a table's
+    /// `!GetAtt T.Arn` or an index's `!Sub "${T.Arn}/index/I"`.
+    pub fn dynamodb_grants(&self, binary: &str) -> Vec<(String, String, Option<String>)> {
+        let Some((_, res)) = self
+            .resources()
+            .find(|(_, r)| str_at(r, &["Metadata", "BuildProperties", "Binary"]) == Some(binary))
+        else {
+            return Vec::new();
+        };
+        let props = res.get("Properties").unwrap_or(&Value::Null);
+        let mut statements = Vec::new();
+        let policies = match props.get("Role").and_then(referenced) {
+            Some(role) => self
+                .resources()
+                .find(|(id, _)| *id == role)
+                .and_then(|(_, r)| r.get("Properties")?.get("Policies")?.as_sequence().cloned())
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|p| p.get("PolicyDocument").cloned())
+                .collect(),
+            None => props
+                .get("Policies")
+                .and_then(Value::as_sequence)
+                .cloned()
+                .unwrap_or_default(),
+        };
+        for policy in policies {
+            statements.extend(
+                policy
+                    .get("Statement")
+                    .and_then(Value::as_sequence)
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+        }
+        let mut grants = Vec::new();
+        for st in statements {
+            let actions = list(st.get("Action"));
+            let resources: Vec<(String, Option<String>)> = match st.get("Resource") {
+                Some(Value::Sequence(r)) => r.iter().filter_map(resource).collect(),
+                Some(r) => resource(r).into_iter().collect(),
+                None => Vec::new(),
+            };
+            for a in actions.iter().filter_map(|a| a.strip_prefix("dynamodb:")) {
+                for (table, index) in &resources {
+                    grants.push((a.to_string(), table.clone(), index.clone()));
+                }
+            }
+        }
+        grants
+    }
+
+    fn resources(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.root
+            .get("Resources")
+            .and_then(Value::as_mapping)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.as_str()?, v)))
+    }
+
     /// Environment variables every function gets, as `(name, logical id)`
     /// for those set to `!Ref` a resource.
     pub fn global_env_refs(&self) -> Vec<(String, String)> {
@@ -285,6 +348,36 @@ fn parse_table(id: &str, res: &Value) -> Result<Table, TemplateError> {
         ttl_attribute,
         stream_view,
     })
+}
+
+/// A policy's action list, whether one string or a list.
+fn list(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Sequence(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `(table, index)` of a policy resource naming a table or an index.
+fn resource(v: &Value) -> Option<(String, Option<String>)> {
+    match v {
+        Value::Tagged(t) if t.tag == "!Sub" => {
+            let text = t.value.as_str()?;
+            let (table, rest) = text.strip_prefix("${")?.split_once(".Arn}")?;
+            let index = rest.strip_prefix("/index/")?;
+            Some((table.to_string(), Some(index.to_string())))
+        }
+        Value::Tagged(t) if t.tag == "!GetAtt" => {
+            let text = t.value.as_str()?;
+            let (table, attr) = text.split_once('.')?;
+            (attr == "Arn").then(|| (table.to_string(), None))
+        }
+        _ => None,
+    }
 }
 
 fn parse_pipe(id: &str, res: &Value) -> Result<Pipe, TemplateError> {

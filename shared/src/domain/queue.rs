@@ -71,6 +71,11 @@ impl QueueToken {
         self.last_seen.unwrap_or(self.issued_at)
     }
 
+    /// Whether any of its holds is still running at `now_ms`.
+    pub fn holds_a_seat(&self, now_ms: i64) -> bool {
+        self.holds.values().any(|until| *until > now_ms)
+    }
+
     /// Whether a hold other than `reserve_id` is still running at `now_ms`.
     pub fn holds_besides(&self, reserve_id: u64, now_ms: i64) -> bool {
         let own = reserve_id.to_string();

@@ -2,7 +2,7 @@
 //! ACTIVE token of its own user.
 
 use crate::app::App;
-use crate::domain::queue::{QueueToken, TokenState, TokenStatus};
+use crate::domain::queue::{seen_is_stale, QueueToken, TokenState, TokenStatus};
 use crate::http::request::bearer;
 use crate::http::AppError;
 use lambda_http::Request;
@@ -47,11 +47,26 @@ pub async fn admit(
     user_id: Option<&str>,
 ) -> Result<QueueToken, AppError> {
     let token = current_token(app, req, user_id).await?;
-    match token.state_at(app.now_ms()) {
-        TokenState::Active => Ok(token),
+    let now = app.now_ms();
+    match token.state_at(now) {
+        TokenState::Active => {
+            seen(app, &token, now).await?;
+            Ok(token)
+        }
         TokenState::Waiting => Err(AppError::TokenNotActive),
         TokenState::Over => Err(AppError::Unauthorized),
     }
+}
+
+/// Keeps an ACTIVE fan's slot: the token's last-seen mark, rewritten only
+/// when it is some seconds old (one write per fan per 10 s at most).
+async fn seen(app: &App, token: &QueueToken, now: i64) -> Result<(), AppError> {
+    if seen_is_stale(token.seen_at(), now) {
+        app.db
+            .mark_seen(&token.token_id, TokenStatus::Active, now)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The gate of `POST /payments`: an ACTIVE token, or one that a payment

@@ -128,7 +128,9 @@ pub async fn status(app: &App, req: &Request) -> Result<Reply, AppError> {
         // A waiting fan who polls keeps their place: the mark is rewritten
         // only when it is some seconds old.
         TokenState::Waiting if seen_is_stale(token.seen_at(), now) => {
-            app.db.mark_seen(&token.token_id, now).await?;
+            app.db
+                .mark_seen(&token.token_id, TokenStatus::Wait, now)
+                .await?;
         }
         _ => {}
     }

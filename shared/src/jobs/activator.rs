@@ -6,7 +6,7 @@
 //! count or admit a token twice.
 
 use crate::app::App;
-use crate::domain::queue::{idle, Line};
+use crate::domain::queue::{idle, Line, TokenState};
 use crate::store::queue::Waiting;
 use crate::store::StoreError;
 use futures::stream::{self, StreamExt};
@@ -24,6 +24,9 @@ pub struct Round {
     pub admitted: usize,
     /// Waiting tokens ended for want of a poll in `QUEUE_IDLE_SECONDS`.
     pub skipped: usize,
+    /// ACTIVE tokens ended, their slots freed: no request for
+    /// `QUEUE_ACTIVE_IDLE_SECONDS` and no seat held.
+    pub released: usize,
 }
 
 pub async fn round(app: &App) -> Result<Round, StoreError> {
@@ -35,9 +38,13 @@ pub async fn round(app: &App) -> Result<Round, StoreError> {
         return Ok(Round::default());
     }
     let max = control.max_active.unwrap_or(app.config.queue_max_active);
+    let released = release_idle(app, now).await?;
     let sizing = free_slots(app, now, max).await?;
     if sizing.is_empty() {
-        return Ok(Round::default());
+        return Ok(Round {
+            released,
+            ..Round::default()
+        });
     }
     let (waiting, skipped) = candidates(app, sizing.len(), now).await?;
     // Slots are read again after the waiting list: a round that overlaps
@@ -76,7 +83,37 @@ pub async fn round(app: &App) -> Result<Round, StoreError> {
         free_slots: free.len(),
         admitted,
         skipped,
+        released,
     })
+}
+
+/// Frees the slots of ACTIVE fans who have made no request for
+/// `QUEUE_ACTIVE_IDLE_SECONDS` and hold no seat (they left), so the line
+/// moves without waiting out their windows. Only tokens admitted at least
+/// that long ago are read; every end is conditional on nothing having
+/// moved since (a request, a hold).
+async fn release_idle(app: &App, now: i64) -> Result<usize, StoreError> {
+    let cutoff = now - app.config.queue_active_idle_seconds * 1000;
+    let window = app.config.queue_active_seconds * 1000;
+    let ids: Vec<String> = app
+        .db
+        .slots(u32::MAX)
+        .await?
+        .into_iter()
+        .filter(|s| s.until > now && s.until - window <= cutoff)
+        .filter_map(|s| s.token_id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let mut released = 0;
+    for t in app.db.tokens(&ids).await? {
+        let idle = t.state_at(now) == TokenState::Active && t.seen_at() <= cutoff;
+        if idle && !t.holds_a_seat(now) {
+            released += usize::from(app.db.release_idle(&t, cutoff, now).await?);
+        }
+    }
+    Ok(released)
 }
 
 /// Rounds of skipping one round may make before it admits what it has:

@@ -70,6 +70,9 @@ fn line_of(item: &super::io::Item) -> Line {
 pub struct Slot {
     pub slot: u32,
     pub until: i64,
+    /// The token admitted into it (slots written before tokens were
+    /// named have none).
+    pub token_id: Option<String>,
 }
 
 /// A waiting token as the `waiting` index returns it.
@@ -277,6 +280,7 @@ impl Db {
                 Some(Slot {
                     slot: str_attr(&item, SK)?.parse().ok()?,
                     until: num_attr(&item, "until")?,
+                    token_id: str_attr(&item, "tokenId").map(str::to_string),
                 })
             }));
         }
@@ -312,9 +316,15 @@ impl Db {
         Ok(found)
     }
 
-    /// Refreshes a waiting token's last-seen mark, only when it is older
-    /// than [`SEEN_EVERY_MS`]: `false` when another poll just did.
-    pub async fn mark_seen(&self, token_id: &str, now_ms: i64) -> Result<bool, StoreError> {
+    /// Refreshes a token's last-seen mark while it is `status`, only when
+    /// the mark is older than [`SEEN_EVERY_MS`]: `false` when another
+    /// request just did.
+    pub async fn mark_seen(
+        &self,
+        token_id: &str,
+        status: TokenStatus,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
         let mark = Update::builder()
             .table_name(&self.tables.queue)
             .set_key(Some(key(token_pk(token_id), TOKEN_SK)))
@@ -323,12 +333,62 @@ impl Db {
                 "#status = :wait AND (attribute_not_exists(lastSeen) OR lastSeen <= :stale)",
             )
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":wait", state(TokenStatus::Wait))
+            .expression_attribute_values(":wait", state(status))
             .expression_attribute_values(":now", n(now_ms))
             .expression_attribute_values(":stale", n(now_ms - SEEN_EVERY_MS))
             .build()
             .or_failed()?;
         self.update_alone(mark).await
+    }
+
+    /// ACTIVE tokens by id (eventually consistent: the round re-checks
+    /// everything it acts on in its conditions).
+    pub async fn tokens(&self, ids: &[String]) -> Result<Vec<QueueToken>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(100) {
+            let mut keys = KeysAndAttributes::builder();
+            for id in chunk {
+                keys = keys.keys(key(token_pk(id), TOKEN_SK));
+            }
+            let request = std::collections::HashMap::from([(
+                self.tables.queue.clone(),
+                keys.build().or_failed()?,
+            )]);
+            let mut got = self.batch_get_all(request).await?;
+            for item in got.remove(&self.tables.queue).unwrap_or_default() {
+                found.push(from_item(item)?);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Ends an ACTIVE token whose holder has made no request since
+    /// `cutoff_ms` and took no hold since it was read, and frees its slot
+    /// for the next in line. `false` when anything moved meanwhile.
+    pub async fn release_idle(
+        &self,
+        token: &QueueToken,
+        cutoff_ms: i64,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let mut end = self.end_token_writes(token, now_ms)?;
+        end.token = Update::builder()
+            .table_name(&self.tables.queue)
+            .set_key(Some(key(token_pk(&token.token_id), TOKEN_SK)))
+            .update_expression("SET #status = :ended, expireAt = :now")
+            .condition_expression(
+                "#status = :active AND expireAt > :now AND lastSeen <= :cutoff \
+                 AND (attribute_not_exists(version) OR version = :version)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":ended", state(TokenStatus::Ended))
+            .expression_attribute_values(":active", state(TokenStatus::Active))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":cutoff", n(cutoff_ms))
+            .expression_attribute_values(":version", n(token.version))
+            .build()
+            .or_failed()?;
+        Ok(self.transact(end.into_tx(Tx::new())).await?.is_ok())
     }
 
     /// Ends a waiting token nobody has asked about since `cutoff_ms`: it
@@ -376,8 +436,9 @@ impl Db {
         let take_slot = Update::builder()
             .table_name(&self.tables.queue)
             .set_key(Some(key(slot_pk(slot), slot_sk(slot))))
-            .update_expression("SET #until = :until, userId = :user")
+            .update_expression("SET #until = :until, userId = :user, tokenId = :token")
             .condition_expression("attribute_not_exists(#until) OR #until <= :now")
+            .expression_attribute_values(":token", s(w.token_id.clone()))
             .expression_attribute_names("#until", "until")
             .expression_attribute_values(":until", n(until_ms))
             .expression_attribute_values(":now", n(now_ms))
@@ -424,7 +485,7 @@ impl Db {
             .table_name(&self.tables.queue)
             .set_key(Some(key(token_pk(&w.token_id), TOKEN_SK)))
             .update_expression(
-                "SET #status = :active, activeAt = :now, expireAt = :until, slot = :slot, #ttl = :ttl, \
+                "SET #status = :active, activeAt = :now, lastSeen = :now, expireAt = :until, slot = :slot, #ttl = :ttl, \
                  holds = :none REMOVE #shard",
             )
             .condition_expression("#status = :wait AND issuedAt = :issued")

@@ -3,6 +3,7 @@
 
 use crate::kit::{catalog, TestApp};
 use devkit::event::request_from_event;
+use serde_json::json;
 use shared::domain::queue::{QueueToken, TokenStatus};
 use shared::domain::reservation::{Reservation, ReservationStatus};
 use shared::store::reservations::HoldOutcome;
@@ -79,7 +80,9 @@ async fn every_endpoint_fixture_is_served() {
         let json =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let req = request_from_event(&json).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+        h.perms.reset();
         let reply = endpoint.reply(h.app(), &req).await;
+        h.assert_granted(endpoint.binary());
         assert!(
             (200..300).contains(&reply.status),
             "{}: {} {}",
@@ -88,4 +91,60 @@ async fn every_endpoint_fixture_is_served() {
             reply.body
         );
     }
+}
+
+/// The paths the fixtures do not reach — marks refreshed when stale, an
+/// admission round that skips and releases, the schedule jobs — are
+/// granted what they call too.
+#[tokio::test]
+async fn every_function_is_granted_what_it_calls() {
+    let h = TestApp::with(|c| c.queue_max_active = 1).await;
+    h.load(&catalog(10)).await;
+    let active = h.active("perm-a").await;
+    let waiting = h.join("perm-w").await;
+    let check = |binary: &'static str| {
+        h.assert_granted(binary);
+        h.perms.reset();
+    };
+    h.advance_ms(15_000);
+    h.perms.reset();
+    let r = h.req("GET", "/queues/perm-w", Some(&waiting), None).await;
+    assert_eq!(r.status, 200);
+    check("get-queue");
+    h.advance_ms(15_000);
+    assert_eq!(
+        h.req("GET", "/concerts/1/schedules", Some(&active), None)
+            .await
+            .status,
+        200
+    );
+    check("get-schedules");
+    h.advance_ms(15_000);
+    let seats = "/concerts/schedules/1/seats";
+    assert_eq!(h.req("GET", seats, Some(&active), None).await.status, 200);
+    check("get-seats");
+    // Both idle now: the round skips the waiting one and releases the slot.
+    h.advance_ms(130_000);
+    let round = h.admission_round().await;
+    assert_eq!((round.skipped, round.released), (1, 1), "{round:?}");
+    check("activator");
+    let concert = h
+        .admin(
+            "POST",
+            "/admin/concerts",
+            Some(&json!({"title": "P", "startDate": "2026-03-01", "endDate": "2026-03-01"})),
+        )
+        .await;
+    let path = format!("/admin/concerts/{}/schedules", concert.body["id"]);
+    let big = json!({"date": "2026-03-01", "sections": [{"name": "A", "rows": 51, "seatsPerRow": 100, "price": 1}]});
+    let created = h.admin("POST", &path, Some(&big)).await;
+    assert_eq!(created.body["status"], "PREPARING");
+    h.perms.reset();
+    h.run_jobs().await;
+    check("schedule-jobs");
+    let cancel = format!("/admin/schedules/{}/cancel", created.body["scheduleId"]);
+    assert_eq!(h.admin("POST", &cancel, None).await.status, 202);
+    h.perms.reset();
+    h.run_jobs().await;
+    check("schedule-jobs");
 }

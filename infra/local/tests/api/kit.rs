@@ -32,6 +32,8 @@ pub struct TestApp {
     pub clock: ManualClock,
     /// Every DynamoDB call the app makes, by operation.
     pub meter: devkit::meter::Meter,
+    /// The IAM permissions those calls need.
+    pub perms: devkit::permissions::Permissions,
     /// Where [`TestApp::run_jobs`] has read the jobs table's stream to.
     jobs_stream: std::sync::Mutex<local::streams::StreamReader>,
 }
@@ -69,7 +71,9 @@ impl TestApp {
         };
         tweak(&mut config);
         let meter = devkit::meter::Meter::default();
+        let perms = devkit::permissions::Permissions::default();
         let db = devkit::meter::metered(&Db::new(emu.client(), config.tables.clone()), &meter);
+        let db = devkit::permissions::recorded(&db, &perms);
         let identity = (config.auth_mode == shared::config::AuthMode::Jwt).then(|| {
             Arc::new(local::identity::DevIdentity::new(ISSUER, "concert-local").expect("keys"))
         });
@@ -89,6 +93,7 @@ impl TestApp {
             gw,
             clock,
             meter,
+            perms,
             jobs_stream,
         }
     }
@@ -155,6 +160,20 @@ impl TestApp {
             body: serde_json::from_str(&reply.body).unwrap_or(Value::Null),
             retry_after: reply.retry_after,
         }
+    }
+
+    /// Fails when a DynamoDB call since the last `perms.reset()` needs a
+    /// permission the template does not grant the function `binary`.
+    pub fn assert_granted(&self, binary: &str) {
+        let template = emulator::Template::builtin().expect("template");
+        let grants: BTreeSet<_> = template.dynamodb_grants(binary).into_iter().collect();
+        let missing: Vec<_> = self
+            .perms
+            .used()
+            .into_iter()
+            .filter(|p| !grants.contains(p))
+            .collect();
+        assert!(missing.is_empty(), "{binary} lacks {missing:?}");
     }
 
     /// An organiser's request (`ADMIN_TOKEN`).

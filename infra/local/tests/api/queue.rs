@@ -197,6 +197,40 @@ async fn an_abandoned_place_clears_itself() {
     assert_eq!(status(&h, "blocker", &blocker).await.status, 401);
 }
 
+/// Fans who were admitted and left give their slots back after
+/// `QUEUE_ACTIVE_IDLE_SECONDS` without waiting out their 5 minutes; a fan
+/// still browsing, or one holding a seat, keeps theirs.
+#[tokio::test]
+async fn an_admitted_fan_who_left_gives_the_slot_back() {
+    let h = Arc::new(
+        TestApp::with(|c| {
+            c.queue_max_active = 3;
+            c.queue_active_idle_seconds = 60;
+        })
+        .await,
+    );
+    h.load(&catalog(10)).await;
+    let fans = h.active_many("left", 3).await;
+    let (browsing, holding, gone) = (&fans[0], &fans[1], &fans[2]);
+    h.reserve(&holding.0, &holding.1, 1, 1, 1).await;
+    let next = h.join("next").await;
+    for _ in 0..4 {
+        h.advance_ms(20_000);
+        let r = h
+            .req("GET", "/concerts/1/schedules", Some(&browsing.1), None)
+            .await;
+        assert_eq!(r.status, 200);
+    }
+    let round = h.admission_round().await;
+    assert_eq!((round.released, round.admitted), (1, 1), "{round:?}");
+    assert_eq!(status(&h, "next", &next).await.body["status"], "ACTIVE");
+    assert_eq!(status(&h, &gone.0, &gone.1).await.status, 401);
+    for kept in [browsing, holding] {
+        assert_eq!(status(&h, &kept.0, &kept.1).await.body["status"], "ACTIVE");
+    }
+    h.audit().await;
+}
+
 #[tokio::test]
 async fn admission_follows_issue_order_and_capacity() {
     let h = Arc::new(
