@@ -11,8 +11,8 @@ export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1
 
 echo "== sam validate --lint"
 sam validate --lint
-echo "== cfn-lint template.yaml"
-cfn-lint template.yaml
+echo "== cfn-lint template.yaml infra/edge-waf.yaml"
+cfn-lint template.yaml infra/edge-waf.yaml
 
 arch=arm64
 target=aarch64-unknown-linux-gnu

@@ -68,6 +68,9 @@ pub struct Config {
     pub refund_cutoff_hours: i64,
     /// Whether user-scoped routes need a verified identity (SPEC §8).
     pub auth_mode: AuthMode,
+    /// The secret CloudFront sends (`X-Origin-Verify`) when the API sits
+    /// behind it; None: no check.
+    pub edge_origin_secret: Option<String>,
     /// Where "today" and "the show's day" are judged.
     pub sale_timezone: chrono_tz::Tz,
     /// Largest single charge.
@@ -127,6 +130,7 @@ impl Config {
             refund_cutoff_hours: at_least_zero(&get, "REFUND_CUTOFF_HOURS")? as i64,
             sale_timezone: time_zone(&get, "SALE_TIMEZONE")?,
             auth_mode: auth_mode(&get)?,
+            edge_origin_secret: get("EDGE_ORIGIN_SECRET").filter(|s| !s.is_empty()),
             points_max_charge: positive(&get, "POINTS_MAX_CHARGE")?,
             points_max_balance: positive(&get, "POINTS_MAX_BALANCE")?,
             seat_page_size: positive(&get, "SEAT_PAGE_SIZE")?,

@@ -4,7 +4,7 @@
 
 use crate::app::App;
 use crate::handlers::{admin, catalog, history, payments, points, queue, reservations};
-use crate::http::Reply;
+use crate::http::{AppError, Reply};
 use crate::lambda::{init_tracing, Error};
 use lambda_http::{service_fn, Body, Request, Response};
 
@@ -87,6 +87,13 @@ impl Endpoint {
     }
 
     pub async fn reply(self, app: &App, req: &Request) -> Reply {
+        // Behind CloudFront, only requests that came through it count.
+        if let Some(secret) = &app.config.edge_origin_secret {
+            let sent = crate::http::request::header(req, "x-origin-verify");
+            if sent != Some(secret.as_str()) {
+                return Reply::error(&AppError::NotThroughEdge);
+            }
+        }
         let result = match self {
             Endpoint::ListConcerts => catalog::list_concerts(app, req).await,
             Endpoint::GetConcert => catalog::get_concert(app, req).await,

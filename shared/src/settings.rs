@@ -152,6 +152,12 @@ pub const SETTINGS: &[Setting] = &[
             "`open`: the userId a request names is trusted; `jwt`: the routes of SPEC §8 need an identity token naming that user",
         )
     },
+    service(
+        "EDGE_ORIGIN_SECRET",
+        "",
+        "EdgeOriginSecret",
+        "with EdgeProtection: the header CloudFront adds to every request; a request without it is refused (empty: not checked)",
+    ),
     local(
         "AUTH_ISSUER",
         "",

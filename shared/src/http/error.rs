@@ -54,6 +54,8 @@ pub enum AppError {
     SaleClosed,
     #[error("organiser credentials missing or wrong")]
     AdminUnauthorized,
+    #[error("request did not come through the edge")]
+    NotThroughEdge,
     #[error("identity token missing or invalid")]
     IdentityInvalid,
     #[error("identity names another user")]
@@ -112,7 +114,7 @@ impl AppError {
             | RouteNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Unauthorized | AdminUnauthorized | IdentityInvalid => StatusCode::UNAUTHORIZED,
-            Forbidden | TokenNotActive | NotYourReservation | IdentityMismatch => {
+            Forbidden | TokenNotActive | NotYourReservation | IdentityMismatch | NotThroughEdge => {
                 StatusCode::FORBIDDEN
             }
             TokenExists
@@ -157,6 +159,7 @@ impl AppError {
             SaleNotOpen => "SALE_NOT_OPEN",
             SaleClosed => "SALE_CLOSED",
             AdminUnauthorized => "ADMIN_UNAUTHORIZED",
+            NotThroughEdge => "EDGE_REQUIRED",
             IdentityInvalid => "IDENTITY_INVALID",
             IdentityMismatch => "IDENTITY_MISMATCH",
             NotCancellable => "NOT_CANCELLABLE",
@@ -198,6 +201,7 @@ impl AppError {
             ScheduleCancelled => "취소된 공연입니다.".into(),
             SaleNotOpen | SaleClosed => "예매 가능한 시간이 아닙니다.".into(),
             AdminUnauthorized => "관리자 인증이 필요합니다.".into(),
+            NotThroughEdge => "허용되지 않은 경로의 요청입니다.".into(),
             IdentityInvalid => "인증 정보가 유효하지 않습니다.".into(),
             IdentityMismatch => "본인만 요청할 수 있습니다.".into(),
             NotCancellable => "취소할 수 없는 예약입니다.".into(),

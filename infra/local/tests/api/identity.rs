@@ -188,3 +188,36 @@ async fn open_mode_keeps_the_seed_contract() {
         assert_eq!(r.status, status, "{method} {path}: {r:?}");
     }
 }
+
+/// Behind CloudFront (EdgeProtection) every function refuses a request
+/// that did not come through it, so the execute-api URL is no way round.
+#[tokio::test]
+async fn only_requests_through_the_edge_count_behind_it() {
+    let h = TestApp::with(|c| c.edge_origin_secret = Some("edge-secret".into())).await;
+    let r = h.req("GET", "/concerts", None, None).await;
+    assert_eq!(
+        (r.status, r.body["code"].as_str()),
+        (403, Some("EDGE_REQUIRED")),
+        "{r:?}"
+    );
+    let wrong = h
+        .raw(
+            "GET",
+            "/concerts",
+            None,
+            Vec::new(),
+            &[("X-Origin-Verify", "guess")],
+        )
+        .await;
+    assert_eq!(wrong.status, 403);
+    let through = h
+        .raw(
+            "GET",
+            "/concerts",
+            None,
+            Vec::new(),
+            &[("X-Origin-Verify", "edge-secret")],
+        )
+        .await;
+    assert_eq!(through.status, 200, "{through:?}");
+}
