@@ -35,7 +35,19 @@ pub struct Job {
     pub refunded_points: i64,
 }
 
+/// Blocks one step covers before it saves its progress (≈ 2,000 seats:
+/// a few seconds, well within one invocation).
+pub const BLOCKS_PER_STEP: u64 = 20;
+
 impl Job {
+    /// The step this job is at over a schedule of `blocks` blocks: the
+    /// indexes of the blocks it covers, and whether it is the last.
+    pub fn this_step(&self, blocks: usize) -> (std::ops::Range<usize>, bool) {
+        let from = (self.next_block as usize).min(blocks);
+        let to = (from + BLOCKS_PER_STEP as usize).min(blocks);
+        (from..to, to == blocks)
+    }
+
     pub fn prepare(schedule_id: u64, sections: Vec<Section>) -> Job {
         Job {
             kind: JobKind::Prepare,

@@ -4,7 +4,6 @@
 //! its progress, so a repeated block never counts twice. The last block
 //! moves the schedule CANCELLING → CANCELLED.
 
-use super::prepare::BLOCKS_PER_STEP;
 use crate::app::App;
 use crate::domain::catalog::{Schedule, ScheduleStatus, Seat, SeatCancel};
 use crate::domain::jobs::{Job, JobKind};
@@ -60,14 +59,14 @@ pub async fn step(app: &App, job: &Job) -> Result<bool, StoreError> {
         return Ok(false);
     };
     let blocks: Vec<u64> = schedule.blocks().collect();
-    let from = (job.next_block as usize).min(blocks.len());
-    let to = (from + BLOCKS_PER_STEP as usize).min(blocks.len());
-    let totals = stream::iter(blocks[from..to].to_vec())
+    let (step, last) = job.this_step(blocks.len());
+    let to = step.end;
+    let totals = stream::iter(blocks[step].to_vec())
         .map(|b| cancel_block(app, &schedule, b))
         .buffer_unordered(PARALLEL_BLOCKS)
         .try_fold(Totals::default(), |sum, t| async move { Ok(sum.add(t)) })
         .await?;
-    if to == blocks.len() {
+    if last {
         app.db
             .set_schedule_status(
                 &schedule,
@@ -78,7 +77,7 @@ pub async fn step(app: &App, job: &Job) -> Result<bool, StoreError> {
     }
     let next = Job {
         next_block: to as u64,
-        done: to == blocks.len(),
+        done: last,
         released_holds: job.released_holds + totals.released_holds,
         refunded_tickets: job.refunded_tickets + totals.refunded_tickets,
         refunded_points: job.refunded_points + totals.refunded_points,

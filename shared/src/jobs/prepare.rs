@@ -9,9 +9,6 @@ use crate::domain::jobs::{Job, JobKind};
 use crate::store::StoreError;
 use futures::stream::{self, StreamExt, TryStreamExt};
 
-/// Blocks one step writes before it saves its progress (≈ 2,000 seats:
-/// a few seconds, well within one invocation).
-pub const BLOCKS_PER_STEP: u64 = 20;
 /// Block transactions in flight at once.
 const PARALLEL_BLOCKS: usize = 8;
 
@@ -21,15 +18,15 @@ pub async fn step(app: &App, job: &Job) -> Result<bool, StoreError> {
         return Ok(false);
     };
     let blocks: Vec<u64> = schedule.blocks().collect();
-    let from = (job.next_block as usize).min(blocks.len());
-    let to = (from + BLOCKS_PER_STEP as usize).min(blocks.len());
+    let (step, last) = job.this_step(blocks.len());
+    let to = step.end;
     if schedule.status == ScheduleStatus::Preparing {
-        stream::iter(blocks[from..to].to_vec())
+        stream::iter(blocks[step].to_vec())
             .map(|b| app.db.write_seat_block(&schedule, &job.sections, b))
             .buffer_unordered(PARALLEL_BLOCKS)
             .try_collect::<Vec<()>>()
             .await?;
-        if to == blocks.len() {
+        if last {
             app.db
                 .set_schedule_status(
                     &schedule,
@@ -42,7 +39,7 @@ pub async fn step(app: &App, job: &Job) -> Result<bool, StoreError> {
     let next = Job {
         next_block: to as u64,
         // A schedule that has moved on (READY, or cancelled) needs no more.
-        done: to == blocks.len() || schedule.status != ScheduleStatus::Preparing,
+        done: last || schedule.status != ScheduleStatus::Preparing,
         ..job.clone()
     };
     app.db.advance_job(job, &next).await

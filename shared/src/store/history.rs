@@ -36,27 +36,15 @@ impl Db {
                 (SK.to_string(), s(RES_SK)),
             ])
         });
-        let out = self
+        let query = self
             .client
             .query()
             .table_name(&self.tables.reservations)
             .index_name(BY_USER_INDEX)
             .key_condition_expression("userId = :u")
             .expression_attribute_values(":u", s(user_id))
-            .scan_index_forward(false)
-            .limit(limit as i32 + 1)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .or_failed()?;
-        let mut items: Vec<Reservation> = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
-        let more = items.len() > limit;
-        items.truncate(limit);
+            .set_exclusive_start_key(start);
+        let (items, more) = newest_first::<Reservation>(query, limit).await?;
         let next = more
             .then(|| items.last().map(|r| (r.created_at, r.reserve_id)))
             .flatten();
@@ -77,30 +65,42 @@ impl Db {
                 (SK.to_string(), s(format!("{LEDGER_PREFIX}{c}"))),
             ])
         });
-        let out = self
+        let query = self
             .client
             .query()
             .table_name(&self.tables.points)
             .key_condition_expression("pk = :pk AND begins_with(sk, :ledger)")
             .expression_attribute_values(":pk", s(user_pk(user_id)))
             .expression_attribute_values(":ledger", s(LEDGER_PREFIX))
-            .scan_index_forward(false)
-            .limit(limit as i32 + 1)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .or_failed()?;
-        let mut items: Vec<LedgerEntry> = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
-        let more = items.len() > limit;
-        items.truncate(limit);
+            .set_exclusive_start_key(start);
+        let (items, more) = newest_first::<LedgerEntry>(query, limit).await?;
         let next = more.then(|| items.last().map(ledger_cursor)).flatten();
         Ok(Page { items, next })
     }
+}
+
+/// One page of `query` backwards: up to `limit` items, and whether more
+/// follow (one item more is asked for, so a last page is never followed
+/// by an empty one).
+async fn newest_first<T: serde::de::DeserializeOwned>(
+    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    limit: usize,
+) -> Result<(Vec<T>, bool), StoreError> {
+    let out = query
+        .scan_index_forward(false)
+        .limit(i32::try_from(limit + 1).unwrap_or(i32::MAX))
+        .send()
+        .await
+        .or_failed()?;
+    let mut items: Vec<T> = out
+        .items
+        .unwrap_or_default()
+        .into_iter()
+        .map(from_item)
+        .collect::<Result<_, _>>()?;
+    let more = items.len() > limit;
+    items.truncate(limit);
+    Ok((items, more))
 }
 
 /// The cursor of a ledger entry: its sort key without the prefix.
