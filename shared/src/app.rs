@@ -2,22 +2,45 @@
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
+use crate::store::resilience::CallLimits;
 use crate::store::Db;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Clone, Debug)]
 pub struct App {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
+    /// The activator's count of everyone who has left the line, and
+    /// whether every counter shard has it yet (see `jobs::activator`).
+    pub line: Arc<std::sync::Mutex<Option<LineCount>>>,
+}
+
+/// The waiting line as this process's activator knows it: everyone who
+/// has left it (admitted or skipped), the slots the last admitting round
+/// left free, its pace, and whether every counter shard has all that yet.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LineCount {
+    pub line: crate::domain::queue::Line,
+    pub published: bool,
+    /// Tokens whose admission or skip failed without an answer: it may
+    /// have applied. Each is read again until its fate is known.
+    pub uncertain: Vec<String>,
 }
 
 impl App {
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: Config) -> Self {
         App {
-            db: db.with_catalog_cache(config.catalog_cache_ms),
+            db: db
+                .with_catalog_cache(config.catalog_cache_ms)
+                .with_limits(CallLimits {
+                    attempt: Duration::from_millis(config.dynamodb_attempt_timeout_ms),
+                    operation: Duration::from_millis(config.dynamodb_timeout_ms),
+                }),
             clock,
             config: Arc::new(config),
+            line: Arc::default(),
         }
     }
 

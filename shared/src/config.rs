@@ -81,6 +81,10 @@ pub struct Config {
     pub seat_page_size: u32,
     /// Lifetime of the in-process catalogue cache (0: off).
     pub catalog_cache_ms: u64,
+    /// Timeout of one attempt of a DynamoDB call.
+    pub dynamodb_attempt_timeout_ms: u64,
+    /// Timeout of a whole DynamoDB call, retries included.
+    pub dynamodb_timeout_ms: u64,
 }
 
 impl Default for Config {
@@ -135,6 +139,8 @@ impl Config {
             points_max_balance: positive(&get, "POINTS_MAX_BALANCE")?,
             seat_page_size: positive(&get, "SEAT_PAGE_SIZE")?,
             catalog_cache_ms: at_least_zero(&get, "CATALOG_CACHE_MS")?,
+            dynamodb_attempt_timeout_ms: positive(&get, "DYNAMODB_ATTEMPT_TIMEOUT_MS")?,
+            dynamodb_timeout_ms: positive(&get, "DYNAMODB_TIMEOUT_MS")?,
         })
     }
 }

@@ -4,8 +4,9 @@
 
 use crate::app::App;
 use crate::handlers::{admin, catalog, history, payments, points, queue, reservations};
+use crate::http::access_log::RequestLine;
 use crate::http::{AppError, Reply};
-use crate::lambda::{init_tracing, Error};
+use crate::lambda::{init_lambda_logs, Error};
 use lambda_http::{service_fn, Body, Request, Response};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -86,7 +87,17 @@ impl Endpoint {
         Self::ALL.iter().copied().find(|e| e.binary() == name)
     }
 
+    /// The endpoint's answer to `req`, logged as one line.
     pub async fn reply(self, app: &App, req: &Request) -> Reply {
+        let started = std::time::Instant::now();
+        let reply = self.answer(app, req).await;
+        let line = RequestLine::of(req, &reply, self.binary());
+        line.log(started.elapsed());
+        crate::counters::answered(self, &reply, line.code.as_deref());
+        reply
+    }
+
+    async fn answer(self, app: &App, req: &Request) -> Reply {
         // Behind CloudFront, only requests that came through it count.
         if let Some(secret) = &app.config.edge_origin_secret {
             let sent = crate::http::request::header(req, "x-origin-verify");
@@ -126,11 +137,16 @@ impl Endpoint {
     /// Runs this endpoint as a Lambda function: the app is built once per
     /// cold start, then serves every request.
     pub async fn serve(self) -> Result<(), Error> {
-        init_tracing();
+        init_lambda_logs();
+        let metrics = crate::counters::install();
         let app = App::from_env().await?;
         lambda_http::run(service_fn(move |req: Request| {
             let app = app.clone();
-            async move { Ok::<_, std::convert::Infallible>(self.handle(&app, req).await) }
+            async move {
+                let response = self.handle(&app, req).await;
+                crate::counters::flush(metrics);
+                Ok::<_, std::convert::Infallible>(response)
+            }
         }))
         .await
     }

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod clock;
 pub mod config;
+pub mod counters;
 pub mod domain;
 pub mod endpoints;
 pub mod handlers;

@@ -74,6 +74,11 @@ const fn local(name: &'static str, default: &'static str, meaning: &'static str)
 
 pub const SETTINGS: &[Setting] = &[
     local(
+        "EMULATOR_ADDR",
+        "127.0.0.1:8000",
+        "local stack: where its DynamoDB emulator listens, for `sam local`, the AWS CLI or NoSQL Workbench (port 0 picks a free one)",
+    ),
+    local(
         "PORT",
         "8080",
         "local stack: port on 127.0.0.1 (0 picks a free one)",
@@ -241,12 +246,30 @@ pub const SETTINGS: &[Setting] = &[
         "name of the background jobs table (schedule preparation and cancellation)",
     ),
     Setting {
-        template: InTemplate::Absent,
+        template: InTemplate::Literal,
+        ..service(
+            "DYNAMODB_ATTEMPT_TIMEOUT_MS",
+            "2000",
+            "",
+            "longest wait for one attempt of a DynamoDB call (below the functions' 10 s timeout)",
+        )
+    },
+    Setting {
+        template: InTemplate::Literal,
+        ..service(
+            "DYNAMODB_TIMEOUT_MS",
+            "5000",
+            "",
+            "longest wait for a DynamoDB call with its retries; then the answer is 503 BUSY",
+        )
+    },
+    Setting {
+        template: InTemplate::Literal,
         ..service(
             "DYNAMODB_ENDPOINT",
             "",
             "",
-            "send the functions' DynamoDB calls elsewhere (empty: AWS)",
+            "send the functions' DynamoDB calls elsewhere, e.g. to the local emulator under `sam local` (empty: AWS)",
         )
     },
     Setting {

@@ -124,10 +124,10 @@ pub async fn measure(catalog: &shared::store::catalog::CatalogData) -> Result<Me
         meter: Some(meter.clone()),
         ..Settings::ephemeral()
     };
-    let config = Config {
+    let config = devkit::patient(Config {
         queue_tick_seconds: 3600,
         ..Config::default()
-    };
+    });
     let stack = Running::start(settings, config)?;
     let app = stack.app.clone();
     app.db

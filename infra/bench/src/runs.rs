@@ -32,7 +32,7 @@ pub struct RunResult {
 
 pub fn config(sc: &Scenario) -> Config {
     let queued = sc.max_active < sc.users;
-    Config {
+    devkit::patient(Config {
         tables: Tables::default(),
         // One more for the viewer who inspects the hall.
         queue_max_active: sc.max_active as u32 + 1,
@@ -41,7 +41,7 @@ pub fn config(sc: &Scenario) -> Config {
         // seat gives the place back after a minute.
         queue_active_seconds: if queued { 60 } else { 3600 },
         ..Config::default()
-    }
+    })
 }
 
 /// Holds `fill` of the hall's seats, from the last seat down, through the

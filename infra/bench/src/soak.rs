@@ -26,7 +26,7 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
         stream_poll: Duration::from_millis(1000),
         ..Settings::ephemeral()
     };
-    let config = Config {
+    let config = devkit::patient(Config {
         tables: Tables::default(),
         queue_max_active: FANS as u32,
         queue_tick_seconds: 1,
@@ -34,7 +34,7 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
         // Short holds, so seats come back and TTL deletions feed the stream too.
         hold_seconds: 10,
         ..Config::default()
-    };
+    });
     let stack = Running::start(settings, config)?;
     stack
         .app

@@ -6,7 +6,21 @@
 pub mod audit;
 pub mod capacity;
 pub mod event;
+pub mod faults;
 pub mod footprint;
 pub mod inspect;
 pub mod meter;
 pub mod permissions;
+
+/// `config` with DynamoDB timeouts far above anything the emulator takes
+/// when it is not overloaded. Tests and benchmark runs pile hundreds of
+/// requests onto one emulator that serialises every call on two cores, so
+/// a queue wait alone can pass the service's timeouts (sized for
+/// DynamoDB); they test what an answer is, not how soon it comes.
+pub fn patient(config: shared::config::Config) -> shared::config::Config {
+    shared::config::Config {
+        dynamodb_attempt_timeout_ms: 60_000,
+        dynamodb_timeout_ms: 120_000,
+        ..config
+    }
+}

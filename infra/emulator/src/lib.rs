@@ -5,6 +5,7 @@
 pub mod streamlog;
 pub mod tables;
 pub mod template;
+pub mod untokened;
 
 pub use dynoxide;
 pub use dynoxide::Database;
@@ -58,7 +59,12 @@ impl Emulator {
     /// Serves `db` on `127.0.0.1:<free port>` from a runtime of its own, so
     /// the emulator's work does not queue behind the caller's tasks.
     pub fn serve(db: Database) -> Result<Self, EmulatorError> {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        Self::serve_at(db, SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Serves `db` on `addr` (port 0: a free one).
+    pub fn serve_at(db: Database, addr: SocketAddr) -> Result<Self, EmulatorError> {
+        let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
@@ -136,6 +142,9 @@ pub fn client_for(endpoint: &str) -> aws_sdk_dynamodb::Client {
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("local", "local", None, None, "emulator"))
         .endpoint_url(endpoint)
+        // Plain HTTP on loopback, named here so tools can wrap it.
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .interceptor(untokened::Untokened)
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
 }

@@ -25,12 +25,33 @@ async fn main() -> ExitCode {
         data_dir = ?settings.data_dir,
         "local stack ready; Ctrl-C stops it"
     );
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        tracing::error!(error = %e, "cannot wait for Ctrl-C; stopping");
-    }
-    tracing::info!("stopping");
+    stop_signal().await;
+    tracing::info!("stopping: requests in flight finish, stream positions are saved");
     stack.stop().await;
     ExitCode::SUCCESS
+}
+
+/// Ctrl-C or SIGTERM (what `kill`, systemd and container runtimes send).
+async fn stop_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot wait for SIGTERM");
+                std::future::pending::<()>().await
+            }
+        }
+    };
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => {
+            if let Err(e) = r {
+                tracing::error!(error = %e, "cannot wait for Ctrl-C; stopping");
+            }
+        }
+        () = term => {}
+    }
 }
 
 fn fail(message: &str) -> ExitCode {

@@ -1,6 +1,7 @@
 //! Settings of the local stack, from environment variables.
 
 use shared::settings::default_of;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -14,6 +15,8 @@ pub struct Settings {
     pub seed_sample_data: bool,
     /// `STREAM_POLL_MILLIS`: how often the TTL sweep and stream poller run.
     pub stream_poll: Duration,
+    /// `EMULATOR_ADDR`: where the DynamoDB emulator listens.
+    pub emulator_addr: SocketAddr,
     /// `ADMIN_TOKEN`: the organiser's bearer token (None: make one up).
     pub admin_token: Option<String>,
     /// `AUTH_ISSUER`: the development tokens' issuer (None: the stack's URL).
@@ -47,8 +50,13 @@ impl Settings {
             "0" | "false" => false,
             v => return Err(format!("SEED_SAMPLE_DATA={v:?} is not true or false")),
         };
+        let e = get("EMULATOR_ADDR");
+        let emulator_addr = e
+            .parse()
+            .map_err(|_| format!("EMULATOR_ADDR={e:?} is not an address like 127.0.0.1:8000"))?;
         Ok(Settings {
             port,
+            emulator_addr,
             data_dir: Some(PathBuf::from(get("DATA_DIR"))),
             seed_sample_data,
             stream_poll,
@@ -67,6 +75,7 @@ impl Settings {
     pub fn ephemeral() -> Self {
         Settings {
             port: 0,
+            emulator_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: None,
             seed_sample_data: true,
             stream_poll: Duration::from_millis(200),

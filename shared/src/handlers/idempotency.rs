@@ -65,11 +65,14 @@ pub async fn begin(
     let pk = idem_pk(user, op, &key);
     match app.db.idem_begin(pk, &canonical, app.now_ms()).await? {
         Begin::Claimed(claim) => Ok(Begun::Run(Some(claim))),
-        Begin::Replay(recorded) => Ok(Begun::Replay(Reply {
-            status: recorded.status,
-            body: recorded.body,
-            retry_after: None,
-        })),
+        Begin::Replay(recorded) => {
+            crate::counters::replayed();
+            Ok(Begun::Replay(Reply {
+                status: recorded.status,
+                body: recorded.body,
+                retry_after: None,
+            }))
+        }
         Begin::Applied(claim) => Ok(Begun::Rebuild(claim)),
         Begin::InProgress => Err(AppError::IdempotencyInProgress),
         Begin::Mismatch => Err(AppError::IdempotencyMismatch),

@@ -91,7 +91,10 @@ async fn add_points(
             .charge(&entry, app.config.points_max_balance, commit)
             .await
         {
-            Ok(ChargeOutcome::Charged) => return balance_now(app, user).await,
+            Ok(ChargeOutcome::Charged) => {
+                crate::counters::points_charged(amount);
+                return balance_now(app, user).await;
+            }
             Ok(ChargeOutcome::OverLimit) => return Err(AppError::BalanceLimit),
             Err(StoreError::IdTaken) => continue,
             Err(e) => return Err(e.into()),

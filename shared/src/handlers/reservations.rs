@@ -299,7 +299,11 @@ async fn cancel_as_planned(
         }
         CancelPlan::RefundTicket => {
             let entry = LedgerEntry::refund(&r.user_id, r.reserve_id, r.price, now);
-            app.db.refund_own_ticket(r, &entry, commit).await
+            let outcome = app.db.refund_own_ticket(r, &entry, commit).await?;
+            if outcome == FanCancel::Cancelled {
+                crate::counters::refunds(1);
+            }
+            Ok(outcome)
         }
     }
 }

@@ -78,9 +78,14 @@ pub enum AppError {
     IdempotencyMismatch,
     #[error("idempotent request still in progress")]
     IdempotencyInProgress,
+    #[error("busy: {0}")]
+    Busy(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+/// Seconds a busy answer asks the client to wait (`Retry-After`).
+pub const BUSY_RETRY_AFTER_SECONDS: u64 = 1;
 
 /// The error body of the API contract: `{"status","message"}` plus a stable
 /// machine-readable `code`.
@@ -130,6 +135,7 @@ impl AppError {
             HoldExpired => StatusCode::GONE,
             InsufficientPoints => StatusCode::PAYMENT_REQUIRED,
             IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+            Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -171,6 +177,7 @@ impl AppError {
             BalanceLimit => "BALANCE_LIMIT",
             IdempotencyMismatch => "IDEMPOTENCY_KEY_REUSED",
             IdempotencyInProgress => "IDEMPOTENCY_IN_PROGRESS",
+            Busy(_) => "BUSY",
             Internal(_) => "INTERNAL",
         }
     }
@@ -213,6 +220,7 @@ impl AppError {
             BalanceLimit => "보유 가능한 최대 포인트를 초과합니다.".into(),
             IdempotencyMismatch => "같은 Idempotency-Key로 다른 요청을 보낼 수 없습니다.".into(),
             IdempotencyInProgress => "같은 Idempotency-Key의 요청이 처리 중입니다.".into(),
+            Busy(_) => "요청이 많아 처리하지 못했습니다. 잠시 후 다시 시도해 주세요.".into(),
             Internal(_) => "일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.".into(),
         }
     }
@@ -241,6 +249,7 @@ impl From<StoreError> for AppError {
             // Ids are redrawn before it comes to this; failing here means
             // the random source is broken.
             StoreError::IdTaken | StoreError::Failed { .. } => AppError::Internal(e.to_string()),
+            StoreError::Busy { .. } => AppError::Busy(e.to_string()),
         }
     }
 }
@@ -274,5 +283,12 @@ mod tests {
             "UNPROCESSABLE_ENTITY"
         );
         assert_eq!(AppError::PayloadTooLarge.body().status, "PAYLOAD_TOO_LARGE");
+        let busy = AppError::Busy(String::new()).body();
+        assert_eq!(busy.status, "SERVICE_UNAVAILABLE");
+        assert_eq!(busy.code, "BUSY");
+        assert_eq!(
+            busy.message,
+            "요청이 많아 처리하지 못했습니다. 잠시 후 다시 시도해 주세요."
+        );
     }
 }

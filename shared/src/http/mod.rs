@@ -1,6 +1,7 @@
 //! Reading API Gateway requests and writing JSON replies: the HTTP side of
 //! the handler layer, with its one error type.
 
+pub mod access_log;
 pub mod error;
 pub mod json;
 pub mod reply;

@@ -1,6 +1,6 @@
 //! A handler's answer before it becomes an HTTP response.
 
-use super::error::AppError;
+use super::error::{AppError, BUSY_RETRY_AFTER_SECONDS};
 use lambda_http::http::{header, StatusCode};
 use lambda_http::{Body, Response};
 use serde::{Deserialize, Serialize};
@@ -46,7 +46,7 @@ impl Reply {
             status: err.status().as_u16(),
             // Serialising a struct of three strings cannot fail.
             body: serde_json::to_string(&err.body()).unwrap_or_default(),
-            retry_after: None,
+            retry_after: matches!(err, AppError::Busy(_)).then_some(BUSY_RETRY_AFTER_SECONDS),
         }
     }
 
@@ -71,8 +71,10 @@ impl From<Result<Reply, AppError>> for Reply {
         match r {
             Ok(reply) => reply,
             Err(e) => {
-                if let AppError::Internal(detail) = &e {
-                    tracing::error!(%detail, "request failed");
+                match &e {
+                    AppError::Internal(detail) => tracing::error!(%detail, "request failed"),
+                    AppError::Busy(detail) => tracing::warn!(%detail, "request answered busy"),
+                    _ => {}
                 }
                 Reply::error(&e)
             }

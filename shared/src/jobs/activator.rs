@@ -5,8 +5,8 @@
 //! while still waiting), so overlapping rounds can never exceed the slot
 //! count or admit a token twice.
 
-use crate::app::App;
-use crate::domain::queue::{idle, Line, TokenState};
+use crate::app::{App, LineCount};
+use crate::domain::queue::{idle, Line, TokenState, TokenStatus};
 use crate::store::queue::Waiting;
 use crate::store::StoreError;
 use futures::stream::{self, StreamExt};
@@ -30,6 +30,20 @@ pub struct Round {
 }
 
 pub async fn round(app: &App) -> Result<Round, StoreError> {
+    // Before anyone is admitted: the count every admission adds to, with
+    // the fates of earlier admissions that ended without an answer.
+    know_line(app).await?;
+    settle(app).await?;
+    let outcome = Box::pin(admission(app)).await;
+    // Whatever happened, the line's count is written if it changed, so
+    // positions never drift; a write that fails is done by the next round.
+    let published = publish(app).await;
+    let round = outcome?;
+    published?;
+    Ok(round)
+}
+
+async fn admission(app: &App) -> Result<Round, StoreError> {
     let now = app.now_ms();
     // The organiser's control, read every round: pausing and resizing
     // take effect at the next round, with no redeploy.
@@ -47,44 +61,143 @@ pub async fn round(app: &App) -> Result<Round, StoreError> {
         });
     }
     let (waiting, skipped) = candidates(app, sizing.len(), now).await?;
+    let (admitted, free, failed) = admit(app, waiting, now, max).await;
+    crate::counters::admitted(admitted);
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    Ok(Round {
+        free_slots: free,
+        admitted,
+        skipped,
+        released,
+    })
+}
+
+/// Reads the line's count from the counter shards on a process's first
+/// round (afterwards it is kept here).
+async fn know_line(app: &App) -> Result<(), StoreError> {
+    if app.line.lock().map_err(StoreError::failed)?.is_some() {
+        return Ok(());
+    }
+    let (_, left) = app.db.line_totals(app.config.queue_shards).await?;
+    let mut known = app.line.lock().map_err(StoreError::failed)?;
+    known.get_or_insert(LineCount {
+        line: Line {
+            admitted: left,
+            free: None,
+            per_minute: 0,
+        },
+        published: true,
+        uncertain: Vec::new(),
+    });
+    Ok(())
+}
+
+/// Notes a token whose admission or skip may or may not have applied.
+fn uncertain(app: &App, token_id: &str) {
+    if let Ok(mut known) = app.line.lock() {
+        if let Some(k) = known.as_mut() {
+            k.uncertain.push(token_id.to_string());
+        }
+    }
+}
+
+/// Reads each uncertain token: one no longer waiting has left the line
+/// (counted once); one still waiting was not touched. One that cannot be
+/// read yet stays uncertain.
+async fn settle(app: &App) -> Result<(), StoreError> {
+    let pending = match app.line.lock().map_err(StoreError::failed)?.as_mut() {
+        Some(k) => std::mem::take(&mut k.uncertain),
+        None => return Ok(()),
+    };
+    let mut failed = None;
+    for token_id in pending {
+        match app.db.token(&token_id).await {
+            Ok(Some(t)) if t.status == TokenStatus::Wait => {}
+            Ok(_) => note(app, 1, None),
+            Err(e) => {
+                uncertain(app, &token_id);
+                failed = failed.or(Some(e));
+            }
+        }
+    }
+    failed.map_or(Ok(()), Err)
+}
+
+/// Counts `left` more fans out of the line (admitted or skipped) and, for
+/// an admitting round, the slots it left free and its pace.
+fn note(app: &App, left: usize, free_and_pace: Option<(u64, u64)>) {
+    if let Ok(mut known) = app.line.lock() {
+        if let Some(k) = known.as_mut() {
+            k.line.admitted += left as u64;
+            if let Some((free, pace)) = free_and_pace {
+                k.line.free = Some(free);
+                k.line.per_minute = pace;
+            }
+            // Free slots and pace go out with the next change of count.
+            k.published &= left == 0;
+        }
+    }
+}
+
+/// Writes the line to every counter shard when it changed since the last
+/// write that reached them all. The count is written whole, so a write
+/// repeated after a timeout changes nothing.
+async fn publish(app: &App) -> Result<(), StoreError> {
+    let due = match app.line.lock().map_err(StoreError::failed)?.as_ref() {
+        Some(k) if !k.published => k.line,
+        _ => return Ok(()),
+    };
+    app.db.publish_line(app.config.queue_shards, due).await?;
+    if let Ok(mut known) = app.line.lock() {
+        if let Some(k) = known.as_mut().filter(|k| k.line == due) {
+            k.published = true;
+        }
+    }
+    Ok(())
+}
+
+/// Admits `waiting` into the slots still free: how many were admitted, how
+/// many slots were free, and the first failure if any admission failed.
+async fn admit(
+    app: &App,
+    waiting: Vec<Waiting>,
+    now: i64,
+    max: u32,
+) -> (usize, usize, Option<StoreError>) {
     // Slots are read again after the waiting list: a round that overlaps
     // another then fills only what is still free, with the earliest tokens
     // that were waiting, so nobody is admitted ahead of an earlier arrival.
-    let free = free_slots(app, now, max).await?;
+    let free = match free_slots(app, now, max).await {
+        Ok(free) => free,
+        Err(e) => return (0, 0, Some(e)),
+    };
     let until = now + app.config.queue_active_seconds * 1000;
     let chosen: Vec<(Waiting, u32)> = waiting.into_iter().zip(free.iter().copied()).collect();
-    let results: Vec<Result<bool, StoreError>> = stream::iter(chosen)
+    let results: Vec<(String, Result<bool, StoreError>)> = stream::iter(chosen)
         .map(|(w, slot)| {
             let db = app.db.clone();
-            async move { db.activate(&w, slot, now, until).await }
+            async move { (w.token_id.clone(), db.activate(&w, slot, now, until).await) }
         })
         .buffer_unordered(PARALLEL_ADMISSIONS)
         .collect()
         .await;
     let mut admitted = 0;
-    for r in results {
-        admitted += usize::from(r?);
+    let mut failed = None;
+    for (token_id, r) in results {
+        match r {
+            Ok(a) => admitted += usize::from(a),
+            Err(e) => {
+                uncertain(app, &token_id);
+                failed = failed.or(Some(e));
+            }
+        }
     }
-    if admitted + skipped > 0 {
-        // Positions count everyone who has left the line ahead: admitted
-        // or skipped; the pace, only those admitted.
-        app.db
-            .add_admitted(
-                app.config.queue_shards,
-                Line {
-                    admitted: (admitted + skipped) as u64,
-                    free: Some(free.len().saturating_sub(admitted) as u64),
-                    per_minute: admitted as u64 * 60 / app.config.queue_tick_seconds.max(1),
-                },
-            )
-            .await?;
-    }
-    Ok(Round {
-        free_slots: free.len(),
-        admitted,
-        skipped,
-        released,
-    })
+    let pace = admitted as u64 * 60 / app.config.queue_tick_seconds.max(1);
+    let left_free = free.len().saturating_sub(admitted) as u64;
+    note(app, admitted, Some((left_free, pace)));
+    (admitted, free.len(), failed)
 }
 
 /// Frees the slots of ACTIVE fans who have made no request for
@@ -153,7 +266,14 @@ async fn skip_idle(
     let cutoff = now - idle_seconds * 1000;
     let (mut live, mut skipped) = (Vec::with_capacity(waiting.len()), 0);
     for w in waiting {
-        if idle(w.seen_at(), now, idle_seconds) && app.db.skip_idle(&w, cutoff, now).await? {
+        let ended = match idle(w.seen_at(), now, idle_seconds) {
+            true => app.db.skip_idle(&w, cutoff, now).await.inspect_err(|_| {
+                uncertain(app, &w.token_id);
+            })?,
+            false => false,
+        };
+        if ended {
+            note(app, 1, None);
             skipped += 1;
         } else {
             live.push(w);
@@ -194,18 +314,41 @@ async fn earliest_waiting(app: &App, limit: usize) -> Result<Vec<Waiting>, Store
 pub async fn run_for(app: &App, budget: Duration) -> Result<usize, StoreError> {
     let tick = Duration::from_secs(app.config.queue_tick_seconds);
     let started = tokio::time::Instant::now();
-    let mut admitted = 0;
+    let (mut admitted, mut rounds, mut failures) = (0, 0, 0);
     loop {
-        let r = round(app).await?;
-        admitted += r.admitted;
-        tracing::info!(
-            free = r.free_slots,
-            admitted = r.admitted,
-            "admission round"
-        );
+        rounds += 1;
+        // A failed round is logged and the next one runs: one throttled
+        // call must not stop a minute of admissions.
+        match Box::pin(round(app)).await {
+            Ok(r) => {
+                admitted += r.admitted;
+                tracing::info!(
+                    free = r.free_slots,
+                    admitted = r.admitted,
+                    skipped = r.skipped,
+                    released = r.released,
+                    "admission round"
+                );
+            }
+            Err(e) => {
+                failures += 1;
+                tracing::error!(error = %e, "admission round failed");
+            }
+        }
         if started.elapsed() + tick > budget {
-            return Ok(admitted);
+            break;
         }
         tokio::time::sleep(tick).await;
     }
+    if let Ok((issued, left)) = app.db.line_totals(app.config.queue_shards).await {
+        crate::counters::waiting(issued.saturating_sub(left));
+    }
+    // A minute in which no round worked fails the invocation, so the
+    // function's Errors metric (and its alarm) sees it.
+    if failures == rounds {
+        return Err(StoreError::failed(format!(
+            "all {rounds} admission rounds failed"
+        )));
+    }
+    Ok(admitted)
 }

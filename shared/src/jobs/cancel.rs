@@ -83,7 +83,11 @@ pub async fn step(app: &App, job: &Job) -> Result<bool, StoreError> {
         refunded_points: job.refunded_points + totals.refunded_points,
         ..job.clone()
     };
-    app.db.advance_job(job, &next).await
+    let advanced = app.db.advance_job(job, &next).await;
+    if advanced.is_ok() {
+        crate::counters::refunds(totals.refunded_tickets);
+    }
+    advanced
 }
 
 async fn cancel_block(app: &App, schedule: &Schedule, block: u64) -> Result<Totals, StoreError> {

@@ -26,8 +26,12 @@ pub async fn process(app: &App, record: &EventRecord) -> Result<Cleanup, StoreEr
         Some(r) if is_ttl_delete(record) && r.status == ReservationStatus::Temp => r,
         _ => return Ok(Cleanup::default()),
     };
+    let recorded_expired = app.db.record_expired(&lapsed).await?;
+    if recorded_expired {
+        crate::counters::holds_expired(1);
+    }
     Ok(Cleanup {
-        recorded_expired: app.db.record_expired(&lapsed).await?,
+        recorded_expired,
         seat_released: app.db.release_seat(&lapsed).await?,
         slot_released: app.db.release_hold_slot(&lapsed).await?,
     })

@@ -170,11 +170,12 @@ impl Db {
 
     /// Loads a catalogue (sample data, tests). Catalogue items are
     /// immutable once loaded, except for the sale state on seats.
+    ///
+    /// The concerts go last, after the id counters: until they are
+    /// written nothing of the catalogue is visible, so a load cut short
+    /// (a crash) leaves an empty list and is simply done again.
     pub async fn load_catalog(&self, data: &CatalogData) -> Result<(), StoreError> {
         let mut items = Vec::new();
-        for c in &data.concerts {
-            items.push(to_item(CONCERTS_PK, concert_sk(c.id), c)?);
-        }
         for sch in &data.schedules {
             // Listed under its concert, found by id, and counted by block.
             items.push(to_item(
@@ -209,6 +210,13 @@ impl Db {
             max(data.schedules.iter().map(|s| s.schedule_id).collect()),
             max(data.schedules.iter().map(|s| s.last_seat_id()).collect()),
         )
-        .await
+        .await?;
+        let concerts = data
+            .concerts
+            .iter()
+            .map(|c| to_item(CONCERTS_PK, concert_sk(c.id), c))
+            .collect::<Result<Vec<_>, _>>()?;
+        // One request: on the emulator a batch is applied whole.
+        self.batch_put(&self.tables.catalog, concerts).await
     }
 }

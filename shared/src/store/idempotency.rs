@@ -89,15 +89,19 @@ impl Db {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        let old = match out.map_err(|e| e.into_service_error()) {
+        let old = match out {
             Ok(_) => {
                 return Ok(Begin::Claimed(Claim {
                     pk,
                     claimed_at: now_ms,
                 }))
             }
-            Err(PutItemError::ConditionalCheckFailedException(c)) => c.item.unwrap_or_default(),
-            Err(other) => return Err(other).or_failed(),
+            Err(e) => match e.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(c)) => {
+                    c.item.clone().unwrap_or_default()
+                }
+                _ => return Err(e).or_failed(),
+            },
         };
         Ok(found(pk, &old, request))
     }

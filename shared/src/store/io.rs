@@ -76,7 +76,7 @@ pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
 pub(crate) fn conditional<O, E, R>(out: Result<O, SdkError<E, R>>) -> Result<bool, StoreError>
 where
     E: ProvideErrorMetadata + std::fmt::Debug,
-    R: std::fmt::Debug,
+    SdkError<E, R>: super::error::Fault,
 {
     match out {
         Ok(_) => Ok(true),

@@ -18,6 +18,7 @@ pub mod points;
 pub mod queue;
 pub mod queue_control;
 pub mod reservations;
+pub mod resilience;
 pub mod schema;
 pub mod tx;
 

@@ -11,7 +11,7 @@
 //!   until `until`.
 
 use super::error::{OrFailed, StoreError};
-use super::io::{from_item, key, n, num_attr, s, str_attr, to_item};
+use super::io::{conditional, from_item, key, n, num_attr, s, str_attr, to_item};
 use super::schema::queue::*;
 use super::schema::{state, PK, SK, TTL};
 use super::tx::Tx;
@@ -243,25 +243,34 @@ impl Db {
         Ok((token, line))
     }
 
-    /// Adds a round's admissions, the slots it left free and its pace to
-    /// every counter shard's copy of the line, so joins and polls read it
-    /// alongside what they read anyway.
-    pub async fn add_admitted(&self, shards: u32, round: Line) -> Result<(), StoreError> {
+    /// Writes the line as of a round to every counter shard's copy, so
+    /// joins and polls read it alongside what they read anyway: everyone
+    /// who has left the line so far (an absolute count, so a write repeated
+    /// after a timeout changes nothing, and never lowered), the slots the
+    /// round left free and its pace. Every shard is tried; the first
+    /// failure is returned, and the next round writes the line again.
+    pub async fn publish_line(&self, shards: u32, line: Line) -> Result<(), StoreError> {
+        let mut failed = None;
         for shard in 0..shards {
-            self.client
+            let out = self
+                .client
                 .update_item()
                 .table_name(&self.tables.queue)
                 .set_key(Some(key(counter_pk(shard), COUNTER_SK)))
-                .update_expression("ADD admitted :n SET #free = :free, perMinute = :pace")
+                .update_expression("SET admitted = :n, #free = :free, perMinute = :pace")
+                .condition_expression("attribute_not_exists(admitted) OR admitted < :n")
                 .expression_attribute_names("#free", "free")
-                .expression_attribute_values(":n", n(round.admitted))
-                .expression_attribute_values(":free", n(round.free.unwrap_or(0)))
-                .expression_attribute_values(":pace", n(round.per_minute))
+                .expression_attribute_values(":n", n(line.admitted))
+                .expression_attribute_values(":free", n(line.free.unwrap_or(0)))
+                .expression_attribute_values(":pace", n(line.per_minute))
                 .send()
-                .await
-                .or_failed()?;
+                .await;
+            // Refused: a later round already wrote a higher count.
+            if let Err(e) = conditional(out) {
+                failed = failed.or(Some(e));
+            }
         }
-        Ok(())
+        failed.map_or(Ok(()), Err)
     }
 
     /// Admission slots below `max` that have ever been used: one query

@@ -1,18 +1,29 @@
 //! `TransactWriteItems` with named entries: a cancelled transaction is read
 //! by asking which named entry failed, never by position.
 
-use super::error::{OrFailed, StoreError};
+use super::error::{OrFailed, StoreError, TRANSIENT_REASONS};
 use super::io::{backoff, Item};
 use super::Db;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{CancellationReason, Put, TransactWriteItem, Update};
 
 /// The entry name every idempotent operation gives its record's write.
 pub const IDEMPOTENCY: &str = "idempotency";
 
 /// Attempts before a transaction that keeps meeting concurrent
-/// transactions on the same items gives up (AWS: `TransactionConflict`).
+/// transactions on the same items (AWS: `TransactionConflict`) or being
+/// throttled gives up as busy.
 const CONFLICT_ATTEMPTS: u32 = 8;
+
+/// Answers after which a transaction is known not to have applied.
+const RETRY_CODES: &[&str] = &[
+    "TransactionConflictException",
+    "TransactionInProgressException",
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+];
 
 /// One transaction being put together.
 #[derive(Debug, Default, Clone)]
@@ -104,15 +115,15 @@ impl Db {
                 .await;
             let err = match sent {
                 Ok(_) => return Ok(Ok(())),
-                Err(e) => e.into_service_error(),
+                Err(e) => e,
             };
-            let conflict = match &err {
-                E::TransactionCanceledException(c) => {
+            let transient = match err.as_service_error() {
+                Some(E::TransactionCanceledException(c)) => {
                     let reasons = c.cancellation_reasons();
-                    if !reasons
-                        .iter()
-                        .any(|r| r.code() == Some("TransactionConflict"))
-                    {
+                    let transient = |r: &CancellationReason| {
+                        r.code().is_some_and(|c| TRANSIENT_REASONS.contains(&c))
+                    };
+                    if !reasons.iter().any(transient) {
                         return Ok(Err(Cancelled {
                             reasons: names
                                 .iter()
@@ -123,11 +134,19 @@ impl Db {
                     }
                     true
                 }
-                E::TransactionInProgressException(_) => true,
-                _ => false,
+                // DynamoDB said "not now" (throttled, conflicting): it did
+                // not apply, so trying again is safe. A timeout or a lost
+                // connection may have applied: never repeated here.
+                Some(e) => e.code().is_some_and(|c| RETRY_CODES.contains(&c)),
+                None => false,
             };
-            if !conflict || attempt >= CONFLICT_ATTEMPTS {
+            if !transient {
                 return Err(err).or_failed();
+            }
+            if attempt >= CONFLICT_ATTEMPTS {
+                return Err(StoreError::busy(format!(
+                    "transaction kept failing: {err:?}"
+                )));
             }
             backoff(attempt).await;
         }

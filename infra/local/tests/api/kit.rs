@@ -34,6 +34,8 @@ pub struct TestApp {
     pub meter: devkit::meter::Meter,
     /// The IAM permissions those calls need.
     pub perms: devkit::permissions::Permissions,
+    /// Faults injected into the app's DynamoDB calls (none until armed).
+    pub faults: devkit::faults::Faults,
     /// Where [`TestApp::run_jobs`] has read the jobs table's stream to.
     jobs_stream: std::sync::Mutex<local::streams::StreamReader>,
 }
@@ -63,17 +65,20 @@ impl TestApp {
                 .expect("emulator");
         let template = Template::builtin().expect("template");
         emu.create_tables(&template).await.expect("tables");
-        let mut config = Config {
+        let config = Config {
             tables: Tables::default(),
             // Tests read what they just wrote; one test turns the cache on.
             catalog_cache_ms: 0,
             ..Config::default()
         };
+        let mut config = devkit::patient(config);
         tweak(&mut config);
         let meter = devkit::meter::Meter::default();
         let perms = devkit::permissions::Permissions::default();
         let db = devkit::meter::metered(&Db::new(emu.client(), config.tables.clone()), &meter);
         let db = devkit::permissions::recorded(&db, &perms);
+        let faults = devkit::faults::Faults::default();
+        let db = devkit::faults::faulty(&db, &faults);
         let identity = (config.auth_mode == shared::config::AuthMode::Jwt).then(|| {
             Arc::new(local::identity::DevIdentity::new(ISSUER, "concert-local").expect("keys"))
         });
@@ -94,6 +99,7 @@ impl TestApp {
             clock,
             meter,
             perms,
+            faults,
             jobs_stream,
         }
     }

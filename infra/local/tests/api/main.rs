@@ -6,6 +6,8 @@ mod cancellation;
 mod capacity;
 mod catalog;
 mod consistency;
+mod crash;
+mod faults;
 mod fixtures;
 mod holds;
 mod identity;

@@ -1,0 +1,95 @@
+//! Business counters as CloudWatch metrics (SPEC §9), written in the
+//! Embedded Metric Format: each Lambda invocation prints its counts as one
+//! JSON log document per dimension set and CloudWatch turns them into
+//! metrics; no API call, no agent. Without a recorder installed (the
+//! local stack, tests) every count is a no-op.
+
+use crate::http::Reply;
+use crate::Endpoint;
+use metrics::counter;
+use metrics_cloudwatch_embedded::Collector;
+
+/// The CloudWatch namespace of every metric; the template's alarms and
+/// dashboard read the same.
+pub const NAMESPACE: &str = "TicketSale";
+
+/// Metric names, one place for the code, the template and the runbook.
+pub mod name {
+    pub const JOINS: &str = "Joins";
+    pub const ADMITTED: &str = "Admitted";
+    pub const WAITING: &str = "WaitingDepth";
+    pub const HOLDS_CREATED: &str = "HoldsCreated";
+    pub const HOLDS_REFUSED: &str = "HoldsRefused";
+    pub const PAYMENTS: &str = "PaymentsSucceeded";
+    pub const PAYMENTS_REFUSED: &str = "PaymentsRefused";
+    pub const POINTS_CHARGED: &str = "PointsCharged";
+    pub const HOLDS_EXPIRED: &str = "HoldsExpired";
+    pub const REFUNDS: &str = "Refunds";
+    pub const REPLAYS: &str = "IdempotentReplays";
+    pub const BUSY: &str = "BusyAnswers";
+    pub const SERVER_ERRORS: &str = "ServerErrors";
+}
+
+/// Installs the recorder (once per process; later calls get `None`).
+pub fn install() -> Option<&'static Collector> {
+    metrics_cloudwatch_embedded::Builder::new()
+        .cloudwatch_namespace(NAMESPACE)
+        .init()
+        .ok()
+}
+
+/// Prints what was counted since the last flush (end of an invocation).
+pub fn flush(collector: Option<&'static Collector>) {
+    if let Some(c) = collector {
+        if let Err(e) = c.flush(std::io::stdout().lock()) {
+            tracing::warn!(error = %e, "metrics not written");
+        }
+    }
+}
+
+/// The counters an answer of `endpoint` stands for.
+pub fn answered(endpoint: Endpoint, reply: &Reply, code: Option<&str>) {
+    let ok = (200..300).contains(&reply.status);
+    let refused = (400..500).contains(&reply.status);
+    match (endpoint, ok, refused) {
+        (Endpoint::JoinQueue, true, _) => counter!(name::JOINS).increment(1),
+        (Endpoint::Reserve, true, _) => counter!(name::HOLDS_CREATED).increment(1),
+        (Endpoint::Reserve, _, true) => {
+            counter!(name::HOLDS_REFUSED, "code" => code.unwrap_or("").to_string()).increment(1)
+        }
+        (Endpoint::Pay, true, _) => counter!(name::PAYMENTS).increment(1),
+        (Endpoint::Pay, _, true) => {
+            counter!(name::PAYMENTS_REFUSED, "code" => code.unwrap_or("").to_string()).increment(1)
+        }
+        _ => {}
+    }
+    match reply.status {
+        503 => counter!(name::BUSY).increment(1),
+        500.. => counter!(name::SERVER_ERRORS).increment(1),
+        _ => {}
+    }
+}
+
+pub fn points_charged(amount: i64) {
+    counter!(name::POINTS_CHARGED).increment(amount.max(0) as u64);
+}
+
+pub fn replayed() {
+    counter!(name::REPLAYS).increment(1);
+}
+
+pub fn admitted(n: usize) {
+    counter!(name::ADMITTED).increment(n as u64);
+}
+
+pub fn waiting(depth: u64) {
+    metrics::gauge!(name::WAITING).set(depth as f64);
+}
+
+pub fn holds_expired(n: usize) {
+    counter!(name::HOLDS_EXPIRED).increment(n as u64);
+}
+
+pub fn refunds(n: u64) {
+    counter!(name::REFUNDS).increment(n);
+}
