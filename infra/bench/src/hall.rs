@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 const TIMED_PAGES: u64 = 40;
 /// How long the seats-left count may take to catch up with the holds (its
 /// events travel the stream and the queue).
-const SETTLE: Duration = Duration::from_secs(60);
+const SETTLE: Duration = Duration::from_secs(240);
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Hall {

@@ -29,6 +29,8 @@ fn rates(polls: f64) -> BTreeMap<String, f64> {
         ("activator round (nobody waiting)", 1.0),
         ("admission (per token)", ADMISSIONS_PER_SECOND),
         ("status poll (GET /queues/{u})", polls),
+        // A fan's mark is rewritten by a poll at most every 10 s.
+        (crate::cost::MARK, polls.min(FANS as f64 / 10.0)),
         ("schedules", ADMISSIONS_PER_SECOND),
         ("seats (page of 100)", 20_000.0),
         ("charge (with key)", 2_000.0),

@@ -88,6 +88,8 @@ pub fn bill(costs: &[OpCost], measured: &[Measured], service: &[OpSummary]) -> B
         ("join", "join", fans),
         ("admission (per token)", "", fans),
         ("status poll", "poll", polls),
+        // At most one per poll (fewer when polls come faster than 10 s).
+        (crate::cost::MARK, "", polls),
         ("schedules", "schedules", fans),
         ("seats", "seats", fans * PAGES_PER_FAN),
         ("charge (with key)", "charge", buyers),

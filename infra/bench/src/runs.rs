@@ -40,6 +40,9 @@ pub fn config(sc: &Scenario) -> Config {
         // A queued crowd moves as payments end tokens; a fan who gets no
         // seat gives the place back after a minute.
         queue_active_seconds: if queued { 60 } else { 3600 },
+        // Fillers wait their turn to hold after being admitted; they must
+        // not be taken for fans who left.
+        queue_active_idle_seconds: if sc.fill > 0.0 { 3600 } else { 60 },
         ..Config::default()
     })
 }
@@ -56,15 +59,18 @@ async fn fill_hall(app: &App, sc: &Scenario) -> Result<(), String> {
     // A filler's holds go one after another: its hold slots are shared.
     let fillers: Vec<Vec<u64>> = seats.chunks(4).map(<[u64]>::to_vec).collect();
     let total = fillers.len();
+    let tokens = admit_fillers(app, &ops, total).await?;
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let failed: usize = stream::iter(fillers.into_iter().enumerate())
-        .map(|(i, seats)| {
+    let failed: usize = stream::iter(fillers.into_iter().zip(tokens).enumerate())
+        .map(|(i, (seats, token))| {
             let (ops, done) = (&ops, &done);
             async move {
                 let user = format!("filler{i}");
                 let mut failed = 0;
                 for seat in seats {
-                    let step = ops.reserve(&user, "", seat, &format!("fill-{seat}")).await;
+                    let step = ops
+                        .reserve(&user, &token, seat, &format!("fill-{seat}"))
+                        .await;
                     failed += usize::from(step.status != "201");
                 }
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
@@ -83,6 +89,47 @@ async fn fill_hall(app: &App, sc: &Scenario) -> Result<(), String> {
     (failed == 0)
         .then_some(())
         .ok_or_else(|| format!("filling the hall: {failed} holds refused"))
+}
+
+/// The fillers are fans like any other: they join and are admitted before
+/// they hold (the gate wants an ACTIVE token). Their slots come on top of
+/// the run's, so the fans after them find the run's own number free.
+async fn admit_fillers(app: &App, ops: &Ops, total: usize) -> Result<Vec<String>, String> {
+    let max = app.config.queue_max_active + total as u32;
+    app.db
+        .set_queue_control(Some(false), Some(max))
+        .await
+        .map_err(|e| e.to_string())?;
+    let joins: Vec<Option<String>> = stream::iter(0..total)
+        .map(|i| async move { ops.join(&format!("filler{i}")).await.value })
+        .buffered(32)
+        .collect()
+        .await;
+    let tokens: Vec<String> = joins.into_iter().flatten().collect();
+    if tokens.len() != total {
+        return Err(format!(
+            "filling the hall: {} of {total} fillers joined",
+            tokens.len()
+        ));
+    }
+    // Rounds of our own besides the stack's timer, until the line's count
+    // says every filler is in (nobody else has joined yet).
+    for _ in 0..100 {
+        shared::jobs::activator::round(app)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (_, left) = app
+            .db
+            .line_totals(app.config.queue_shards)
+            .await
+            .map_err(|e| e.to_string())?;
+        if left >= total as u64 {
+            return Ok(tokens);
+        }
+    }
+    Err(format!(
+        "filling the hall: not every one of {total} fillers was admitted"
+    ))
 }
 
 async fn finish(

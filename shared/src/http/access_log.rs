@@ -34,8 +34,13 @@ impl RequestLine {
             }
             _ => (None, None),
         };
-        let sent = json_of(req.body());
-        let answered: Option<Value> = serde_json::from_str(&reply.body).ok();
+        // Bodies are read for ids only where they are small: writes (GET
+        // has none, and its answers are the big pages) and refusals.
+        let write = req.method() != lambda_http::http::Method::GET;
+        let sent = write.then(|| json_of(req.body())).flatten();
+        let answered: Option<Value> = (write || reply.status >= 400)
+            .then(|| serde_json::from_str(&reply.body).ok())
+            .flatten();
         let code = (reply.status >= 400)
             .then(|| serde_json::from_str::<ErrorBody>(&reply.body).ok())
             .flatten()

@@ -85,6 +85,10 @@ where
     }
 }
 
+/// Rounds of a batch call before what DynamoDB keeps leaving unprocessed
+/// (it is throttling) is answered as busy.
+const BATCH_ATTEMPTS: u32 = 8;
+
 /// Jittered exponential pause before retrying a write that lost a
 /// conflict or came back unprocessed.
 pub(crate) async fn backoff(attempt: u32) {
@@ -126,6 +130,9 @@ impl Db {
         let mut pending = Some(request);
         let mut attempt = 0;
         while let Some(request) = pending.take().filter(|m| !m.is_empty()) {
+            if attempt >= BATCH_ATTEMPTS {
+                return Err(StoreError::busy("keys left unprocessed after every retry"));
+            }
             if attempt > 0 {
                 backoff(attempt).await;
             }
@@ -195,6 +202,9 @@ impl Db {
                 .collect::<Result<_, _>>()?;
             let mut attempt = 0;
             while !pending.is_empty() {
+                if attempt >= BATCH_ATTEMPTS {
+                    return Err(StoreError::busy("items left unprocessed after every retry"));
+                }
                 if attempt > 0 {
                     backoff(attempt).await;
                 }

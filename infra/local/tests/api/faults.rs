@@ -7,7 +7,7 @@
 //! stream consumers get the same treatment: a failed round or batch
 //! changes nothing half-way and the next one finishes the work.
 
-use crate::kit::{catalog, Resp, TestApp};
+use crate::kit::{catalog, Resp, TestApp, ADMIN_TOKEN};
 use devkit::faults::Fault;
 use serde_json::json;
 use shared::domain::reservation::ReservationStatus;
@@ -15,10 +15,16 @@ use shared::jobs::{QueueConsumer, StreamConsumer};
 
 /// Short timeouts, so a hung call ends quickly.
 async fn faulty_app() -> TestApp {
+    faulty_app_with(10_000).await
+}
+
+/// The same with `max_active` slots (the queue control's answer reads
+/// every slot partition in use: few slots, few calls).
+async fn faulty_app_with(max_active: u32) -> TestApp {
     let h = TestApp::with(|c| {
         c.dynamodb_attempt_timeout_ms = 150;
         c.dynamodb_timeout_ms = 400;
-        c.queue_max_active = 10_000;
+        c.queue_max_active = max_active;
     })
     .await;
     h.load(&catalog(400)).await;
@@ -31,6 +37,17 @@ enum Op {
     Hold,
     Pay,
     Cancel,
+    /// The organiser's `POST /admin/concerts`.
+    Concert,
+    /// The organiser's `POST /admin/concerts/{id}/schedules` (3 seats,
+    /// written within the call).
+    Schedule,
+    /// The organiser's `PATCH /admin/schedules/{id}` (the sale's close).
+    Window,
+    /// The organiser's `POST /admin/schedules/{id}/cancel`.
+    CancelShow,
+    /// The organiser's `PUT /admin/queue`.
+    QueueControl,
 }
 
 /// What one case set up before its request.
@@ -55,8 +72,24 @@ async fn setup(h: &TestApp, op: Op, case: usize) -> Ctx {
         reserve: 0,
         price: 0,
     };
-    if op == Op::Charge {
-        return ctx;
+    match op {
+        Op::Charge | Op::Concert | Op::QueueControl => return ctx,
+        Op::Schedule | Op::Window | Op::CancelShow => {
+            let body = concert_body(&ctx.user);
+            let r = h.admin("POST", "/admin/concerts", Some(&body)).await;
+            assert_eq!(r.status, 201, "{r:?}");
+            ctx.reserve = r.body["id"].as_u64().expect("id");
+            if op == Op::Schedule {
+                return ctx;
+            }
+            let r = h
+                .admin("POST", &schedules_path(ctx.reserve), Some(&schedule_body()))
+                .await;
+            assert_eq!(r.status, 201, "{r:?}");
+            ctx.seat = r.body["scheduleId"].as_u64().expect("scheduleId");
+            return ctx;
+        }
+        _ => {}
     }
     ctx.token = h.active(&ctx.user).await;
     if op == Op::Pay {
@@ -88,11 +121,50 @@ async fn send(h: &TestApp, op: Op, ctx: &Ctx, key: &str) -> Resp {
             let body = json!({"userId": ctx.user}).to_string().into_bytes();
             h.raw("POST", &path, None, body, &keyed).await
         }
+        Op::Concert => {
+            let body = concert_body(&ctx.user).to_string().into_bytes();
+            h.raw("POST", "/admin/concerts", Some(ADMIN_TOKEN), body, &keyed)
+                .await
+        }
+        Op::Schedule => {
+            let body = schedule_body().to_string().into_bytes();
+            let path = schedules_path(ctx.reserve);
+            h.raw("POST", &path, Some(ADMIN_TOKEN), body, &keyed).await
+        }
+        Op::Window => {
+            let body = json!({"saleClosesAt": "2026-01-09T00:00:00Z"});
+            let path = format!("/admin/schedules/{}", ctx.seat);
+            h.admin("PATCH", &path, Some(&body)).await
+        }
+        Op::CancelShow => {
+            let path = format!("/admin/schedules/{}/cancel", ctx.seat);
+            h.admin("POST", &path, None).await
+        }
+        Op::QueueControl => {
+            // A few slots: the answer reads every slot partition in use.
+            let body = json!({"paused": false, "maxActive": 1 + ctx.seat % 3});
+            h.admin("PUT", "/admin/queue", Some(&body)).await
+        }
     }
 }
 
+fn schedules_path(concert: u64) -> String {
+    format!("/admin/concerts/{concert}/schedules")
+}
+
+/// Three seats: every seat costs the cancellation its own calls.
+fn schedule_body() -> serde_json::Value {
+    let sections = json!([{"name": "A", "rows": 1, "seatsPerRow": 2, "price": 100_000},
+                          {"name": "VIP", "rows": 1, "seatsPerRow": 1, "price": 200_000}]);
+    json!({"date": "2026-01-11", "sections": sections})
+}
+
+fn concert_body(title: &str) -> serde_json::Value {
+    json!({"title": title, "startDate": "2026-01-10", "endDate": "2026-01-12"})
+}
+
 fn success(op: Op) -> u16 {
-    if matches!(op, Op::Hold | Op::Pay) {
+    if matches!(op, Op::Hold | Op::Pay | Op::Concert | Op::Schedule) {
         201
     } else {
         200
@@ -125,6 +197,36 @@ async fn took_effect_once(h: &TestApp, op: Op, ctx: &Ctx) {
             let taken = h.seats_taken(1).await;
             assert!(taken.iter().all(|(seat, _, _)| *seat != ctx.seat));
         }
+        Op::Concert => {
+            let concerts = h.app().db.list_concerts().await.unwrap();
+            let named = concerts.iter().filter(|c| c.title == ctx.user).count();
+            assert_eq!(named, 1, "{} concerts called {}", named, ctx.user);
+        }
+        Op::Schedule => {
+            let schedules = h.app().db.list_schedules(ctx.reserve).await.unwrap();
+            assert_eq!(schedules.len(), 1, "{schedules:?}");
+            let seats = devkit::inspect::seats(&h.app().db).await.unwrap();
+            let id = schedules[0].schedule_id;
+            assert_eq!(seats.iter().filter(|s| s.schedule_id == id).count(), 3);
+        }
+        Op::Window => {
+            let s = h.app().db.get_schedule(ctx.seat).await.unwrap().unwrap();
+            assert_eq!(s.sale_closes_at, 1_767_916_800_000);
+        }
+        Op::CancelShow => {
+            let r = h
+                .admin(
+                    "GET",
+                    &format!("/admin/schedules/{}/report", ctx.seat),
+                    None,
+                )
+                .await;
+            assert_eq!(r.body["status"], "CANCELLED", "{r:?}");
+        }
+        Op::QueueControl => {
+            let r = h.admin("GET", "/admin/queue", None).await;
+            assert_eq!(r.body["maxActive"], 1 + ctx.seat % 3, "{r:?}");
+        }
     }
 }
 
@@ -144,7 +246,10 @@ async fn retry(h: &TestApp, op: Op, ctx: &Ctx, key: &str) -> Resp {
 
 /// Every call × every fault for `op`.
 async fn sweep(op: Op) {
-    let h = faulty_app().await;
+    let h = match op {
+        Op::QueueControl => faulty_app_with(3).await,
+        _ => faulty_app().await,
+    };
     // A healthy request first, to count its calls.
     let ctx = setup(&h, op, 0).await;
     h.faults.count();
@@ -197,6 +302,31 @@ async fn a_payment_under_every_fault_answers_busy_or_once() {
 #[tokio::test]
 async fn a_cancellation_under_every_fault_answers_busy_or_once() {
     sweep(Op::Cancel).await;
+}
+
+#[tokio::test]
+async fn an_organisers_new_concert_under_every_fault_answers_busy_or_once() {
+    sweep(Op::Concert).await;
+}
+
+#[tokio::test]
+async fn an_organisers_new_schedule_under_every_fault_answers_busy_or_once() {
+    sweep(Op::Schedule).await;
+}
+
+#[tokio::test]
+async fn an_organisers_sale_window_under_every_fault_answers_busy_or_once() {
+    sweep(Op::Window).await;
+}
+
+#[tokio::test]
+async fn an_organisers_cancellation_under_every_fault_answers_busy_or_once() {
+    sweep(Op::CancelShow).await;
+}
+
+#[tokio::test]
+async fn an_organisers_queue_control_under_every_fault_answers_busy_or_once() {
+    sweep(Op::QueueControl).await;
 }
 
 #[tokio::test]
