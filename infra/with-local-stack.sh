@@ -8,7 +8,8 @@ cargo build -q -p local
 data="$(mktemp -d)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 log="$data/local.log"
-PORT="$port" DATA_DIR="$data" ./target/debug/local >"$log" 2>&1 &
+# The emulator on a free port too: another stack or tool may hold 8000.
+PORT="$port" EMULATOR_ADDR="127.0.0.1:0" DATA_DIR="$data" ./target/debug/local >"$log" 2>&1 &
 pid=$!
 cleanup() {
   kill -INT "$pid" 2>/dev/null || true
