@@ -47,10 +47,6 @@ impl StoreError {
             location: Location::caller(),
         }
     }
-
-    pub fn is_busy(&self) -> bool {
-        matches!(self, StoreError::Busy { .. })
-    }
 }
 
 /// Service error codes that mean "too much at once" or "not right now",
