@@ -302,6 +302,10 @@ async fn run(args: Args) -> Result<bool, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // The stack's own logs, only when asked for (`RUST_LOG=local=debug`).
+    if std::env::var_os("RUST_LOG").is_some() {
+        shared::lambda::init_tracing();
+    }
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {

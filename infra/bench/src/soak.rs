@@ -3,6 +3,11 @@
 //! throughput per minute. The stack must keep its speed: the last minute
 //! at ≥ 80% of the first (dynoxide's stream log is indexed and trimmed by
 //! the local stack; without that, each write slowed as records piled up).
+//!
+//! A warm-up minute comes first and is reported apart: until the first
+//! holds lapse (10 s) and the first TTL sweep finds them, a cold stack
+//! does none of the lapse work every later minute carries, so its first
+//! minute is not the sustained rate.
 
 use crate::http::Client;
 use crate::stack::Running;
@@ -16,6 +21,7 @@ use std::time::{Duration, Instant};
 const FANS: usize = 2_000;
 const WORKERS: usize = 16;
 const SEATS: u64 = 20_000;
+const WARMUP: Duration = Duration::from_secs(60);
 
 /// Runs the soak; `Ok(true)` when throughput held up.
 pub async fn run(seconds: u64) -> Result<bool, String> {
@@ -48,13 +54,15 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
     let per_minute: Arc<Vec<AtomicUsize>> =
         Arc::new((0..minutes).map(|_| AtomicUsize::new(0)).collect());
     let unexpected = Arc::new(Mutex::new(Vec::<String>::new()));
+    let warmup = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
+    let end = WARMUP + Duration::from_secs(seconds);
     let next = Arc::new(AtomicUsize::new(0));
     let workers = (0..WORKERS).map(|_| {
         let (client, fans, per_minute) = (client.clone(), fans.clone(), per_minute.clone());
-        let (next, unexpected) = (next.clone(), unexpected.clone());
+        let (next, unexpected, warmup) = (next.clone(), unexpected.clone(), warmup.clone());
         tokio::spawn(async move {
-            while started.elapsed() < Duration::from_secs(seconds) {
+            while started.elapsed() < end {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let (user, token) = &fans[i % fans.len()];
                 let seat = rand::random::<u64>() % SEATS + 1;
@@ -63,13 +71,18 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
                 let answer = client
                     .call("POST", "/reservations", Some(token), Some(&body), None)
                     .await;
-                let minute = (started.elapsed().as_secs() / 60) as usize;
+                let measured = started.elapsed().checked_sub(WARMUP);
                 match answer {
-                    Ok(a) if a.status == 201 || a.status == 409 => {
-                        if let Some(m) = per_minute.get(minute) {
-                            m.fetch_add(1, Ordering::Relaxed);
+                    Ok(a) if a.status == 201 || a.status == 409 => match measured {
+                        None => {
+                            warmup.fetch_add(1, Ordering::Relaxed);
                         }
-                    }
+                        Some(t) => {
+                            if let Some(m) = per_minute.get((t.as_secs() / 60) as usize) {
+                                m.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    },
                     Ok(a) => unexpected
                         .lock()
                         .map(|mut u| u.push(format!("{}", a.status)))
@@ -88,7 +101,15 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
     let log_records = stream_log_len(&dir);
     stack.stop();
     let _ = std::fs::remove_dir_all(&dir);
-    report(&per_minute, seconds, &unexpected, &audit, log_records)
+    let warmup = warmup.load(Ordering::Relaxed);
+    report(
+        &per_minute,
+        warmup,
+        seconds,
+        &unexpected,
+        &audit,
+        log_records,
+    )
 }
 
 /// `FANS` users joined and admitted, with their tokens.
@@ -118,6 +139,7 @@ fn stream_log_len(dir: &std::path::Path) -> Option<usize> {
 
 fn report(
     per_minute: &[AtomicUsize],
+    warmup: usize,
     seconds: u64,
     unexpected: &Mutex<Vec<String>>,
     audit: &devkit::audit::Audit,
@@ -127,7 +149,15 @@ fn report(
         .iter()
         .map(|m| m.load(Ordering::Relaxed))
         .collect();
-    println!("soak: {seconds} s, {WORKERS} workers, {FANS} fans, {SEATS} seats, 10 s holds");
+    println!(
+        "soak: {} s warm-up + {seconds} s, {WORKERS} workers, {FANS} fans, {SEATS} seats, 10 s holds",
+        WARMUP.as_secs()
+    );
+    let per_second = |n: usize| n as f64 / WARMUP.as_secs_f64();
+    println!(
+        "  warm-up:   {warmup:>7} hold requests ({:.0}/s, no hold lapsed yet)",
+        per_second(warmup)
+    );
     for (i, n) in counts.iter().enumerate() {
         println!(
             "  minute {:>2}: {:>7} hold requests ({:.0}/s)",
@@ -148,6 +178,12 @@ fn report(
     };
     let unexpected = unexpected.lock().map(|u| u.clone()).unwrap_or_default();
     println!("  last full minute ÷ first: {ratio:.2} (target ≥ 0.80)");
+    if let (Some(&last), true) = (full.last(), warmup > 0) {
+        println!(
+            "  last full minute ÷ warm-up: {:.2}",
+            last as f64 / warmup as f64 * WARMUP.as_secs_f64() / 60.0
+        );
+    }
     println!("  unexpected answers: {}", unexpected.len());
     println!("  stream log records left: {log_records:?}");
     println!("  audit violations: {}", audit.violations.len());

@@ -164,8 +164,12 @@ impl Stack {
                 }
             }
         }
-        tasks.push(tokio::spawn(run_streams(
+        tasks.push(tokio::spawn(run_ttl(
             emulator.db.clone(),
+            settings.stream_poll,
+            stopped.clone(),
+        )));
+        tasks.push(tokio::spawn(run_streams(
             subscriptions,
             app.clone(),
             settings.stream_poll,
@@ -347,15 +351,22 @@ impl Persistence {
     }
 }
 
-/// The TTL sweep takes at most 1/SWEEP_SHARE of the poller's time.
+/// The longest wait between TTL sweeps.
+const MAX_SWEEP_GAP: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The TTL sweep takes at most 1/SWEEP_SHARE of the poller's time (up to
+/// [`MAX_SWEEP_GAP`]).
 const SWEEP_SHARE: u32 = 20;
 
 /// One run of dynoxide's TTL deletion.
 async fn sweep_ttl(db: &emulator::Database) {
     let sweeper = db.clone();
-    match tokio::task::spawn_blocking(move || sweeper.sweep_ttl()).await {
-        Ok(Ok(0)) => {}
-        Ok(Ok(n)) => tracing::info!(deleted = n, "TTL sweep"),
+    let started = std::time::Instant::now();
+    let swept = tokio::task::spawn_blocking(move || sweeper.sweep_ttl()).await;
+    let ms = started.elapsed().as_millis() as u64;
+    match swept {
+        Ok(Ok(0)) => tracing::debug!(ms, "TTL sweep: nothing expired"),
+        Ok(Ok(n)) => tracing::info!(deleted = n, ms, "TTL sweep"),
         Ok(Err(e)) => tracing::error!(error = %e, "TTL sweep failed"),
         Err(e) => tracing::error!(error = %e, "TTL sweep panicked"),
     }
@@ -364,10 +375,33 @@ async fn sweep_ttl(db: &emulator::Database) {
 /// Batches one subscription may take per tick when it has a backlog.
 const DRAIN_BATCHES: usize = 20;
 
-/// DynamoDB TTL and Lambda event source stand-in: sweep expired items,
-/// then deliver new stream records to their consumers.
-async fn run_streams(
+/// DynamoDB TTL stand-in: sweeps expired items, on its own timer (as
+/// AWS's TTL runs apart from the stream's consumers).
+async fn run_ttl(
     db: emulator::Database,
+    every: std::time::Duration,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        let started = tokio::time::Instant::now();
+        sweep_ttl(&db).await;
+        // dynoxide's sweep reads every item of every TTL table, so its
+        // cost grows with the data: keep it to a twentieth of the time.
+        // (TTL is cleanup, never correctness; AWS takes up to two days.)
+        // The gap is capped: a sweep's time is also its deletions, and
+        // a longer gap would mean more of them next time, and so on.
+        let gap = (started.elapsed() * SWEEP_SHARE).clamp(every, MAX_SWEEP_GAP.max(every));
+        tokio::select! {
+            _ = tokio::time::sleep_until(started + gap) => {}
+            _ = stopped.changed() => return,
+        }
+    }
+}
+
+/// Lambda event source stand-in: delivers new stream records to their
+/// consumers, each subscription at its own pace within a tick (as each
+/// event source mapping polls its shard on its own).
+async fn run_streams(
     mut subs: Vec<Subscription>,
     app: App,
     every: std::time::Duration,
@@ -376,31 +410,41 @@ async fn run_streams(
 ) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut next_sweep = tokio::time::Instant::now();
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = stopped.changed() => return,
         }
-        if tokio::time::Instant::now() >= next_sweep {
+        let tick_started = tokio::time::Instant::now();
+        let app = &app;
+        let drained = futures::future::join_all(subs.iter_mut().map(|sub| async move {
             let started = tokio::time::Instant::now();
-            sweep_ttl(&db).await;
-            // dynoxide's sweep reads every item of every TTL table, so its
-            // cost grows with the data: keep it to a twentieth of the time.
-            // (TTL is cleanup, never correctness; AWS takes up to two days.)
-            next_sweep = started + every.max(started.elapsed() * SWEEP_SHARE);
-        }
+            let outcome = sub.drain(app, DRAIN_BATCHES).await;
+            (sub.sink.name(), started.elapsed(), outcome)
+        }))
+        .await;
         let mut delivered = 0;
-        for sub in &mut subs {
-            match sub.drain(&app, DRAIN_BATCHES).await {
-                Ok(n) => delivered += n,
-                Err(e) => {
-                    tracing::error!(consumer = sub.sink.name(), error = %e, "stream poll failed")
+        for (consumer, took, outcome) in drained {
+            match outcome {
+                Ok(n) => {
+                    delivered += n;
+                    tracing::debug!(
+                        consumer,
+                        records = n,
+                        ms = took.as_millis() as u64,
+                        "stream delivery"
+                    );
                 }
+                Err(e) => tracing::error!(consumer, error = %e, "stream poll failed"),
             }
         }
         if delivered > 0 {
             persistence.save(&subs);
         }
+        tracing::debug!(
+            delivered,
+            ms = tick_started.elapsed().as_millis() as u64,
+            "stream tick"
+        );
     }
 }

@@ -265,16 +265,23 @@ pub async fn to_queue(
         .collect();
     while !pending.is_empty() {
         let mut retry = Vec::new();
-        for chunk in pending.chunks(SQS_BATCH) {
-            let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
-            event.records = chunk.iter().map(|(m, _)| m.clone()).collect();
-            let failed: Vec<String> = consumer
-                .handle(app, event)
-                .await
-                .batch_item_failures
-                .into_iter()
-                .map(|f| f.item_identifier)
-                .collect();
+        // Each batch of messages to its own invocation, as Lambda's SQS
+        // poller scales out over a queue with messages waiting.
+        let handled =
+            futures::future::join_all(pending.chunks(SQS_BATCH).map(|chunk| async move {
+                let mut event = aws_lambda_events::event::sqs::SqsEvent::default();
+                event.records = chunk.iter().map(|(m, _)| m.clone()).collect();
+                let failed: Vec<String> = consumer
+                    .handle(app, event)
+                    .await
+                    .batch_item_failures
+                    .into_iter()
+                    .map(|f| f.item_identifier)
+                    .collect();
+                (chunk, failed)
+            }))
+            .await;
+        for (chunk, failed) in handled {
             for (m, attempts) in chunk {
                 if !failed.contains(m.message_id.as_ref().unwrap_or(&String::new())) {
                     continue;

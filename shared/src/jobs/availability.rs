@@ -8,6 +8,7 @@ use crate::domain::reservation::{Canceller, ReservationStatus};
 use crate::store::StoreError;
 use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use futures::StreamExt;
 
 /// The seat event a stream record stands for, if any: a new hold (INSERT
 /// TEMP), a sale (TEMP → COMPLETE), or a fan's cancellation of either
@@ -61,10 +62,24 @@ pub async fn process(app: &App, body: &str) -> Result<bool, StoreError> {
 /// A batch from SQS; failed messages are reported so only they return to
 /// the queue (and, after the queue's receive limit, to its dead-letter queue).
 pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
+    // The messages at once: each update is one conditional write whose
+    // outcome does not depend on the order (the count is exact under
+    // reordering).
+    let work: Vec<_> = event
+        .records
+        .iter()
+        .map(|message| async move {
+            let body = message.body.as_deref().unwrap_or_default();
+            (message, process(app, body).await)
+        })
+        .collect();
+    let outcomes: Vec<_> = futures::stream::iter(work)
+        .buffer_unordered(super::stream::IN_FLIGHT)
+        .collect()
+        .await;
     let mut response = SqsBatchResponse::default();
-    for message in &event.records {
-        let body = message.body.as_deref().unwrap_or_default();
-        if let Err(e) = process(app, body).await {
+    for (message, outcome) in outcomes {
+        if let Err(e) = outcome {
             tracing::error!(error = %e, message_id = ?message.message_id, "availability update failed");
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = message.message_id.clone().unwrap_or_default();

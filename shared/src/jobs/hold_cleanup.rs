@@ -26,18 +26,28 @@ pub async fn process(app: &App, record: &EventRecord) -> Result<Cleanup, StoreEr
         Some(r) if is_ttl_delete(record) && r.status == ReservationStatus::Temp => r,
         _ => return Ok(Cleanup::default()),
     };
-    let recorded_expired = app.db.record_expired(&lapsed).await?;
+    // Three independent writes, each conditioned on this reservation.
+    let (recorded_expired, seat_released, slot_released) = futures::try_join!(
+        app.db.record_expired(&lapsed),
+        app.db.release_seat(&lapsed),
+        app.db.release_hold_slot(&lapsed),
+    )?;
     if recorded_expired {
         crate::counters::holds_expired(1);
     }
     Ok(Cleanup {
         recorded_expired,
-        seat_released: app.db.release_seat(&lapsed).await?,
-        slot_released: app.db.release_hold_slot(&lapsed).await?,
+        seat_released,
+        slot_released,
     })
 }
 
-/// One batch from the stream, in order.
+/// One batch from the stream, several records at once: a lapse's writes
+/// touch only its own reservation's seat, slot and record.
 pub async fn handle(app: &App, event: Event) -> DynamoDbEventResponse {
-    super::stream::in_order(&event, "hold cleanup", |record| process(app, record)).await
+    let in_flight = super::stream::IN_FLIGHT;
+    super::stream::in_batch(&event, "hold cleanup", in_flight, |record| {
+        process(app, record)
+    })
+    .await
 }
