@@ -55,12 +55,14 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
         Arc::new((0..minutes).map(|_| AtomicUsize::new(0)).collect());
     let unexpected = Arc::new(Mutex::new(Vec::<String>::new()));
     let warmup = Arc::new(AtomicUsize::new(0));
+    let made: Arc<Vec<AtomicUsize>> = Arc::new((0..minutes).map(|_| AtomicUsize::new(0)).collect());
     let started = Instant::now();
     let end = WARMUP + Duration::from_secs(seconds);
     let next = Arc::new(AtomicUsize::new(0));
     let workers = (0..WORKERS).map(|_| {
         let (client, fans, per_minute) = (client.clone(), fans.clone(), per_minute.clone());
         let (next, unexpected, warmup) = (next.clone(), unexpected.clone(), warmup.clone());
+        let made = made.clone();
         tokio::spawn(async move {
             while started.elapsed() < end {
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -78,7 +80,11 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
                             warmup.fetch_add(1, Ordering::Relaxed);
                         }
                         Some(t) => {
-                            if let Some(m) = per_minute.get((t.as_secs() / 60) as usize) {
+                            let minute = (t.as_secs() / 60) as usize;
+                            if let Some(m) = per_minute.get(minute) {
+                                m.fetch_add(1, Ordering::Relaxed);
+                            }
+                            if let (Some(m), true) = (made.get(minute), a.status == 201) {
                                 m.fetch_add(1, Ordering::Relaxed);
                             }
                         }
@@ -104,6 +110,7 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
     let warmup = warmup.load(Ordering::Relaxed);
     report(
         &per_minute,
+        &made,
         warmup,
         seconds,
         &unexpected,
@@ -139,6 +146,7 @@ fn stream_log_len(dir: &std::path::Path) -> Option<usize> {
 
 fn report(
     per_minute: &[AtomicUsize],
+    made: &[AtomicUsize],
     warmup: usize,
     seconds: u64,
     unexpected: &Mutex<Vec<String>>,
@@ -158,12 +166,13 @@ fn report(
         "  warm-up:   {warmup:>7} hold requests ({:.0}/s, no hold lapsed yet)",
         per_second(warmup)
     );
-    for (i, n) in counts.iter().enumerate() {
+    for (i, (n, made)) in counts.iter().zip(made).enumerate() {
         println!(
-            "  minute {:>2}: {:>7} hold requests ({:.0}/s)",
+            "  minute {:>2}: {:>7} hold requests ({:.0}/s), {} seats held",
             i + 1,
             n,
-            *n as f64 / 60.0
+            *n as f64 / 60.0,
+            made.load(Ordering::Relaxed)
         );
     }
     // A partial last minute is not compared.

@@ -73,6 +73,9 @@ impl Stack {
             None => emulator::Database::memory_with_clock(Arc::new(SharedClock(clock.clone()))),
         }
         .map_err(|e| e.to_string())?;
+        if file.is_some() {
+            database.enable_bulk_loading().map_err(|e| e.to_string())?;
+        }
         let emulator = Emulator::serve_at(database, settings.emulator_addr)
             .map_err(|e| format!("EMULATOR_ADDR {}: {e}", settings.emulator_addr))?;
         tracing::info!(endpoint = %emulator.endpoint(), "DynamoDB emulator listening");

@@ -76,6 +76,20 @@ impl QueueToken {
         self.holds.values().any(|until| *until > now_ms)
     }
 
+    /// Up to `most` holds that ended by `now_ms`, oldest first: the next
+    /// hold drops them from the token, so it carries live holds only
+    /// instead of growing with every lapse over its window.
+    pub fn lapsed_holds(&self, now_ms: i64, most: usize) -> Vec<&str> {
+        let mut lapsed: Vec<(&str, i64)> = self
+            .holds
+            .iter()
+            .filter(|(_, until)| **until <= now_ms)
+            .map(|(rid, until)| (rid.as_str(), *until))
+            .collect();
+        lapsed.sort_unstable_by_key(|(rid, until)| (*until, *rid));
+        lapsed.into_iter().take(most).map(|(rid, _)| rid).collect()
+    }
+
     /// Whether a hold other than `reserve_id` is still running at `now_ms`.
     pub fn holds_besides(&self, reserve_id: u64, now_ms: i64) -> bool {
         let own = reserve_id.to_string();
@@ -189,6 +203,18 @@ mod tests {
             version: 0,
             last_seen: None,
         }
+    }
+
+    #[test]
+    fn lapsed_holds_are_the_ended_ones_oldest_first() {
+        let mut t = token(TokenStatus::Active, Some(300_000));
+        t.holds = [("7", 50), ("8", 100), ("9", 101), ("6", 20)]
+            .into_iter()
+            .map(|(rid, until)| (rid.to_string(), until))
+            .collect();
+        assert_eq!(t.lapsed_holds(100, 10), vec!["6", "7", "8"]);
+        assert_eq!(t.lapsed_holds(100, 2), vec!["6", "7"]);
+        assert!(t.lapsed_holds(19, 10).is_empty());
     }
 
     #[test]

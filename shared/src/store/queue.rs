@@ -22,6 +22,10 @@ use serde::{Deserialize, Serialize};
 
 /// Records of abandoned tokens are removed by TTL after this long.
 const RETENTION_SECS: i64 = 8 * 24 * 3600;
+/// Lapsed holds one new hold drops from its token: the token stays small
+/// (each hold removes every lapse since the last) and the update's
+/// expression stays far below DynamoDB's limits.
+const MAX_LAPSED_DROPPED: usize = 16;
 
 /// Entry names of the writes that end a token, in any transaction.
 pub(crate) const TOKEN: &str = "queue token";
@@ -553,10 +557,21 @@ impl Db {
         until_ms: i64,
         now_ms: i64,
     ) -> Result<Update, StoreError> {
-        Update::builder()
+        // Holds that lapsed since the token was read leave it here; removing
+        // one a concurrent hold already removed does nothing.
+        let lapsed = token.lapsed_holds(now_ms, MAX_LAPSED_DROPPED);
+        let mut expression = String::from("SET holds.#rid = :until ADD version :one");
+        let mut update = Update::builder();
+        for (i, rid) in lapsed.iter().enumerate() {
+            let name = format!("#l{i}");
+            expression.push_str(if i == 0 { " REMOVE " } else { ", " });
+            expression.push_str(&format!("holds.{name}"));
+            update = update.expression_attribute_names(name, *rid);
+        }
+        update
             .table_name(&self.tables.queue)
             .set_key(Some(key(token_pk(&token.token_id), TOKEN_SK)))
-            .update_expression("SET holds.#rid = :until ADD version :one")
+            .update_expression(expression)
             .condition_expression("#status = :active AND expireAt > :now AND userId = :user")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#rid", reserve_id.to_string())

@@ -371,3 +371,52 @@ async fn the_hold_cleanup_fixture_is_a_valid_event() {
         .unwrap();
     assert!(c.recorded_expired && !c.seat_released);
 }
+
+/// A token carries its live holds only: each new hold drops the ones that
+/// lapsed, so a fan holding again and again over a long window does not
+/// grow the item every gated request reads. Holds taken at once drop the
+/// same lapses without refusing each other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_carries_its_live_holds_only() {
+    let h = Arc::new(
+        TestApp::with(|c| {
+            c.queue_active_seconds = 3_600;
+            c.tickets_max_per_user = 4;
+        })
+        .await,
+    );
+    h.load(&catalog(40)).await;
+    let (user, token) = h.active_many("keep", 1).await.remove(0);
+    let holds_on_token = |h: Arc<TestApp>, token: String| async move {
+        let t = h.app().db.token(&token).await.unwrap().unwrap();
+        (t.holds.keys().cloned().collect::<BTreeSet<_>>(), t.version)
+    };
+    for seat in 1..=10 {
+        let (id, _) = h.hold(&user, &token, seat).await;
+        let (holds, version) = holds_on_token(h.clone(), token.clone()).await;
+        assert_eq!(holds, BTreeSet::from([id.to_string()]), "after seat {seat}");
+        assert_eq!(version, seat);
+        h.advance_ms(300_000);
+    }
+    // Four at once, each finding the tenth hold lapsed: all four hold.
+    let at_once = (11..=14).map(|seat| {
+        let (h, user, token) = (h.clone(), user.clone(), token.clone());
+        tokio::spawn(async move { h.hold(&user, &token, seat).await.0 })
+    });
+    let ids: BTreeSet<String> = futures::future::join_all(at_once)
+        .await
+        .into_iter()
+        .map(|r| r.expect("hold task").to_string())
+        .collect();
+    let (holds, version) = holds_on_token(h.clone(), token.clone()).await;
+    assert_eq!(holds, ids);
+    assert_eq!(version, 14);
+    // A live hold stays when a later one drops the lapsed.
+    h.advance_ms(300_000);
+    let (live, _) = h.hold(&user, &token, 15).await;
+    h.advance_ms(100_000);
+    let (next, _) = h.hold(&user, &token, 16).await;
+    let (holds, _) = holds_on_token(h.clone(), token.clone()).await;
+    assert_eq!(holds, BTreeSet::from([live.to_string(), next.to_string()]));
+    assert_eq!(h.audit().await, 0);
+}
