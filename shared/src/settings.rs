@@ -86,7 +86,7 @@ pub const SETTINGS: &[Setting] = &[
     local(
         "DATA_DIR",
         "./.local",
-        "local stack: where the database file lives; a restart keeps the data",
+        "local stack: where the database file lives; a restart (or a killed process) keeps the data; the file is written without fsync for speed, so a power cut or OS crash may damage it",
     ),
     local(
         "SEED_SAMPLE_DATA",

@@ -69,13 +69,10 @@ impl Stack {
         // An in-memory stack (tests) sweeps TTL by the service's own clock,
         // so a test that sets the time expires exactly what it should.
         let database = match &file {
-            Some(path) => emulator::Database::new(path),
-            None => emulator::Database::memory_with_clock(Arc::new(SharedClock(clock.clone()))),
-        }
-        .map_err(|e| e.to_string())?;
-        if file.is_some() {
-            database.enable_bulk_loading().map_err(|e| e.to_string())?;
-        }
+            Some(path) => emulator::open_file(path).map_err(|e| e.to_string())?,
+            None => emulator::Database::memory_with_clock(Arc::new(SharedClock(clock.clone())))
+                .map_err(|e| e.to_string())?,
+        };
         let emulator = Emulator::serve_at(database, settings.emulator_addr)
             .map_err(|e| format!("EMULATOR_ADDR {}: {e}", settings.emulator_addr))?;
         tracing::info!(endpoint = %emulator.endpoint(), "DynamoDB emulator listening");
