@@ -22,6 +22,27 @@ const FANS: usize = 2_000;
 const WORKERS: usize = 16;
 const SEATS: u64 = 20_000;
 const WARMUP: Duration = Duration::from_secs(60);
+/// Each minute is also shown in slices, so a dip is seen when it happens.
+const SLICE_SECONDS: u64 = 10;
+const SLICES: usize = (60 / SLICE_SECONDS) as usize;
+
+/// One measured minute's answers.
+#[derive(Default)]
+struct Minute {
+    /// Hold requests answered 201 or 409, per slice.
+    answered: [AtomicUsize; SLICES],
+    /// Holds made (201s).
+    made: AtomicUsize,
+}
+
+impl Minute {
+    fn requests(&self) -> usize {
+        self.answered
+            .iter()
+            .map(|s| s.load(Ordering::Relaxed))
+            .sum()
+    }
+}
 
 /// Runs the soak; `Ok(true)` when throughput held up.
 pub async fn run(seconds: u64) -> Result<bool, String> {
@@ -51,18 +72,15 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
     let client = Client::new(&stack.url);
     let fans = admitted_fans(&client, &stack).await?;
     let minutes = seconds.div_ceil(60).max(1) as usize;
-    let per_minute: Arc<Vec<AtomicUsize>> =
-        Arc::new((0..minutes).map(|_| AtomicUsize::new(0)).collect());
+    let per_minute: Arc<Vec<Minute>> = Arc::new((0..minutes).map(|_| Minute::default()).collect());
     let unexpected = Arc::new(Mutex::new(Vec::<String>::new()));
     let warmup = Arc::new(AtomicUsize::new(0));
-    let made: Arc<Vec<AtomicUsize>> = Arc::new((0..minutes).map(|_| AtomicUsize::new(0)).collect());
     let started = Instant::now();
     let end = WARMUP + Duration::from_secs(seconds);
     let next = Arc::new(AtomicUsize::new(0));
     let workers = (0..WORKERS).map(|_| {
         let (client, fans, per_minute) = (client.clone(), fans.clone(), per_minute.clone());
         let (next, unexpected, warmup) = (next.clone(), unexpected.clone(), warmup.clone());
-        let made = made.clone();
         tokio::spawn(async move {
             while started.elapsed() < end {
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -80,12 +98,13 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
                             warmup.fetch_add(1, Ordering::Relaxed);
                         }
                         Some(t) => {
-                            let minute = (t.as_secs() / 60) as usize;
-                            if let Some(m) = per_minute.get(minute) {
-                                m.fetch_add(1, Ordering::Relaxed);
-                            }
-                            if let (Some(m), true) = (made.get(minute), a.status == 201) {
-                                m.fetch_add(1, Ordering::Relaxed);
+                            let minute = per_minute.get((t.as_secs() / 60) as usize);
+                            let slice = (t.as_secs() % 60 / SLICE_SECONDS) as usize;
+                            if let Some(m) = minute {
+                                m.answered[slice].fetch_add(1, Ordering::Relaxed);
+                                if a.status == 201 {
+                                    m.made.fetch_add(1, Ordering::Relaxed);
+                                }
                             }
                         }
                     },
@@ -98,9 +117,15 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
             }
         })
     });
+    // Marks the measured window among the stack's own logs (RUST_LOG).
+    let announce = tokio::spawn(async move {
+        tokio::time::sleep_until((started + WARMUP).into()).await;
+        println!("soak: warm-up over, measuring {seconds} s");
+    });
     for w in futures::future::join_all(workers).await {
         w.map_err(|e| e.to_string())?;
     }
+    announce.abort();
     let audit = devkit::audit::audit(&stack.app.db, stack.app.now_ms())
         .await
         .map_err(|e| e.to_string())?;
@@ -110,7 +135,6 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
     let warmup = warmup.load(Ordering::Relaxed);
     report(
         &per_minute,
-        &made,
         warmup,
         seconds,
         &unexpected,
@@ -145,18 +169,14 @@ fn stream_log_len(dir: &std::path::Path) -> Option<usize> {
 }
 
 fn report(
-    per_minute: &[AtomicUsize],
-    made: &[AtomicUsize],
+    per_minute: &[Minute],
     warmup: usize,
     seconds: u64,
     unexpected: &Mutex<Vec<String>>,
     audit: &devkit::audit::Audit,
     log_records: Option<usize>,
 ) -> Result<bool, String> {
-    let counts: Vec<usize> = per_minute
-        .iter()
-        .map(|m| m.load(Ordering::Relaxed))
-        .collect();
+    let counts: Vec<usize> = per_minute.iter().map(Minute::requests).collect();
     println!(
         "soak: {} s warm-up + {seconds} s, {WORKERS} workers, {FANS} fans, {SEATS} seats, 10 s holds",
         WARMUP.as_secs()
@@ -166,13 +186,24 @@ fn report(
         "  warm-up:   {warmup:>7} hold requests ({:.0}/s, no hold lapsed yet)",
         per_second(warmup)
     );
-    for (i, (n, made)) in counts.iter().zip(made).enumerate() {
+    for (i, (n, minute)) in counts.iter().zip(per_minute).enumerate() {
+        let slices: Vec<String> = minute
+            .answered
+            .iter()
+            .map(|s| {
+                format!(
+                    "{:.0}",
+                    s.load(Ordering::Relaxed) as f64 / SLICE_SECONDS as f64
+                )
+            })
+            .collect();
         println!(
-            "  minute {:>2}: {:>7} hold requests ({:.0}/s), {} seats held",
+            "  minute {:>2}: {:>7} hold requests ({:.0}/s; per {SLICE_SECONDS} s: {}), {} holds made",
             i + 1,
             n,
             *n as f64 / 60.0,
-            made.load(Ordering::Relaxed)
+            slices.join(" "),
+            minute.made.load(Ordering::Relaxed)
         );
     }
     // A partial last minute is not compared.

@@ -8,7 +8,6 @@ use crate::domain::reservation::{Canceller, ReservationStatus};
 use crate::store::StoreError;
 use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use futures::StreamExt;
 
 /// The seat event a stream record stands for, if any: a new hold (INSERT
 /// TEMP), a sale (TEMP → COMPLETE), or a fan's cancellation of either
@@ -73,10 +72,7 @@ pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
             (message, process(app, body).await)
         })
         .collect();
-    let outcomes: Vec<_> = futures::stream::iter(work)
-        .buffer_unordered(super::stream::IN_FLIGHT)
-        .collect()
-        .await;
+    let outcomes = super::stream::side_by_side(work, super::stream::IN_FLIGHT).await;
     let mut response = SqsBatchResponse::default();
     for (message, outcome) in outcomes {
         if let Err(e) = outcome {

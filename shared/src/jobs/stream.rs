@@ -68,10 +68,7 @@ where
         .collect();
     // Unordered, so one slow record does not hold back those behind it;
     // records start in stream order, so all not started come after.
-    let failed: Vec<Option<usize>> = futures::stream::iter(work)
-        .buffer_unordered(in_flight.max(1))
-        .collect()
-        .await;
+    let failed = side_by_side(work, in_flight).await;
     let mut response = DynamoDbEventResponse::default();
     let first_failed = failed.into_iter().flatten().min();
     for record in event
@@ -84,6 +81,18 @@ where
         response.batch_item_failures.push(failure);
     }
     response
+}
+
+/// Runs `work` with up to `in_flight` futures under way at once, started
+/// in the given order; outcomes come back in the order they finish.
+pub async fn side_by_side<Fut: Future>(
+    work: impl IntoIterator<Item = Fut>,
+    in_flight: usize,
+) -> Vec<Fut::Output> {
+    futures::stream::iter(work)
+        .buffer_unordered(in_flight.max(1))
+        .collect()
+        .await
 }
 
 /// A deletion made by DynamoDB's TTL service rather than by a caller.

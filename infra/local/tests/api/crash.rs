@@ -4,6 +4,7 @@
 //! resuming where they were); SIGTERM stops it cleanly. And its emulator
 //! serves other tools (`sam local`) on `EMULATOR_ADDR`, as `env.json` says.
 
+use crate::wire::call;
 use emulator::{Emulator, Template};
 use serde_json::json;
 use shared::config::{Tables, TABLE_ENV};
@@ -42,33 +43,6 @@ fn start(dir: &Path, port: u16, emulator_port: u16) -> Proc {
         child,
         url: format!("http://127.0.0.1:{port}"),
     }
-}
-
-async fn call(
-    url: &str,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: Option<serde_json::Value>,
-) -> Option<(u16, serde_json::Value)> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let host = url.strip_prefix("http://")?;
-    let mut s = tokio::net::TcpStream::connect(host).await.ok()?;
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await.ok()?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.ok()?;
-    let text = String::from_utf8_lossy(&buf);
-    let status = text.get(9..12)?.parse().ok()?;
-    let json = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    Some((status, serde_json::from_str(json).unwrap_or_default()))
 }
 
 /// Waits until the stack answers with its whole sample catalogue.
@@ -135,7 +109,7 @@ async fn a_stack_killed_while_seeding_and_mid_load_restarts_whole() {
             "POST",
             "/queues",
             None,
-            Some(json!({"userId": user})),
+            Some(&json!({"userId": user}).to_string()),
         )
         .await
         .unwrap();
@@ -149,9 +123,10 @@ async fn a_stack_killed_while_seeding_and_mid_load_restarts_whole() {
     let load = tokio::spawn(async move {
         let mut held = Vec::new();
         for (i, (user, token)) in holds.iter().enumerate() {
-            let body = json!({"userId": user, "concertId": 1, "scheduleId": 1, "seatId": i + 1});
+            let body = json!({"userId": user, "concertId": 1, "scheduleId": 1, "seatId": i + 1})
+                .to_string();
             if let Some((201, r)) =
-                call(&url, "POST", "/reservations", Some(token), Some(body)).await
+                call(&url, "POST", "/reservations", Some(token), Some(&body)).await
             {
                 held.push(r["reserveId"].as_u64().unwrap());
             }

@@ -19,3 +19,4 @@ mod queue;
 mod selfservice;
 mod stack;
 mod strict;
+mod wire;

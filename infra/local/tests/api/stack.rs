@@ -23,38 +23,22 @@ async fn get(url: &str) -> (u16, serde_json::Value) {
     http(url, "GET", None, None).await
 }
 
-/// A tiny HTTP/1.1 client: the test needs nothing more than this.
+/// `url` is the whole address, path included.
 async fn http(
     url: &str,
     method: &str,
     token: Option<&str>,
     body: Option<&str>,
 ) -> (u16, serde_json::Value) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest
-        .split_once('/')
-        .map(|(h, p)| (h, format!("/{p}")))
-        .unwrap();
-    let mut s = tokio::net::TcpStream::connect(host).await.unwrap();
-    let body = body.unwrap_or("");
-    let auth = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.unwrap();
-    let text = String::from_utf8_lossy(&buf);
-    let status = text[9..12].parse().unwrap();
-    let json = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    (
-        status,
-        serde_json::from_str(json).unwrap_or(serde_json::Value::Null),
-    )
+    let at = url
+        .strip_prefix("http://")
+        .and_then(|r| r.find('/'))
+        .unwrap()
+        + "http://".len();
+    let (base, path) = url.split_at(at);
+    crate::wire::call(base, method, path, token, body)
+        .await
+        .expect("the stack answers")
 }
 
 #[tokio::test]
