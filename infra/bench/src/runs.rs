@@ -161,16 +161,7 @@ pub async fn service(
     data: &CatalogData,
     inspect: bool,
 ) -> Result<RunResult, String> {
-    // A database file, as `cargo run -p local` keeps one: the stack then
-    // indexes and trims its stream log, which a big hall needs.
-    let dir = std::env::temp_dir().join(format!("bench-run-{}", uuid::Uuid::new_v4()));
-    let settings = Settings {
-        data_dir: Some(dir.clone()),
-        seed_sample_data: false,
-        stream_poll: Duration::from_millis(500),
-        ..Settings::ephemeral()
-    };
-    let stack = stack::Running::start(settings, config(sc))?;
+    let (stack, dir) = on_file(sc, "run")?;
     let app = stack.app.clone();
     app.db.load_catalog(data).await.map_err(|e| e.to_string())?;
     let client = http::Client::new(&stack.url);
@@ -222,24 +213,31 @@ pub async fn service(
     result.map(|r| RunResult { hall, layers, ..r })
 }
 
+/// The local stack on a fresh database file, as `cargo run -p local`
+/// keeps one: the stack then indexes and trims its stream log, which a big
+/// hall needs.
+fn on_file(sc: &Scenario, name: &str) -> Result<(stack::Running, std::path::PathBuf), String> {
+    let dir = std::env::temp_dir().join(format!("bench-{name}-{}", uuid::Uuid::new_v4()));
+    let settings = Settings {
+        data_dir: Some(dir.clone()),
+        seed_sample_data: false,
+        stream_poll: Duration::from_millis(500),
+        ..Settings::ephemeral()
+    };
+    Ok((stack::Running::start(settings, config(sc))?, dir))
+}
+
 pub async fn baseline(
     sc: &Scenario,
     data: &CatalogData,
     polls: usize,
 ) -> Result<RunResult, String> {
-    // A fresh emulator with the same tables, TTL and streams as the
-    // stack's, on a database file with the same stream-log indexes.
-    let dir = std::env::temp_dir().join(format!("bench-base-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let file = dir.join("dynamodb.sqlite").to_string_lossy().into_owned();
-    let emu = emulator::Emulator::file(&file).map_err(|e| e.to_string())?;
-    emu.create_tables(&emulator::Template::builtin().map_err(|e| e.to_string())?)
-        .await
-        .map_err(|e| e.to_string())?;
-    let _indexes = emulator::streamlog::StreamLog::open(&file).map_err(|e| e.to_string())?;
-    let config = config(sc);
-    let db = shared::store::Db::new(emu.client(), config.tables.clone());
-    let app = App::new(db, std::sync::Arc::new(shared::clock::SystemClock), config);
+    // The same stack, with its activator timer and stream consumers doing
+    // the same background work as in the service run, but the fans' calls
+    // go straight to the store: what is left between the two is the HTTP
+    // hop, the gateway and the handlers.
+    let (stack, dir) = on_file(sc, "base")?;
+    let app = stack.app.clone();
     app.db.load_catalog(data).await.map_err(|e| e.to_string())?;
     fill_hall(&app, sc).await?;
     let ops = Ops::Direct(app.clone());
@@ -258,7 +256,7 @@ pub async fn baseline(
     let fans = journey::reserve(&ops, &rec, sc, fans).await;
     let sold = journey::pay(&ops, &rec, sc, &fans).await;
     let result = finish(&app, &rec, sold, polls, Vec::new()).await;
-    emu.stop();
+    stack.stop();
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
