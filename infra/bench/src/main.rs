@@ -157,8 +157,7 @@ async fn run(args: Args) -> Result<bool, String> {
         eprintln!("round {round}: service (HTTP → gateway → handler → SDK → dynoxide):");
         let service = runs::service(sc, &data, round == 1).await?;
         // A queued crowd has no baseline (nobody waits there); a filled
-        // hall is about the service's reads, and the baseline's emulator
-        // keeps no stream-log index.
+        // hall is about the service's reads.
         let baseline = match queued || sc.fill > 0.0 {
             true => None,
             false => {
@@ -320,7 +319,7 @@ async fn main() -> ExitCode {
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
-            eprintln!("bench: an invariant check failed");
+            eprintln!("bench: a check failed (see the report above)");
             ExitCode::FAILURE
         }
         Err(e) => {

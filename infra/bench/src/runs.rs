@@ -1,7 +1,8 @@
 //! One run of the journey: through the service (HTTP → gateway → handler →
 //! SDK → dynoxide) or as the same DynamoDB calls straight through the SDK
-//! (the baseline), each on a fresh database; the hall optionally filled
-//! first; the audit and the largest items read at the end.
+//! (the baseline), each on a fresh copy of the local stack with its
+//! background work running; the hall optionally filled first; the audit
+//! and the largest items read at the end.
 
 use crate::cost::{largest_items, ItemSize};
 use crate::hall::{self, Hall};

@@ -358,6 +358,10 @@ const MAX_SWEEP_GAP: std::time::Duration = std::time::Duration::from_secs(30);
 /// [`MAX_SWEEP_GAP`]).
 const SWEEP_SHARE: u32 = 20;
 
+/// Past [`MAX_SWEEP_GAP`], the sweep still takes at most 1/BUSY_SWEEP_SHARE
+/// of the time.
+const BUSY_SWEEP_SHARE: u32 = 2;
+
 /// One run of dynoxide's TTL deletion.
 async fn sweep_ttl(db: &emulator::Database) {
     let sweeper = db.clone();
@@ -389,8 +393,16 @@ async fn run_ttl(
         // cost grows with the data: keep it to a twentieth of the time.
         // (TTL is cleanup, never correctness; AWS takes up to two days.)
         // The gap is capped: a sweep's time is also its deletions, and
-        // a longer gap would mean more of them next time, and so on.
-        let gap = (started.elapsed() * SWEEP_SHARE).clamp(every, MAX_SWEEP_GAP.max(every));
+        // a longer gap would mean more of them next time, and so on. But
+        // its reading grows with the table, so once a sweep no longer fits
+        // half the cap the gap grows with it (sweeping at most half the
+        // time): its deletions grow with the gap too, but at a fraction
+        // of a millisecond each they stay a small part of it.
+        let took = started.elapsed();
+        let gap = (took * SWEEP_SHARE)
+            .min(MAX_SWEEP_GAP)
+            .max(took * BUSY_SWEEP_SHARE)
+            .max(every);
         tokio::select! {
             _ = tokio::time::sleep_until(started + gap) => {}
             _ = stopped.changed() => return,
