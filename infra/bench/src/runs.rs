@@ -12,7 +12,6 @@ use crate::ops::Ops;
 use crate::stats::{OpSummary, Recorder};
 use crate::{http, stack};
 use futures::stream::{self, StreamExt};
-use local::settings::Settings;
 use shared::config::{Config, Tables};
 use shared::store::catalog::CatalogData;
 use shared::App;
@@ -214,18 +213,8 @@ pub async fn service(
     result.map(|r| RunResult { hall, layers, ..r })
 }
 
-/// The local stack on a fresh database file, as `cargo run -p local`
-/// keeps one: the stack then indexes and trims its stream log, which a big
-/// hall needs.
 fn on_file(sc: &Scenario, name: &str) -> Result<(stack::Running, std::path::PathBuf), String> {
-    let dir = std::env::temp_dir().join(format!("bench-{name}-{}", uuid::Uuid::new_v4()));
-    let settings = Settings {
-        data_dir: Some(dir.clone()),
-        seed_sample_data: false,
-        stream_poll: Duration::from_millis(500),
-        ..Settings::ephemeral()
-    };
-    Ok((stack::Running::start(settings, config(sc))?, dir))
+    stack::Running::on_file(name, Duration::from_millis(500), config(sc))
 }
 
 pub async fn baseline(

@@ -11,7 +11,6 @@
 
 use crate::http::Client;
 use crate::stack::Running;
-use local::settings::Settings;
 use serde_json::json;
 use shared::config::{Config, Tables};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -46,13 +45,6 @@ impl Minute {
 
 /// Runs the soak; `Ok(true)` when throughput held up.
 pub async fn run(seconds: u64) -> Result<bool, String> {
-    let dir = std::env::temp_dir().join(format!("bench-soak-{}", uuid::Uuid::new_v4()));
-    let settings = Settings {
-        data_dir: Some(dir.clone()),
-        seed_sample_data: false,
-        stream_poll: Duration::from_millis(1000),
-        ..Settings::ephemeral()
-    };
     let config = devkit::patient(Config {
         tables: Tables::default(),
         queue_max_active: FANS as u32,
@@ -62,7 +54,7 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
         hold_seconds: 10,
         ..Config::default()
     });
-    let stack = Running::start(settings, config)?;
+    let (stack, dir) = Running::on_file("soak", Duration::from_millis(1000), config)?;
     stack
         .app
         .db

@@ -63,6 +63,24 @@ impl Running {
         })
     }
 
+    /// The stack on a fresh database file under the temp dir, as
+    /// `cargo run -p local` keeps one (so it indexes and trims its stream
+    /// log), without sample data; the file's directory is returned too.
+    pub fn on_file(
+        name: &str,
+        stream_poll: std::time::Duration,
+        config: Config,
+    ) -> Result<(Running, std::path::PathBuf), String> {
+        let dir = std::env::temp_dir().join(format!("bench-{name}-{}", uuid::Uuid::new_v4()));
+        let settings = Settings {
+            data_dir: Some(dir.clone()),
+            seed_sample_data: false,
+            stream_poll,
+            ..Settings::ephemeral()
+        };
+        Ok((Running::start(settings, config)?, dir))
+    }
+
     pub fn stop(mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
