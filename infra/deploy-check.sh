@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything about deploying that can be checked without an AWS account:
-# the SAM template validates and lints clean, and every function builds as
-# a Lambda `bootstrap` for arm64 (the template's architecture).
+# the SAM template validates and lints clean, and the functions build as
+# one Lambda `bootstrap` for arm64 (the template's architecture), which
+# every function deploys.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . infra/tools.sh aws-sam-cli==1.170.0 cfn-lint==1.58.0 cargo-lambda==1.9.2 ziglang==0.17.1
@@ -31,18 +32,16 @@ fi
 echo "== cargo lambda build --release --$arch --package functions"
 cargo lambda build --release "--$arch" --package functions
 
-echo "== one bootstrap per function"
-status=0
-for bin in $(sed -n 's/^ *Binary: *//p' template.yaml); do
-  file="target/lambda/$bin/bootstrap"
-  if [ ! -f "$file" ]; then
-    echo "missing: $file"
-    status=1
-    continue
-  fi
-  # The ELF header's machine field says which architecture was built.
-  arch_built=$(python3 -c 'import sys; d=open(sys.argv[1],"rb").read(20); print({183:"aarch64",62:"x86_64"}.get(int.from_bytes(d[18:20],"little"),"?") if d[:4]==b"\x7fELF" else "not ELF")' "$file")
-  printf '%-18s %6s KiB  %s\n' "$bin" "$(( $(stat -c %s "$file") / 1024 ))" "$arch_built"
-  [ "$arch_built" = "${target%%-*}" ] || status=1
-done
-exit $status
+echo "== the one bootstrap every function deploys"
+# Every function names the same Binary; its Handler picks the role.
+bins=$(sed -n 's/^ *Binary: *//p' template.yaml | sort -u)
+if [ "$bins" != "functions" ]; then
+  echo "every function must deploy the binary 'functions', found: $bins"
+  exit 1
+fi
+file="target/lambda/functions/bootstrap"
+[ -f "$file" ] || { echo "missing: $file"; exit 1; }
+# The ELF header's machine field says which architecture was built.
+arch_built=$(python3 -c 'import sys; d=open(sys.argv[1],"rb").read(20); print({183:"aarch64",62:"x86_64"}.get(int.from_bytes(d[18:20],"little"),"?") if d[:4]==b"\x7fELF" else "not ELF")' "$file")
+printf 'functions %6s KiB  %s, deployed by %s functions\n' "$(( $(stat -c %s "$file") / 1024 ))" "$arch_built" "$(grep -c '^ *Binary: functions' template.yaml)"
+[ "$arch_built" = "${target%%-*}" ]

@@ -4,8 +4,6 @@
 //! metrics; no API call, no agent. Without a recorder installed (the
 //! local stack, tests) every count is a no-op.
 
-use crate::http::Reply;
-use crate::Endpoint;
 use metrics::counter;
 use metrics_cloudwatch_embedded::Collector;
 
@@ -47,23 +45,33 @@ pub fn flush(collector: Option<&'static Collector>) {
     }
 }
 
-/// The counters an answer of `endpoint` stands for.
-pub fn answered(endpoint: Endpoint, reply: &Reply, code: Option<&str>) {
-    let ok = (200..300).contains(&reply.status);
-    let refused = (400..500).contains(&reply.status);
-    match (endpoint, ok, refused) {
-        (Endpoint::JoinQueue, true, _) => counter!(name::JOINS).increment(1),
-        (Endpoint::Reserve, true, _) => counter!(name::HOLDS_CREATED).increment(1),
-        (Endpoint::Reserve, _, true) => {
+/// Which business counters an endpoint's answers feed (its row in the
+/// route table says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    Nothing,
+    Joins,
+    Holds,
+    Payments,
+}
+
+/// The counters an answer stands for.
+pub fn answered(counted: Counted, status: u16, code: Option<&str>) {
+    let ok = (200..300).contains(&status);
+    let refused = (400..500).contains(&status);
+    match (counted, ok, refused) {
+        (Counted::Joins, true, _) => counter!(name::JOINS).increment(1),
+        (Counted::Holds, true, _) => counter!(name::HOLDS_CREATED).increment(1),
+        (Counted::Holds, _, true) => {
             counter!(name::HOLDS_REFUSED, "code" => code.unwrap_or("").to_string()).increment(1)
         }
-        (Endpoint::Pay, true, _) => counter!(name::PAYMENTS).increment(1),
-        (Endpoint::Pay, _, true) => {
+        (Counted::Payments, true, _) => counter!(name::PAYMENTS).increment(1),
+        (Counted::Payments, _, true) => {
             counter!(name::PAYMENTS_REFUSED, "code" => code.unwrap_or("").to_string()).increment(1)
         }
         _ => {}
     }
-    match reply.status {
+    match status {
         503 => counter!(name::BUSY).increment(1),
         500.. => counter!(name::SERVER_ERRORS).increment(1),
         _ => {}

@@ -1,99 +1,96 @@
-//! The table of API endpoints. Each one is its own Lambda function, named
-//! here by its binary; `template.yaml` routes to these names and the local
-//! gateway serves the template's routes through this same table.
+//! The route table: every API endpoint is one row — the function's name
+//! (its `Handler` in `template.yaml`, which routes to it), the handler, and
+//! the business counters its answers feed. Each endpoint is its own Lambda
+//! function; the local gateway serves the template's routes through this
+//! same table.
 
 use crate::app::App;
+use crate::counters::Counted;
 use crate::handlers::{admin, catalog, history, payments, points, queue, reservations};
 use crate::http::access_log::RequestLine;
 use crate::http::{AppError, Reply};
-use crate::lambda::{init_lambda_logs, Error};
-use lambda_http::{service_fn, Body, Request, Response};
+use futures::future::BoxFuture;
+use lambda_http::{Body, Request, Response};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Endpoint {
-    ListConcerts,
-    GetConcert,
-    ListSchedules,
-    ListSeats,
-    JoinQueue,
-    QueueStatus,
-    Reserve,
-    ChargePoints,
-    GetPoints,
-    Pay,
-    CreateConcert,
-    CreateSchedule,
-    ChangeSchedule,
-    CancelSchedule,
-    ScheduleReport,
-    GetQueueControl,
-    SetQueueControl,
-    CancelReservation,
-    ListReservations,
-    PointsHistory,
+/// A handler as the table holds it.
+pub type Handler = for<'a> fn(&'a App, &'a Request) -> BoxFuture<'a, Result<Reply, AppError>>;
+
+/// One row of the route table.
+#[derive(Clone, Copy)]
+pub struct Endpoint {
+    name: &'static str,
+    handler: Handler,
+    counted: Counted,
 }
 
-impl Endpoint {
-    pub const ALL: &'static [Endpoint] = &[
-        Endpoint::ListConcerts,
-        Endpoint::GetConcert,
-        Endpoint::ListSchedules,
-        Endpoint::ListSeats,
-        Endpoint::JoinQueue,
-        Endpoint::QueueStatus,
-        Endpoint::Reserve,
-        Endpoint::ChargePoints,
-        Endpoint::GetPoints,
-        Endpoint::Pay,
-        Endpoint::CreateConcert,
-        Endpoint::CreateSchedule,
-        Endpoint::ChangeSchedule,
-        Endpoint::CancelSchedule,
-        Endpoint::ScheduleReport,
-        Endpoint::GetQueueControl,
-        Endpoint::SetQueueControl,
-        Endpoint::CancelReservation,
-        Endpoint::ListReservations,
-        Endpoint::PointsHistory,
-    ];
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
 
-    /// The function's binary in `functions/src/bin/` and its `Binary` in the template.
-    pub fn binary(self) -> &'static str {
-        match self {
-            Endpoint::ListConcerts => "get-concerts",
-            Endpoint::GetConcert => "get-concert",
-            Endpoint::ListSchedules => "get-schedules",
-            Endpoint::ListSeats => "get-seats",
-            Endpoint::JoinQueue => "post-queue",
-            Endpoint::QueueStatus => "get-queue",
-            Endpoint::Reserve => "post-reservation",
-            Endpoint::ChargePoints => "patch-points",
-            Endpoint::GetPoints => "get-points",
-            Endpoint::Pay => "post-payment",
-            Endpoint::CreateConcert => "post-admin-concert",
-            Endpoint::CreateSchedule => "post-admin-schedule",
-            Endpoint::ChangeSchedule => "patch-admin-schedule",
-            Endpoint::CancelSchedule => "post-admin-schedule-cancel",
-            Endpoint::ScheduleReport => "get-admin-report",
-            Endpoint::GetQueueControl => "get-admin-queue",
-            Endpoint::SetQueueControl => "put-admin-queue",
-            Endpoint::CancelReservation => "post-reservation-cancel",
-            Endpoint::ListReservations => "get-reservations",
-            Endpoint::PointsHistory => "get-points-history",
+impl PartialEq for Endpoint {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Endpoint {}
+
+macro_rules! route {
+    ($name:literal, $handler:path) => {
+        route!($name, $handler, Counted::Nothing)
+    };
+    ($name:literal, $handler:path, $counted:expr) => {
+        Endpoint {
+            name: $name,
+            handler: |app, req| Box::pin($handler(app, req)),
+            counted: $counted,
         }
+    };
+}
+
+/// Every endpoint, by the name its function's `Handler` carries.
+pub static ENDPOINTS: &[Endpoint] = &[
+    route!("get-concerts", catalog::list_concerts),
+    route!("get-concert", catalog::get_concert),
+    route!("get-schedules", catalog::list_schedules),
+    route!("get-seats", catalog::list_seats),
+    route!("post-queue", queue::join, Counted::Joins),
+    route!("get-queue", queue::status),
+    route!("post-reservation", reservations::reserve, Counted::Holds),
+    route!("patch-points", points::charge),
+    route!("get-points", points::get),
+    route!("post-payment", payments::pay, Counted::Payments),
+    route!("post-admin-concert", admin::concerts::create),
+    route!("post-admin-schedule", admin::schedules::create),
+    route!("patch-admin-schedule", admin::schedules::patch),
+    route!("post-admin-schedule-cancel", admin::schedules::cancel),
+    route!("get-admin-report", admin::report::report),
+    route!("get-admin-queue", admin::queue::get),
+    route!("put-admin-queue", admin::queue::put),
+    route!("post-reservation-cancel", reservations::cancel),
+    route!("get-reservations", history::reservations),
+    route!("get-points-history", history::points),
+];
+
+impl Endpoint {
+    /// The function's name: its `Handler` in the template.
+    pub fn name(self) -> &'static str {
+        self.name
     }
 
-    pub fn by_binary(name: &str) -> Option<Endpoint> {
-        Self::ALL.iter().copied().find(|e| e.binary() == name)
+    pub fn by_name(name: &str) -> Option<Endpoint> {
+        ENDPOINTS.iter().copied().find(|e| e.name == name)
     }
 
     /// The endpoint's answer to `req`, logged as one line.
     pub async fn reply(self, app: &App, req: &Request) -> Reply {
         let started = std::time::Instant::now();
         let reply = self.answer(app, req).await;
-        let line = RequestLine::of(req, &reply, self.binary());
+        let line = RequestLine::of(req, &reply, self.name);
         line.log(started.elapsed());
-        crate::counters::answered(self, &reply, line.code.as_deref());
+        crate::counters::answered(self.counted, reply.status, line.code.as_deref());
         reply
     }
 
@@ -105,49 +102,25 @@ impl Endpoint {
                 return Reply::error(&AppError::NotThroughEdge);
             }
         }
-        let result = match self {
-            Endpoint::ListConcerts => catalog::list_concerts(app, req).await,
-            Endpoint::GetConcert => catalog::get_concert(app, req).await,
-            Endpoint::ListSchedules => catalog::list_schedules(app, req).await,
-            Endpoint::ListSeats => catalog::list_seats(app, req).await,
-            Endpoint::JoinQueue => queue::join(app, req).await,
-            Endpoint::QueueStatus => queue::status(app, req).await,
-            Endpoint::Reserve => reservations::reserve(app, req).await,
-            Endpoint::ChargePoints => points::charge(app, req).await,
-            Endpoint::GetPoints => points::get(app, req).await,
-            Endpoint::Pay => payments::pay(app, req).await,
-            Endpoint::CreateConcert => admin::concerts::create(app, req).await,
-            Endpoint::CreateSchedule => admin::schedules::create(app, req).await,
-            Endpoint::ChangeSchedule => admin::schedules::patch(app, req).await,
-            Endpoint::CancelSchedule => admin::schedules::cancel(app, req).await,
-            Endpoint::ScheduleReport => admin::report::report(app, req).await,
-            Endpoint::GetQueueControl => admin::queue::get(app, req).await,
-            Endpoint::SetQueueControl => admin::queue::put(app, req).await,
-            Endpoint::CancelReservation => reservations::cancel(app, req).await,
-            Endpoint::ListReservations => history::reservations(app, req).await,
-            Endpoint::PointsHistory => history::points(app, req).await,
-        };
-        Reply::from(result)
+        Reply::from((self.handler)(app, req).await)
     }
 
     pub async fn handle(self, app: &App, req: Request) -> Response<Body> {
         self.reply(app, &req).await.into_response()
     }
+}
 
-    /// Runs this endpoint as a Lambda function: the app is built once per
-    /// cold start, then serves every request.
-    pub async fn serve(self) -> Result<(), Error> {
-        init_lambda_logs();
-        let metrics = crate::counters::install();
-        let app = App::from_env().await?;
-        lambda_http::run(service_fn(move |req: Request| {
-            let app = app.clone();
-            async move {
-                let response = self.handle(&app, req).await;
-                crate::counters::flush(metrics);
-                Ok::<_, std::convert::Infallible>(response)
-            }
-        }))
-        .await
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique() {
+        let mut names: Vec<_> = ENDPOINTS.iter().map(|e| e.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ENDPOINTS.len());
+        assert_eq!(Endpoint::by_name("post-payment").map(Endpoint::name), Some("post-payment"));
+        assert!(Endpoint::by_name("nope").is_none());
     }
 }

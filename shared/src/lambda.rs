@@ -1,9 +1,32 @@
-//! Entry points of the non-HTTP Lambda binaries (HTTP endpoints serve
-//! through [`crate::Endpoint::serve`]): build the app once per cold start,
-//! then serve events with it.
+//! The one Lambda entry point. Every function deploys the same binary and
+//! runs as what its `Handler` names (Lambda passes it as `_HANDLER`): an
+//! endpoint of the route table, a scheduled job, a stream or a queue
+//! consumer. The app is built once per cold start, then serves every
+//! invocation; the metric recorder is flushed after each one.
 
 use crate::app::App;
+use crate::jobs::{QueueConsumer, Scheduled, StreamConsumer, SCHEDULED_RUN};
+use crate::Endpoint;
+use futures::future::BoxFuture;
 pub use lambda_http::Error;
+use lambda_runtime::LambdaEvent;
+use metrics_cloudwatch_embedded::Collector;
+use serde::{de::DeserializeOwned, Serialize};
+
+/// The environment variable Lambda sets to the function's `Handler`.
+pub const HANDLER_VAR: &str = "_HANDLER";
+
+/// The one binary every function deploys (`functions/src/main.rs`).
+pub const BINARY: &str = "functions";
+
+/// Every role the binary can play: the `Handler`s of the template.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    let endpoints = crate::endpoints::ENDPOINTS.iter().map(|e| e.name());
+    let jobs = Scheduled::ALL.iter().map(|j| j.name());
+    let streams = StreamConsumer::ALL.iter().map(|c| c.name());
+    let queues = QueueConsumer::ALL.iter().map(|c| c.name());
+    endpoints.chain(jobs).chain(streams).chain(queues)
+}
 
 /// Human-readable logs for the local stack and tools.
 pub fn init_tracing() {
@@ -15,64 +38,78 @@ pub fn init_tracing() {
         .try_init();
 }
 
-/// Logs as Lambda's logging configuration asks: JSON lines when the
-/// function's `LogFormat` is JSON, at its `ApplicationLogLevel`.
-pub fn init_lambda_logs() {
+/// Runs this process as the function its `_HANDLER` names.
+pub async fn serve_from_env() -> Result<(), Error> {
+    let name = std::env::var(HANDLER_VAR)
+        .map_err(|_| format!("{HANDLER_VAR} is not set: the function's Handler names its role"))?;
+    serve(&name).await
+}
+
+/// Runs this process as the function called `name`.
+pub async fn serve(name: &str) -> Result<(), Error> {
+    if let Some(endpoint) = Endpoint::by_name(name) {
+        return serve_http(endpoint).await;
+    }
+    if let Some(job) = Scheduled::by_name(name) {
+        // A job that fails returns its error, so the function's `Errors`
+        // metric counts it.
+        return serve_events(move |app, _: serde_json::Value| {
+            Box::pin(async move { job.invocation(app, SCHEDULED_RUN).await.map_err(Error::from) })
+        })
+        .await;
+    }
+    if let Some(consumer) = StreamConsumer::by_name(name) {
+        return serve_events(move |app, event| {
+            Box::pin(async move { Ok(consumer.handle(app, event).await) })
+        })
+        .await;
+    }
+    if let Some(consumer) = QueueConsumer::by_name(name) {
+        return serve_events(move |app, event| {
+            Box::pin(async move { Ok(consumer.handle(app, event).await) })
+        })
+        .await;
+    }
+    Err(format!("no function is called {name:?}").into())
+}
+
+/// What every invocation needs, made once per cold start.
+async fn boot() -> Result<(App, Option<&'static Collector>), Error> {
+    // Logs as Lambda's logging configuration asks: JSON lines when the
+    // function's `LogFormat` is JSON, at its `ApplicationLogLevel`.
     lambda_runtime::tracing::init_default_subscriber();
+    let metrics = crate::counters::install();
+    Ok((App::from_env().await?, metrics))
 }
 
-/// Runs a scheduled job as a Lambda function (EventBridge target). A job
-/// that fails returns its error, so the function's `Errors` metric counts it.
-pub async fn serve_scheduled(job: crate::jobs::Scheduled) -> Result<(), Error> {
-    init_lambda_logs();
-    let metrics = crate::counters::install();
-    let app = App::from_env().await?;
-    lambda_runtime::run(lambda_runtime::service_fn(
-        move |_event: lambda_runtime::LambdaEvent<serde_json::Value>| {
-            let app = app.clone();
-            async move {
-                let done = job.invocation(&app, crate::jobs::SCHEDULED_RUN).await;
-                crate::counters::flush(metrics);
-                done?;
-                Ok::<_, Error>(())
-            }
-        },
-    ))
+async fn serve_http(endpoint: Endpoint) -> Result<(), Error> {
+    let (app, metrics) = boot().await?;
+    lambda_http::run(lambda_http::service_fn(move |req| {
+        let app = app.clone();
+        async move {
+            let response = endpoint.handle(&app, req).await;
+            crate::counters::flush(metrics);
+            Ok::<_, std::convert::Infallible>(response)
+        }
+    }))
     .await
 }
 
-/// Runs a DynamoDB stream consumer as a Lambda function.
-pub async fn serve_stream(consumer: crate::jobs::StreamConsumer) -> Result<(), Error> {
-    init_lambda_logs();
-    let metrics = crate::counters::install();
-    let app = App::from_env().await?;
-    lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: lambda_runtime::LambdaEvent<aws_lambda_events::event::dynamodb::Event>| {
-            let app = app.clone();
-            async move {
-                let answer = consumer.handle(&app, event.payload).await;
-                crate::counters::flush(metrics);
-                Ok::<_, Error>(answer)
-            }
-        },
-    ))
-    .await
-}
-
-/// Runs an SQS consumer as a Lambda function.
-pub async fn serve_queue(consumer: crate::jobs::QueueConsumer) -> Result<(), Error> {
-    init_lambda_logs();
-    let metrics = crate::counters::install();
-    let app = App::from_env().await?;
-    lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: lambda_runtime::LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| {
-            let app = app.clone();
-            async move {
-                let answer = consumer.handle(&app, event.payload).await;
-                crate::counters::flush(metrics);
-                Ok::<_, Error>(answer)
-            }
-        },
-    ))
+/// Serves events of type `E` with `handle`, answering `R`.
+async fn serve_events<E, R, F>(handle: F) -> Result<(), Error>
+where
+    E: DeserializeOwned + Send + 'static,
+    R: Serialize + Send + 'static,
+    F: for<'a> Fn(&'a App, E) -> BoxFuture<'a, Result<R, Error>> + Copy + Send + 'static,
+{
+    let (app, metrics) = boot().await?;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<E>| {
+        let app = app.clone();
+        async move {
+            let answer = handle(&app, event.payload).await;
+            crate::counters::flush(metrics);
+            answer
+        }
+    }))
     .await
 }

@@ -1,5 +1,6 @@
-//! Cold-start proxy: how long each function binary takes from exec until
-//! it asks a stub Lambda Runtime API on loopback for its first event.
+//! Cold-start proxy: how long the function binary, playing each
+//! function's role, takes from exec until it asks a stub Lambda Runtime
+//! API on loopback for its first event.
 
 use std::path::Path;
 use std::process::Stdio;
@@ -17,12 +18,13 @@ pub struct ColdStart {
 
 const RUNS: usize = 5;
 
-async fn once(binary: &Path, listener: &TcpListener) -> Result<Duration, String> {
+async fn once(binary: &Path, role: &str, listener: &TcpListener) -> Result<Duration, String> {
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
     let started = Instant::now();
     let mut child = tokio::process::Command::new(binary)
         .env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+        .env(shared::lambda::HANDLER_VAR, role)
         .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
@@ -56,14 +58,14 @@ async fn once(binary: &Path, listener: &TcpListener) -> Result<Duration, String>
     accepted
 }
 
-pub async fn measure(bin_dir: &Path, functions: &[String]) -> Result<Vec<ColdStart>, String> {
+/// Cold starts of `binary` as each of `functions` (their `Handler`s).
+pub async fn measure(binary: &Path, functions: &[String]) -> Result<Vec<ColdStart>, String> {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     for f in functions {
-        let binary = bin_dir.join(f);
-        let size = std::fs::metadata(&binary)
+        let size = std::fs::metadata(binary)
             .map_err(|e| {
                 format!(
                     "{}: {e} (run infra/bench.sh, which builds it)",
@@ -73,7 +75,7 @@ pub async fn measure(bin_dir: &Path, functions: &[String]) -> Result<Vec<ColdSta
             .len();
         let mut times = Vec::new();
         for _ in 0..RUNS {
-            times.push(once(&binary, &listener).await?);
+            times.push(once(binary, f, &listener).await?);
         }
         times.sort();
         out.push(ColdStart {

@@ -251,7 +251,7 @@ async fn run(args: Args) -> Result<bool, String> {
             .map_err(|e| e.to_string())?
             .functions
             .iter()
-            .map(|f| f.binary.clone())
+            .map(|f| f.handler.clone())
             .collect();
         let cold = coldstart::measure(std::path::Path::new("target/release"), &functions).await?;
         let rows: Vec<Vec<String>> = cold

@@ -68,6 +68,9 @@ pub enum Trigger {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Function {
     pub logical_id: String,
+    /// The function's `Handler`: which role the one binary plays in it.
+    pub handler: String,
+    /// The binary it deploys (`Metadata.BuildProperties.Binary`).
     pub binary: String,
     pub triggers: Vec<Trigger>,
 }
@@ -157,14 +160,14 @@ impl Template {
         self.tables.iter().find(|t| t.logical_id == logical_id)
     }
 
-    /// `(method, path, binary)` of every HTTP route.
+    /// `(method, path, handler)` of every HTTP route.
     pub fn http_routes(&self) -> Vec<(String, String, String)> {
         self.functions
             .iter()
             .flat_map(|f| {
                 f.triggers.iter().filter_map(move |t| match t {
                     Trigger::Http { method, path, .. } => {
-                        Some((method.clone(), path.clone(), f.binary.clone()))
+                        Some((method.clone(), path.clone(), f.handler.clone()))
                     }
                     _ => None,
                 })
@@ -189,14 +192,14 @@ impl Template {
             .collect()
     }
 
-    /// The DynamoDB permissions the template grants the function built
-    /// from `binary`, as `(action, table, index)`: from its inline
+    /// The DynamoDB permissions the template grants the function whose
+    /// `Handler` is `handler`, as `(action, table, index)`: from its inline
     /// `Policies`, or from the role it names. A resource is a table's
     /// `!GetAtt T.Arn` or an index's `!Sub "${T.Arn}/index/I"`.
-    pub fn dynamodb_grants(&self, binary: &str) -> Vec<(String, String, Option<String>)> {
+    pub fn dynamodb_grants(&self, handler: &str) -> Vec<(String, String, Option<String>)> {
         let Some((_, res)) = self
             .resources()
-            .find(|(_, r)| str_at(r, &["Metadata", "BuildProperties", "Binary"]) == Some(binary))
+            .find(|(_, r)| str_at(r, &["Properties", "Handler"]) == Some(handler))
         else {
             return Vec::new();
         };
@@ -400,6 +403,8 @@ fn parse_pipe(id: &str, res: &Value) -> Result<Pipe, TemplateError> {
 fn parse_function(id: &str, res: &Value) -> Result<Function, TemplateError> {
     let binary = str_at(res, &["Metadata", "BuildProperties", "Binary"])
         .ok_or_else(|| shape(format!("{id} has no Metadata.BuildProperties.Binary")))?;
+    let handler = str_at(res, &["Properties", "Handler"])
+        .ok_or_else(|| shape(format!("{id} has no Handler")))?;
     let mut triggers = Vec::new();
     let events = res
         .get("Properties")
@@ -449,6 +454,7 @@ fn parse_function(id: &str, res: &Value) -> Result<Function, TemplateError> {
     }
     Ok(Function {
         logical_id: id.to_string(),
+        handler: handler.to_string(),
         binary: binary.to_string(),
         triggers,
     })

@@ -93,7 +93,7 @@ pub fn routes(template: &Template) -> Result<Vec<Route>, String> {
         .http_routes()
         .into_iter()
         .map(|(method, path, binary)| {
-            let endpoint = Endpoint::by_binary(&binary).ok_or_else(|| {
+            let endpoint = Endpoint::by_name(&binary).ok_or_else(|| {
                 format!("template route {method} {path} names unknown function {binary}")
             })?;
             let mut route = Route::new(&method, &path, endpoint);

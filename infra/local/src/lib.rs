@@ -130,8 +130,8 @@ impl Stack {
             if !schedules {
                 continue;
             }
-            let job = Scheduled::by_binary(&f.binary)
-                .ok_or_else(|| format!("template schedules unknown function {}", f.binary))?;
+            let job = Scheduled::by_name(&f.handler)
+                .ok_or_else(|| format!("template schedules unknown function {}", f.handler))?;
             tasks.push(tokio::spawn(run_timer(job, app.clone(), stopped.clone())));
         }
 
@@ -144,8 +144,8 @@ impl Stack {
         for f in &template.functions {
             for t in &f.triggers {
                 if let emulator::template::Trigger::Stream { table, .. } = t {
-                    let consumer = StreamConsumer::by_binary(&f.binary).ok_or_else(|| {
-                        format!("template streams to unknown function {}", f.binary)
+                    let consumer = StreamConsumer::by_name(&f.handler).ok_or_else(|| {
+                        format!("template streams to unknown function {}", f.handler)
                     })?;
                     subscribe(Sink::Lambda(consumer), table);
                 }
@@ -157,8 +157,8 @@ impl Stack {
                     |t| matches!(t, emulator::template::Trigger::Sqs { queue } if *queue == pipe.target_queue),
                 );
                 if reads_target {
-                    let consumer = QueueConsumer::by_binary(&f.binary).ok_or_else(|| {
-                        format!("template queues to unknown function {}", f.binary)
+                    let consumer = QueueConsumer::by_name(&f.handler).ok_or_else(|| {
+                        format!("template queues to unknown function {}", f.handler)
                     })?;
                     subscribe(Sink::Pipe(consumer), &pipe.source_table);
                 }
@@ -276,7 +276,7 @@ async fn run_timer(job: Scheduled, app: App, mut stopped: watch::Receiver<bool>)
         tokio::select! {
             _ = every.tick() => {
                 if let Err(e) = job.step(&app).await {
-                    tracing::error!(job = job.binary(), error = %e, "scheduled job failed");
+                    tracing::error!(job = job.name(), error = %e, "scheduled job failed");
                 }
             }
             _ = stopped.changed() => return,

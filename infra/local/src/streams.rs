@@ -136,8 +136,8 @@ pub enum Sink {
 impl Sink {
     pub fn name(self) -> &'static str {
         match self {
-            Sink::Lambda(c) => c.binary(),
-            Sink::Pipe(c) => c.binary(),
+            Sink::Lambda(c) => c.name(),
+            Sink::Pipe(c) => c.name(),
         }
     }
 }
@@ -228,7 +228,7 @@ impl Subscription {
         };
         if attempts >= MAX_ATTEMPTS {
             tracing::error!(
-                consumer = consumer.binary(),
+                consumer = consumer.name(),
                 sequence = %seq,
                 record = %serde_json::to_string(&records[first_failed]).unwrap_or_default(),
                 "record dead-lettered after {attempts} attempts"
@@ -287,7 +287,7 @@ pub async fn to_queue(
                     continue;
                 }
                 if attempts + 1 >= MAX_ATTEMPTS {
-                    tracing::error!(consumer = consumer.binary(), message = ?m.body, "message dead-lettered");
+                    tracing::error!(consumer = consumer.name(), message = ?m.body, "message dead-lettered");
                 } else {
                     retry.push((m.clone(), attempts + 1));
                 }

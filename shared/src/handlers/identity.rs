@@ -7,24 +7,8 @@
 use crate::app::App;
 use crate::config::AuthMode;
 use crate::http::AppError;
-use lambda_http::request::RequestContext;
-use lambda_http::{Request, RequestExt};
-
-/// The `sub` of the verified identity token, if the event carries one.
-pub fn verified_user(req: &Request) -> Option<String> {
-    match req.request_context_ref()? {
-        RequestContext::ApiGatewayV2(ctx) => ctx
-            .authorizer
-            .as_ref()?
-            .jwt
-            .as_ref()?
-            .claims
-            .get("sub")
-            .filter(|sub| !sub.is_empty())
-            .cloned(),
-        _ => None,
-    }
-}
+use crate::http::request::verified_user;
+use lambda_http::Request;
 
 /// The verified caller in `jwt` mode (401 without one); None in `open`
 /// mode, where the request's `userId` is trusted.

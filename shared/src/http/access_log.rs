@@ -4,7 +4,7 @@
 
 use super::error::ErrorBody;
 use super::Reply;
-use crate::handlers::identity::verified_user;
+use super::request::verified_user;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::Value;

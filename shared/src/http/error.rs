@@ -8,8 +8,8 @@ use lambda_http::http::StatusCode;
 use serde::Serialize;
 
 /// Everything a request can fail with. Each variant carries exactly one
-/// HTTP status and one message, decided in [`AppError::status`] and
-/// [`AppError::message`] and nowhere else.
+/// HTTP status, code and message, decided in its row of the error table
+/// ([`AppError::row`]) and nowhere else.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum AppError {
     #[error("bad request: {0}")]
@@ -108,120 +108,65 @@ impl AppError {
         AppError::Internal(format!("{e} (at {})", std::panic::Location::caller()))
     }
 
+    /// The error table: each variant's status, stable code (for clients
+    /// that branch on errors) and user-facing message (the seed's Korean
+    /// wording where it has one). Nothing else decides them.
+    #[rustfmt::skip]
+    fn row(&self) -> (StatusCode, &'static str, &'static str) {
+        use AppError::*;
+        use StatusCode as S;
+        match self {
+            BadRequest(_) => (S::BAD_REQUEST, "INVALID_REQUEST", "잘못된 요청입니다"),
+            PayloadTooLarge => (S::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "요청 본문이 너무 큽니다. (최대 64KiB)"),
+            UnsupportedMediaType => (S::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", "요청 본문은 Content-Type: application/json으로 보내야 합니다."),
+            UriTooLong => (S::URI_TOO_LONG, "URI_TOO_LONG", "요청 URI가 너무 깁니다. (최대 8KiB)"),
+            ConcertNotFound => (S::NOT_FOUND, "CONCERT_NOT_FOUND", "등록되지 않은 콘서트입니다."),
+            ScheduleNotFound => (S::NOT_FOUND, "SCHEDULE_NOT_FOUND", "등록되지 않은 공연 일정입니다."),
+            SeatNotFound => (S::NOT_FOUND, "SEAT_NOT_FOUND", "등록되지 않은 좌석입니다."),
+            ReservationNotFound => (S::NOT_FOUND, "RESERVATION_NOT_FOUND", "존재하지 않는 예약 내역입니다."),
+            RouteNotFound => (S::NOT_FOUND, "ROUTE_NOT_FOUND", "요청한 경로를 찾을 수 없습니다."),
+            MethodNotAllowed => (S::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "허용되지 않은 메서드입니다."),
+            Unauthorized => (S::UNAUTHORIZED, "TOKEN_INVALID", "유효하지 않은 토큰입니다."),
+            Forbidden => (S::FORBIDDEN, "TOKEN_FORBIDDEN", "권한이 없는 토큰입니다."),
+            TokenNotActive => (S::FORBIDDEN, "TOKEN_NOT_ACTIVE", "아직 대기 중인 토큰입니다."),
+            NotYourReservation => (S::FORBIDDEN, "RESERVATION_FORBIDDEN", "본인의 예약 내역이 아닙니다."),
+            TokenExists => (S::CONFLICT, "TOKEN_EXISTS", "이미 토큰이 존재합니다."),
+            SeatTaken => (S::CONFLICT, "SEAT_TAKEN", "이미 예약된 좌석입니다."),
+            TicketLimit => (S::CONFLICT, "TICKET_LIMIT", "1인당 예매 가능 매수를 초과했습니다."),
+            ScheduleCancelled => (S::CONFLICT, "SCHEDULE_CANCELLED", "취소된 공연입니다."),
+            SaleNotOpen => (S::CONFLICT, "SALE_NOT_OPEN", "예매 가능한 시간이 아닙니다."),
+            SaleClosed => (S::CONFLICT, "SALE_CLOSED", "예매 가능한 시간이 아닙니다."),
+            AdminUnauthorized => (S::UNAUTHORIZED, "ADMIN_UNAUTHORIZED", "관리자 인증이 필요합니다."),
+            NotThroughEdge => (S::FORBIDDEN, "EDGE_REQUIRED", "허용되지 않은 경로의 요청입니다."),
+            IdentityInvalid => (S::UNAUTHORIZED, "IDENTITY_INVALID", "인증 정보가 유효하지 않습니다."),
+            IdentityMismatch => (S::FORBIDDEN, "IDENTITY_MISMATCH", "본인만 요청할 수 있습니다."),
+            NotCancellable => (S::CONFLICT, "NOT_CANCELLABLE", "취소할 수 없는 예약입니다."),
+            RefundClosed => (S::CONFLICT, "REFUND_CLOSED", "취소 가능 기간이 지났습니다."),
+            AmountMismatch => (S::BAD_REQUEST, "AMOUNT_MISMATCH", "결제 금액이 일치하지 않습니다."),
+            NotPayable => (S::CONFLICT, "NOT_PAYABLE", "결제할 수 없는 예약 내역입니다."),
+            HoldExpired => (S::GONE, "HOLD_EXPIRED", "임시 예약 시간이 만료되었습니다."),
+            InsufficientPoints => (S::PAYMENT_REQUIRED, "INSUFFICIENT_POINTS", "잔액이 부족합니다."),
+            BalanceLimit => (S::BAD_REQUEST, "BALANCE_LIMIT", "보유 가능한 최대 포인트를 초과합니다."),
+            IdempotencyMismatch => (S::UNPROCESSABLE_ENTITY, "IDEMPOTENCY_KEY_REUSED", "같은 Idempotency-Key로 다른 요청을 보낼 수 없습니다."),
+            IdempotencyInProgress => (S::CONFLICT, "IDEMPOTENCY_IN_PROGRESS", "같은 Idempotency-Key의 요청이 처리 중입니다."),
+            Busy(_) => (S::SERVICE_UNAVAILABLE, "BUSY", "요청이 많아 처리하지 못했습니다. 잠시 후 다시 시도해 주세요."),
+            Internal(_) => (S::INTERNAL_SERVER_ERROR, "INTERNAL", "일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요."),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
-        use AppError::*;
-        match self {
-            BadRequest(_) | AmountMismatch | BalanceLimit => StatusCode::BAD_REQUEST,
-            PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            UriTooLong => StatusCode::URI_TOO_LONG,
-            ConcertNotFound | ScheduleNotFound | SeatNotFound | ReservationNotFound
-            | RouteNotFound => StatusCode::NOT_FOUND,
-            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Unauthorized | AdminUnauthorized | IdentityInvalid => StatusCode::UNAUTHORIZED,
-            Forbidden | TokenNotActive | NotYourReservation | IdentityMismatch | NotThroughEdge => {
-                StatusCode::FORBIDDEN
-            }
-            TokenExists
-            | SeatTaken
-            | TicketLimit
-            | NotPayable
-            | IdempotencyInProgress
-            | ScheduleCancelled
-            | SaleNotOpen
-            | SaleClosed
-            | NotCancellable
-            | RefundClosed => StatusCode::CONFLICT,
-            HoldExpired => StatusCode::GONE,
-            InsufficientPoints => StatusCode::PAYMENT_REQUIRED,
-            IdempotencyMismatch => StatusCode::UNPROCESSABLE_ENTITY,
-            Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.row().0
     }
 
-    /// Stable code for clients that branch on errors.
     pub fn code(&self) -> &'static str {
-        use AppError::*;
-        match self {
-            BadRequest(_) => "INVALID_REQUEST",
-            PayloadTooLarge => "PAYLOAD_TOO_LARGE",
-            UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
-            UriTooLong => "URI_TOO_LONG",
-            ConcertNotFound => "CONCERT_NOT_FOUND",
-            ScheduleNotFound => "SCHEDULE_NOT_FOUND",
-            SeatNotFound => "SEAT_NOT_FOUND",
-            ReservationNotFound => "RESERVATION_NOT_FOUND",
-            RouteNotFound => "ROUTE_NOT_FOUND",
-            MethodNotAllowed => "METHOD_NOT_ALLOWED",
-            Unauthorized => "TOKEN_INVALID",
-            Forbidden => "TOKEN_FORBIDDEN",
-            TokenNotActive => "TOKEN_NOT_ACTIVE",
-            NotYourReservation => "RESERVATION_FORBIDDEN",
-            TokenExists => "TOKEN_EXISTS",
-            SeatTaken => "SEAT_TAKEN",
-            TicketLimit => "TICKET_LIMIT",
-            ScheduleCancelled => "SCHEDULE_CANCELLED",
-            SaleNotOpen => "SALE_NOT_OPEN",
-            SaleClosed => "SALE_CLOSED",
-            AdminUnauthorized => "ADMIN_UNAUTHORIZED",
-            NotThroughEdge => "EDGE_REQUIRED",
-            IdentityInvalid => "IDENTITY_INVALID",
-            IdentityMismatch => "IDENTITY_MISMATCH",
-            NotCancellable => "NOT_CANCELLABLE",
-            RefundClosed => "REFUND_CLOSED",
-            AmountMismatch => "AMOUNT_MISMATCH",
-            NotPayable => "NOT_PAYABLE",
-            HoldExpired => "HOLD_EXPIRED",
-            InsufficientPoints => "INSUFFICIENT_POINTS",
-            BalanceLimit => "BALANCE_LIMIT",
-            IdempotencyMismatch => "IDEMPOTENCY_KEY_REUSED",
-            IdempotencyInProgress => "IDEMPOTENCY_IN_PROGRESS",
-            Busy(_) => "BUSY",
-            Internal(_) => "INTERNAL",
-        }
+        self.row().1
     }
 
-    /// The user-facing message; the seed's Korean wording where it has one.
+    /// The user-facing message; a 400 says what was wrong.
     pub fn message(&self) -> String {
-        use AppError::*;
         match self {
-            BadRequest(m) => format!("잘못된 요청입니다: {m}"),
-            PayloadTooLarge => "요청 본문이 너무 큽니다. (최대 64KiB)".into(),
-            UnsupportedMediaType => {
-                "요청 본문은 Content-Type: application/json으로 보내야 합니다.".into()
-            }
-            UriTooLong => "요청 URI가 너무 깁니다. (최대 8KiB)".into(),
-            ConcertNotFound => "등록되지 않은 콘서트입니다.".into(),
-            ScheduleNotFound => "등록되지 않은 공연 일정입니다.".into(),
-            SeatNotFound => "등록되지 않은 좌석입니다.".into(),
-            ReservationNotFound => "존재하지 않는 예약 내역입니다.".into(),
-            RouteNotFound => "요청한 경로를 찾을 수 없습니다.".into(),
-            MethodNotAllowed => "허용되지 않은 메서드입니다.".into(),
-            Unauthorized => "유효하지 않은 토큰입니다.".into(),
-            Forbidden => "권한이 없는 토큰입니다.".into(),
-            TokenNotActive => "아직 대기 중인 토큰입니다.".into(),
-            NotYourReservation => "본인의 예약 내역이 아닙니다.".into(),
-            TokenExists => "이미 토큰이 존재합니다.".into(),
-            SeatTaken => "이미 예약된 좌석입니다.".into(),
-            TicketLimit => "1인당 예매 가능 매수를 초과했습니다.".into(),
-            ScheduleCancelled => "취소된 공연입니다.".into(),
-            SaleNotOpen | SaleClosed => "예매 가능한 시간이 아닙니다.".into(),
-            AdminUnauthorized => "관리자 인증이 필요합니다.".into(),
-            NotThroughEdge => "허용되지 않은 경로의 요청입니다.".into(),
-            IdentityInvalid => "인증 정보가 유효하지 않습니다.".into(),
-            IdentityMismatch => "본인만 요청할 수 있습니다.".into(),
-            NotCancellable => "취소할 수 없는 예약입니다.".into(),
-            RefundClosed => "취소 가능 기간이 지났습니다.".into(),
-            AmountMismatch => "결제 금액이 일치하지 않습니다.".into(),
-            NotPayable => "결제할 수 없는 예약 내역입니다.".into(),
-            HoldExpired => "임시 예약 시간이 만료되었습니다.".into(),
-            InsufficientPoints => "잔액이 부족합니다.".into(),
-            BalanceLimit => "보유 가능한 최대 포인트를 초과합니다.".into(),
-            IdempotencyMismatch => "같은 Idempotency-Key로 다른 요청을 보낼 수 없습니다.".into(),
-            IdempotencyInProgress => "같은 Idempotency-Key의 요청이 처리 중입니다.".into(),
-            Busy(_) => "요청이 많아 처리하지 못했습니다. 잠시 후 다시 시도해 주세요.".into(),
-            Internal(_) => "일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.".into(),
+            AppError::BadRequest(m) => format!("{}: {m}", self.row().2),
+            _ => self.row().2.to_string(),
         }
     }
 

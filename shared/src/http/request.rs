@@ -3,6 +3,7 @@
 
 use super::error::AppError;
 use crate::domain::ids::parse_id;
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 
@@ -141,5 +142,21 @@ mod tests {
         assert_eq!(bearer(&req("bearer  abc ")), Some("abc"));
         assert_eq!(bearer(&req("Basic abc")), None);
         assert_eq!(bearer(&req("Bearer ")), None);
+    }
+}
+
+/// The `sub` of the verified identity token, if the event carries one.
+pub fn verified_user(req: &Request) -> Option<String> {
+    match req.request_context_ref()? {
+        RequestContext::ApiGatewayV2(ctx) => ctx
+            .authorizer
+            .as_ref()?
+            .jwt
+            .as_ref()?
+            .claims
+            .get("sub")
+            .filter(|sub| !sub.is_empty())
+            .cloned(),
+        _ => None,
     }
 }

@@ -1,5 +1,6 @@
 //! Handlers that are not behind HTTP: scheduled jobs and stream consumers.
-//! Like [`crate::Endpoint`], each is its own Lambda binary named here.
+//! Like [`crate::Endpoint`], each is its own Lambda function, named here
+//! by the `Handler` its template entry gives the one binary.
 
 pub mod activator;
 pub mod availability;
@@ -26,14 +27,14 @@ pub const SCHEDULED_RUN: Duration = Duration::from_secs(55);
 impl Scheduled {
     pub const ALL: &'static [Scheduled] = &[Scheduled::Activator];
 
-    pub fn binary(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Scheduled::Activator => "activator",
         }
     }
 
-    pub fn by_binary(name: &str) -> Option<Scheduled> {
-        Self::ALL.iter().copied().find(|j| j.binary() == name)
+    pub fn by_name(name: &str) -> Option<Scheduled> {
+        Self::ALL.iter().copied().find(|j| j.name() == name)
     }
 
     /// One short step of the job: what the local timer runs every tick.
@@ -64,15 +65,15 @@ impl StreamConsumer {
     pub const ALL: &'static [StreamConsumer] =
         &[StreamConsumer::HoldCleanup, StreamConsumer::ScheduleJobs];
 
-    pub fn binary(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             StreamConsumer::HoldCleanup => "hold-cleanup",
             StreamConsumer::ScheduleJobs => "schedule-jobs",
         }
     }
 
-    pub fn by_binary(name: &str) -> Option<StreamConsumer> {
-        Self::ALL.iter().copied().find(|j| j.binary() == name)
+    pub fn by_name(name: &str) -> Option<StreamConsumer> {
+        Self::ALL.iter().copied().find(|j| j.name() == name)
     }
 
     pub async fn handle(
@@ -98,14 +99,14 @@ pub enum QueueConsumer {
 impl QueueConsumer {
     pub const ALL: &'static [QueueConsumer] = &[QueueConsumer::Availability];
 
-    pub fn binary(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             QueueConsumer::Availability => "availability",
         }
     }
 
-    pub fn by_binary(name: &str) -> Option<QueueConsumer> {
-        Self::ALL.iter().copied().find(|j| j.binary() == name)
+    pub fn by_name(name: &str) -> Option<QueueConsumer> {
+        Self::ALL.iter().copied().find(|j| j.name() == name)
     }
 
     pub async fn handle(

@@ -79,13 +79,13 @@ fn routes_and_functions_match_the_workspace() {
     let template = Template::builtin().unwrap();
     let routes = template.http_routes();
     // Every endpoint has exactly one route, every route a handler.
-    for e in Endpoint::ALL {
-        let n = routes.iter().filter(|(_, _, b)| b == e.binary()).count();
-        assert_eq!(n, 1, "{} must have exactly one route", e.binary());
+    for e in shared::endpoints::ENDPOINTS {
+        let n = routes.iter().filter(|(_, _, b)| b == e.name()).count();
+        assert_eq!(n, 1, "{} must have exactly one route", e.name());
     }
     for (m, p, b) in &routes {
         assert!(
-            Endpoint::by_binary(b).is_some(),
+            Endpoint::by_name(b).is_some(),
             "{m} {p} routes to unknown {b}"
         );
     }
@@ -101,9 +101,9 @@ fn routes_and_functions_match_the_workspace() {
                 .iter()
                 .any(|t| matches!(t, Trigger::Schedule { .. }))
         })
-        .map(|f| f.binary.as_str())
+        .map(|f| f.handler.as_str())
         .collect();
-    let jobs: BTreeSet<&str> = Scheduled::ALL.iter().map(|j| j.binary()).collect();
+    let jobs: BTreeSet<&str> = Scheduled::ALL.iter().map(|j| j.name()).collect();
     assert_eq!(scheduled, jobs);
 
     // Stream-fed functions are the workspace's stream consumers, on tables
@@ -125,9 +125,9 @@ fn routes_and_functions_match_the_workspace() {
                 _ => false,
             })
         })
-        .map(|f| f.binary.as_str())
+        .map(|f| f.handler.as_str())
         .collect();
-    let consumers: BTreeSet<&str> = StreamConsumer::ALL.iter().map(|c| c.binary()).collect();
+    let consumers: BTreeSet<&str> = StreamConsumer::ALL.iter().map(|c| c.name()).collect();
     assert_eq!(streamed, consumers);
 
     // Queue-fed functions are the workspace's queue consumers, each on a
@@ -151,9 +151,9 @@ fn routes_and_functions_match_the_workspace() {
                 _ => false,
             })
         })
-        .map(|f| f.binary.as_str())
+        .map(|f| f.handler.as_str())
         .collect();
-    let queue_consumers: BTreeSet<&str> = QueueConsumer::ALL.iter().map(|c| c.binary()).collect();
+    let queue_consumers: BTreeSet<&str> = QueueConsumer::ALL.iter().map(|c| c.name()).collect();
     assert_eq!(queued, queue_consumers);
     for pipe in &template.pipes {
         assert!(template
@@ -162,27 +162,23 @@ fn routes_and_functions_match_the_workspace() {
         assert!(template.queues.contains(&pipe.target_queue));
     }
 
-    // One binary per template function, one template function per binary,
-    // one fixture per function.
-    let bins: BTreeSet<String> = std::fs::read_dir(root().join("functions/src/bin"))
-        .unwrap()
-        .filter_map(|e| {
-            e.ok()?
-                .file_name()
-                .to_str()?
-                .strip_suffix(".rs")
-                .map(str::to_string)
-        })
-        .collect();
+    // Every function deploys the workspace's one binary and names a role
+    // it plays; every role has a function and a fixture.
     let functions: BTreeSet<String> = template
         .functions
         .iter()
-        .map(|f| f.binary.clone())
+        .map(|f| f.handler.clone())
         .collect();
-    assert_eq!(
-        bins, functions,
-        "functions/src/bin and template.yaml differ"
-    );
+    let roles: BTreeSet<String> = shared::lambda::names().map(str::to_string).collect();
+    assert_eq!(roles, functions, "shared::lambda and template.yaml differ");
+    for f in &template.functions {
+        assert_eq!(
+            f.binary,
+            shared::lambda::BINARY,
+            "{} must deploy the one binary",
+            f.logical_id
+        );
+    }
     for f in &functions {
         assert!(
             root().join(format!("events/{f}.json")).is_file(),
@@ -192,7 +188,7 @@ fn routes_and_functions_match_the_workspace() {
             template
                 .functions
                 .iter()
-                .any(|t| &t.binary == f && !t.triggers.is_empty()),
+                .any(|t| &t.handler == f && !t.triggers.is_empty()),
             "{f} has no trigger"
         );
     }

@@ -7,7 +7,6 @@ use serde_json::json;
 use shared::domain::queue::{QueueToken, TokenStatus};
 use shared::domain::reservation::{Reservation, ReservationStatus};
 use shared::store::reservations::HoldOutcome;
-use shared::Endpoint;
 
 const FIXTURE_TOKEN: &str = "15e859ae-9bf2-4f08-ae68-465e9dcd54bf";
 const FIXTURE_RESERVATION: u64 = 4_503_599_627_370_497;
@@ -75,18 +74,18 @@ async fn every_endpoint_fixture_is_served() {
         HoldOutcome::Held
     );
 
-    for endpoint in Endpoint::ALL {
-        let path = events_dir().join(format!("{}.json", endpoint.binary()));
+    for endpoint in shared::endpoints::ENDPOINTS {
+        let path = events_dir().join(format!("{}.json", endpoint.name()));
         let json =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let req = request_from_event(&json).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
         h.perms.reset();
         let reply = endpoint.reply(h.app(), &req).await;
-        h.assert_granted(endpoint.binary());
+        h.assert_granted(endpoint.name());
         assert!(
             (200..300).contains(&reply.status),
             "{}: {} {}",
-            endpoint.binary(),
+            endpoint.name(),
             reply.status,
             reply.body
         );
@@ -102,8 +101,8 @@ async fn every_function_is_granted_what_it_calls() {
     h.load(&catalog(10)).await;
     let active = h.active("perm-a").await;
     let waiting = h.join("perm-w").await;
-    let check = |binary: &'static str| {
-        h.assert_granted(binary);
+    let check = |function: &'static str| {
+        h.assert_granted(function);
         h.perms.reset();
     };
     h.advance_ms(15_000);

@@ -169,17 +169,17 @@ impl TestApp {
     }
 
     /// Fails when a DynamoDB call since the last `perms.reset()` needs a
-    /// permission the template does not grant the function `binary`.
-    pub fn assert_granted(&self, binary: &str) {
+    /// permission the template does not grant the function `handler`.
+    pub fn assert_granted(&self, handler: &str) {
         let template = emulator::Template::builtin().expect("template");
-        let grants: BTreeSet<_> = template.dynamodb_grants(binary).into_iter().collect();
+        let grants: BTreeSet<_> = template.dynamodb_grants(handler).into_iter().collect();
         let missing: Vec<_> = self
             .perms
             .used()
             .into_iter()
             .filter(|p| !grants.contains(p))
             .collect();
-        assert!(missing.is_empty(), "{binary} lacks {missing:?}");
+        assert!(missing.is_empty(), "{handler} lacks {missing:?}");
     }
 
     /// An organiser's request (`ADMIN_TOKEN`).

@@ -1,6 +1,0 @@
-//! Lambda function `patch-admin-schedule`: see [`shared::Endpoint::ChangeSchedule`].
-
-#[tokio::main]
-async fn main() -> Result<(), shared::lambda::Error> {
-    shared::Endpoint::ChangeSchedule.serve().await
-}
