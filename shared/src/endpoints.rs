@@ -120,7 +120,10 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), ENDPOINTS.len());
-        assert_eq!(Endpoint::by_name("post-payment").map(Endpoint::name), Some("post-payment"));
+        assert_eq!(
+            Endpoint::by_name("post-payment").map(Endpoint::name),
+            Some("post-payment")
+        );
         assert!(Endpoint::by_name("nope").is_none());
     }
 }

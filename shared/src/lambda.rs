@@ -54,7 +54,11 @@ pub async fn serve(name: &str) -> Result<(), Error> {
         // A job that fails returns its error, so the function's `Errors`
         // metric counts it.
         return serve_events(move |app, _: serde_json::Value| {
-            Box::pin(async move { job.invocation(app, SCHEDULED_RUN).await.map_err(Error::from) })
+            Box::pin(async move {
+                job.invocation(app, SCHEDULED_RUN)
+                    .await
+                    .map_err(Error::from)
+            })
         })
         .await;
     }

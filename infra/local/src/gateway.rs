@@ -226,10 +226,15 @@ async fn dispatch(gw: &Gateway, peer: SocketAddr, req: Request<Body>) -> Respons
         Ok(b) if b.len() <= MAX_BODY_BYTES => b,
         _ => return to_response(Reply::error(&AppError::PayloadTooLarge)),
     };
+    // Every header reaches the handler, as API Gateway passes it: a value
+    // that is not visible ASCII is the handler's to refuse, not ours to drop.
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
-        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .map(|(k, v)| {
+            let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            (k.as_str().to_string(), value)
+        })
         .collect();
     let call = Call {
         method: parts.method.as_str(),

@@ -83,16 +83,7 @@ async fn requests_leave_one_json_line_each_and_business_counters() {
 
     let join = json!({"userId": "fan-1"});
     assert_eq!(
-        call(
-            &app,
-            "post-queue",
-            "POST",
-            "/queues",
-            join,
-            &[],
-            "api-1"
-        )
-        .await,
+        call(&app, "post-queue", "POST", "/queues", join, &[], "api-1").await,
         201
     );
     let hold = json!({"userId": "fan-1", "concertId": 1, "scheduleId": 1, "seatId": 1});

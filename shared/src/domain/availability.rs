@@ -28,9 +28,12 @@ pub struct SeatEvent {
 }
 
 /// The seats-left record of one block: seat (two digits) → end of its
-/// running hold, and seat → end of the hold that was sold. A hold let go
+/// latest hold, and seat → end of the hold that was sold. A hold let go
 /// or a ticket returned leaves its end negated, so that its own events,
 /// should they arrive late, find it already over and change nothing.
+/// Events of one seat arrive in any order, so each entry only ever moves
+/// to a newer hold (a larger end) or to its own end's tombstone, and the
+/// reader believes whichever entry names the seat's newest hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockSeats {
     #[serde(default, rename = "h")]
@@ -44,9 +47,30 @@ impl BlockSeats {
     /// still running. A hold whose end has passed counts as free even
     /// before its lapse event arrives.
     pub fn taken_at(&self, now_ms: i64) -> u32 {
-        let held = self.held.values().filter(|until| **until > now_ms).count();
-        let sold = self.sold.values().filter(|until| **until > 0).count();
-        (sold + held) as u32
+        let seats: std::collections::HashSet<&String> =
+            self.held.keys().chain(self.sold.keys()).collect();
+        seats
+            .into_iter()
+            .filter(|seat| {
+                seat_taken(
+                    self.held.get(*seat).copied(),
+                    self.sold.get(*seat).copied(),
+                    now_ms,
+                )
+            })
+            .count() as u32
+    }
+}
+
+/// One seat: its newest hold decides. The sale of that hold (or of a newer
+/// one) speaks for it: sold while its end is positive. Otherwise the hold
+/// does: taken while it runs. A tie is one hold both held and sold.
+fn seat_taken(held: Option<i64>, sold: Option<i64>, now_ms: i64) -> bool {
+    match (held, sold) {
+        (Some(h), Some(s)) if s.abs() >= h.abs() => s > 0,
+        (Some(h), _) => h > now_ms,
+        (None, Some(s)) => s > 0,
+        (None, None) => false,
     }
 }
 
@@ -70,5 +94,30 @@ mod tests {
         assert_eq!(available_seats(10, &blocks, 60), 8);
         assert_eq!(available_seats(10, &blocks, 100), 9);
         assert_eq!(available_seats(1, &blocks, 0), 0);
+    }
+
+    #[test]
+    fn the_newest_hold_of_a_seat_decides() {
+        let now = 10;
+        // A hold that was sold, however its events came in.
+        assert!(seat_taken(Some(100), Some(100), now));
+        assert!(seat_taken(None, Some(100), now));
+        // Its ticket returned: free, even with the hold's own entry left.
+        assert!(!seat_taken(Some(100), Some(-100), now));
+        assert!(!seat_taken(Some(-100), Some(-100), now));
+        // A newer hold after a returned (or not yet returned) sale.
+        assert!(seat_taken(Some(200), Some(-100), now));
+        assert!(seat_taken(Some(200), Some(100), now));
+        assert!(!seat_taken(Some(-200), Some(100), now));
+        // A newer sale than a stale hold entry.
+        assert!(seat_taken(Some(100), Some(200), now));
+        assert!(!seat_taken(Some(100), Some(-200), now));
+        // A lapsed hold is free.
+        assert!(!seat_taken(Some(5), None, now));
+        let both = BlockSeats {
+            held: HashMap::from([("01".to_string(), 100i64)]),
+            sold: HashMap::from([("01".to_string(), 100i64)]),
+        };
+        assert_eq!(both.taken_at(now), 1, "one seat counts once");
     }
 }

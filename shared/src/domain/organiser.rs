@@ -54,6 +54,11 @@ pub fn check_concert(title: &str, start: NaiveDate, end: NaiveDate) -> Result<St
     if title.is_empty() || title.chars().count() > MAX_TITLE {
         return Err(Invalid::new("title은 1~200자여야 합니다."));
     }
+    // NUL, terminal escapes and line breaks have no place in a title that
+    // every ticket, log line and report prints.
+    if title.chars().any(char::is_control) {
+        return Err(Invalid::new("title에 제어 문자를 쓸 수 없습니다."));
+    }
     if start > end {
         return Err(Invalid::new("startDate는 endDate보다 늦을 수 없습니다."));
     }
@@ -144,14 +149,22 @@ fn check_sections(sections: &[Section]) -> Result<u32, Invalid> {
         if !(1..=MAX_PRICE).contains(&s.price) {
             return Err(Invalid::new("price는 1~10000000이어야 합니다."));
         }
-        total += u64::from(s.rows) * u64::from(s.seats_per_row);
+        // Checked: huge sections must not wrap round into a small total.
+        total = u64::from(s.rows)
+            .checked_mul(u64::from(s.seats_per_row))
+            .and_then(|n| total.checked_add(n))
+            .ok_or_else(too_many_seats)?;
     }
     if !(1..=MAX_SEATS).contains(&total)
         || sections.iter().any(|s| s.rows == 0 || s.seats_per_row == 0)
     {
-        return Err(Invalid::new("좌석 수는 1~60000이어야 합니다."));
+        return Err(too_many_seats());
     }
     Ok(total as u32)
+}
+
+fn too_many_seats() -> Invalid {
+    Invalid::new("좌석 수는 1~60000이어야 합니다.")
 }
 
 impl PlannedSchedule {
@@ -285,6 +298,15 @@ mod tests {
         assert!(plan(request("2026-12-01", vec![section("A-1", 1, 1, 10)])).is_err());
         let big = vec![section("A", 200, 300, 10), section("B", 1, 1, 10)];
         assert!(plan(request("2026-12-01", big)).is_err(), "60,001 seats");
+        // Two sections whose counts overflow a u64 when added: still refused.
+        let huge = vec![
+            section("A", u32::MAX, u32::MAX, 10),
+            section("B", u32::MAX, u32::MAX, 10),
+        ];
+        assert!(
+            plan(request("2026-12-01", huge)).is_err(),
+            "overflowing total"
+        );
         let max = vec![section("A", 200, 300, 10)];
         assert_eq!(
             plan(request("2026-12-01", max)).unwrap().total_seats,
@@ -306,6 +328,25 @@ mod tests {
             ..concert()
         };
         assert!(plan_schedule(&c, &today, tz, now).is_err());
+    }
+
+    #[test]
+    fn titles_are_printable_text() {
+        let d = day("2026-12-01");
+        assert_eq!(check_concert("  Live 2026  ", d, d).unwrap(), "Live 2026");
+        assert!(check_concert(&"가".repeat(200), d, d).is_ok());
+        for bad in [
+            "",
+            "   ",
+            "a\u{0}b",
+            "\u{1b}[31mred",
+            "two\nlines",
+            "tab\there",
+            "del\u{7f}",
+        ] {
+            assert!(check_concert(bad, d, d).is_err(), "{bad:?}");
+        }
+        assert!(check_concert(&"가".repeat(201), d, d).is_err());
     }
 
     #[test]

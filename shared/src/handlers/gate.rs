@@ -47,6 +47,11 @@ pub async fn admit(
     user_id: Option<&str>,
 ) -> Result<QueueToken, AppError> {
     let token = current_token(app, req, user_id).await?;
+    active(app, token).await
+}
+
+/// The token, if it is ACTIVE now (403 waiting, 401 over); keeps its slot.
+pub async fn active(app: &App, token: QueueToken) -> Result<QueueToken, AppError> {
     let now = app.now_ms();
     match token.state_at(now) {
         TokenState::Active => {
@@ -69,16 +74,11 @@ async fn seen(app: &App, token: &QueueToken, now: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The gate of `POST /payments`: an ACTIVE token, or one that a payment
-/// has just ended, so that a retried payment is answered with its 409 or
-/// its replay rather than a 401. The payment transaction itself still
+/// The token `POST /payments` may go on with: ACTIVE, or one that a
+/// payment has just ended, so that a retry without its key is answered
+/// with its 409 rather than a 401. The payment transaction itself still
 /// requires the token to be ACTIVE before it can pay anything.
-pub async fn admit_payment(
-    app: &App,
-    req: &Request,
-    user_id: &str,
-) -> Result<QueueToken, AppError> {
-    let token = current_token(app, req, Some(user_id)).await?;
+pub fn payable(app: &App, token: QueueToken) -> Result<QueueToken, AppError> {
     match (token.status, token.state_at(app.now_ms())) {
         (_, TokenState::Active) | (TokenStatus::Ended, _) => Ok(token),
         (_, TokenState::Waiting) => Err(AppError::TokenNotActive),

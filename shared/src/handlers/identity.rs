@@ -6,8 +6,8 @@
 
 use crate::app::App;
 use crate::config::AuthMode;
-use crate::http::AppError;
 use crate::http::request::verified_user;
+use crate::http::AppError;
 use lambda_http::Request;
 
 /// The verified caller in `jwt` mode (401 without one); None in `open`

@@ -1,7 +1,7 @@
 //! `POST /payments`: pay a hold with points, in one transaction.
 
 use super::gate;
-use super::idempotency::{self, Begun, Done};
+use super::idempotency::{self, Done, Keyed};
 use crate::app::App;
 use crate::clock::format_ms;
 use crate::domain::ids::{check_id, random_id, validate_user_id};
@@ -80,15 +80,20 @@ pub async fn pay(app: &App, req: &Request) -> Result<Reply, AppError> {
     let (value, body): (_, PayRequest) = typed_body(req)?;
     validate_user_id(&body.user_id)?;
     check_id(body.reserve_id, "reserveId")?;
-    let token = gate::admit_payment(app, req, &body.user_id).await?;
-    let claim = match idempotency::begin(app, req, &body.user_id, "pay", &value).await? {
-        Begun::Run(claim) => claim,
-        Begun::Replay(reply) => return Ok(reply),
-        // A payment's answer commits with it: it cannot be missing.
-        Begun::Rebuild(_) => return Err(AppError::internal("payment committed without its reply")),
+    // A retry is answered even after its token ended: the token is only
+    // required to be the user's here, and able to pay below.
+    let token = gate::current_token(app, req, Some(&body.user_id)).await?;
+    let keyed = Keyed {
+        scope: &body.user_id,
+        op: "pay",
+        request: &value,
     };
-    let paid = settle(app, &body, token, claim.as_ref()).await;
-    idempotency::finish(app, claim, paid).await
+    let body = &body;
+    idempotency::once(app, req, keyed, |claim| async move {
+        let token = gate::payable(app, token)?;
+        settle(app, body, token, claim.as_ref()).await
+    })
+    .await
 }
 
 /// Checks the reservation as read (the contract's order: 404, 403, 400,

@@ -1,6 +1,6 @@
 //! `PATCH /points` and `GET /points/{userId}`.
 
-use super::idempotency::{self, Begun, Done};
+use super::idempotency::{self, Done, Keyed};
 use super::identity;
 use crate::app::App;
 use crate::domain::ids::validate_user_id;
@@ -63,16 +63,21 @@ pub async fn charge(app: &App, req: &Request) -> Result<Reply, AppError> {
     identity::acts_for(caller.as_deref(), &body.user_id)?;
     validate_charge(body.amount, app.config.points_max_charge)?;
     let user = body.user_id.as_str();
-    let (claim, charged) = match idempotency::begin(app, req, user, "charge", &value).await? {
-        Begun::Replay(reply) => return Ok(reply),
-        // Committed before its answer was stored: the answer is the balance.
-        Begun::Rebuild(claim) => (Some(claim), balance_now(app, user).await),
-        Begun::Run(claim) => {
-            let charged = add_points(app, user, body.amount, claim.as_ref()).await;
-            (claim, charged)
-        }
+    let keyed = Keyed {
+        scope: user,
+        op: "charge",
+        request: &value,
     };
-    idempotency::finish(app, claim, charged).await
+    let amount = body.amount;
+    idempotency::once_or_rebuild(
+        app,
+        req,
+        keyed,
+        |claim| async move { add_points(app, user, amount, claim.as_ref()).await },
+        // Committed before its answer was stored: the answer is the balance.
+        || balance_now(app, user),
+    )
+    .await
 }
 
 /// Credits the points with their ledger entry, drawing another entry id

@@ -2,7 +2,7 @@
 //! `POST /reservations/{reserveId}/cancel`: let it go, or return the ticket.
 
 use super::gate;
-use super::idempotency::{self, Begun, Done};
+use super::idempotency::{self, Done, Keyed};
 use crate::app::App;
 use crate::clock::format_ms;
 use crate::domain::ids::{check_id, validate_user_id};
@@ -121,15 +121,20 @@ impl From<&Reservation> for ReservationBody {
 pub async fn reserve(app: &App, req: &Request) -> Result<Reply, AppError> {
     let (value, body): (_, ReserveRequest) = typed_body(req)?;
     body.validate()?;
-    let token = gate::admit(app, req, Some(&body.user_id)).await?;
-    let claim = match idempotency::begin(app, req, &body.user_id, "reserve", &value).await? {
-        Begun::Run(claim) => claim,
-        Begun::Replay(reply) => return Ok(reply),
-        // A hold's answer commits with it: it cannot be missing.
-        Begun::Rebuild(_) => return Err(AppError::internal("hold committed without its reply")),
+    // A retry is answered even after its token ended, so the token is
+    // only required to be the user's here, and ACTIVE to hold.
+    let token = gate::current_token(app, req, Some(&body.user_id)).await?;
+    let keyed = Keyed {
+        scope: &body.user_id,
+        op: "reserve",
+        request: &value,
     };
-    let held = hold(app, &body, &token, claim.as_ref()).await;
-    idempotency::finish(app, claim, held).await
+    let body = &body;
+    idempotency::once(app, req, keyed, |claim| async move {
+        let token = gate::active(app, token).await?;
+        hold(app, body, &token, claim.as_ref()).await
+    })
+    .await
 }
 
 /// Holds the seat, retrying only when the user's own concurrent requests
@@ -222,17 +227,16 @@ pub async fn cancel(app: &App, req: &Request) -> Result<Reply, AppError> {
     super::identity::acts_for(caller.as_deref(), &body.user_id)?;
     // The key covers the reservation too: its path is part of the request.
     let request = serde_json::json!({ "reserveId": reserve_id, "body": value });
-    let claim = match idempotency::begin(app, req, &body.user_id, "cancel", &request).await? {
-        Begun::Run(claim) => claim,
-        Begun::Replay(reply) => return Ok(reply),
-        Begun::Rebuild(_) => {
-            return Err(AppError::internal(
-                "cancellation committed without its reply",
-            ))
-        }
+    let keyed = Keyed {
+        scope: &body.user_id,
+        op: "cancel",
+        request: &request,
     };
-    let cancelled = cancel_own(app, reserve_id, &body.user_id, claim.as_ref()).await;
-    idempotency::finish(app, claim, cancelled).await
+    let user = body.user_id.as_str();
+    idempotency::once(app, req, keyed, |claim| async move {
+        cancel_own(app, reserve_id, user, claim.as_ref()).await
+    })
+    .await
 }
 
 /// Decides on the reservation as read and cancels it in one transaction;

@@ -3,8 +3,8 @@
 //! user, and the reservation or payment the request touched.
 
 use super::error::ErrorBody;
-use super::Reply;
 use super::request::verified_user;
+use super::Reply;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde_json::Value;

@@ -4,6 +4,7 @@
 pub mod access_log;
 pub mod error;
 pub mod json;
+pub mod number;
 pub mod reply;
 pub mod request;
 pub mod strict;

@@ -89,11 +89,29 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(AppError::bad_request("요청 본문이 비어 있습니다."));
     }
-    let value: serde_json::Value = serde_json::from_slice(bytes)
+    // Valid JSON first (serde's message says where it breaks), then the
+    // API's stricter rules, then the type, read from the text itself.
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
         .map_err(|e| AppError::bad_request(format!("요청 본문을 읽을 수 없습니다: {e}")))?;
     super::strict::check(bytes).map_err(AppError::bad_request)?;
-    serde_json::from_value(value)
+    serde_json::from_slice(bytes)
         .map_err(|e| AppError::bad_request(format!("요청 본문을 읽을 수 없습니다: {e}")))
+}
+
+/// The `sub` of the verified identity token, if the event carries one.
+pub fn verified_user(req: &Request) -> Option<String> {
+    match req.request_context_ref()? {
+        RequestContext::ApiGatewayV2(ctx) => ctx
+            .authorizer
+            .as_ref()?
+            .jwt
+            .as_ref()?
+            .claims
+            .get("sub")
+            .filter(|sub| !sub.is_empty())
+            .cloned(),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -142,21 +160,5 @@ mod tests {
         assert_eq!(bearer(&req("bearer  abc ")), Some("abc"));
         assert_eq!(bearer(&req("Basic abc")), None);
         assert_eq!(bearer(&req("Bearer ")), None);
-    }
-}
-
-/// The `sub` of the verified identity token, if the event carries one.
-pub fn verified_user(req: &Request) -> Option<String> {
-    match req.request_context_ref()? {
-        RequestContext::ApiGatewayV2(ctx) => ctx
-            .authorizer
-            .as_ref()?
-            .jwt
-            .as_ref()?
-            .claims
-            .get("sub")
-            .filter(|sub| !sub.is_empty())
-            .cloned(),
-        _ => None,
     }
 }

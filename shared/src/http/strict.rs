@@ -120,7 +120,7 @@ impl Scanner<'_> {
             self.i += 1;
         }
         let text = std::str::from_utf8(&self.b[start..self.i]).map_err(|_| MALFORMED)?;
-        if integral(text) {
+        if super::number::integral(text) {
             Ok(())
         } else {
             Err("숫자는 정수여야 합니다.")
@@ -128,40 +128,9 @@ impl Scanner<'_> {
     }
 }
 
-/// Whether a JSON number's decimal text is exactly an integer: `5`,
-/// `5.0`, `5e2`, `50e-1` are; `0.99999999999999999`, `5e-1` are not.
-pub fn integral(text: &str) -> bool {
-    let text = text.trim_start_matches('-');
-    let (mantissa, exp) = match text.find(['e', 'E']) {
-        Some(at) => (&text[..at], &text[at + 1..]),
-        None => (text, "0"),
-    };
-    let exp: i64 = exp.parse().unwrap_or(i64::MIN);
-    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let digits = format!("{int}{frac}");
-    if digits.bytes().all(|d| d == b'0') {
-        return true;
-    }
-    let shift = exp.saturating_sub(frac.len() as i64);
-    let zeros = digits.len() - digits.trim_end_matches('0').len();
-    shift >= 0 || zeros as i64 >= -shift
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_exact_integers() {
-        for ok in [
-            "5", "-5", "0", "5.0", "5e2", "5E+2", "50e-1", "0.0", "-0", "1.000",
-        ] {
-            assert!(integral(ok), "{ok}");
-        }
-        for no in ["0.99999999999999999", "5.5", "5e-1", "1e-400", "0.1"] {
-            assert!(!integral(no), "{no}");
-        }
-    }
 
     #[test]
     fn objects_once_each_key_integers_only() {

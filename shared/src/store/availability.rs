@@ -2,7 +2,7 @@
 //! (`AVAIL#{schedule}#B{block}`), holding seat → hold end (`h`) and
 //! seat → sold hold's end (`sold`). Maintained by the availability consumer
 //! off the sale path; every update is conditional on the seat's own entry,
-//! so redelivery and reordering change nothing. A full block is about
+//! so redelivery and reordering change nothing (`BlockSeats` reads them). A full block is about
 //! 1.2 KB: two write units per event, whatever the venue's size. A lapse
 //! needs no update (the count reads hold ends against the clock); removing
 //! an entry is for a hold released before its end.
@@ -32,39 +32,39 @@ impl Db {
             .expression_attribute_names("#s", seat_in_block(e.seat_id))
             .expression_attribute_values(":until", n(e.until))
             .expression_attribute_values(":neg", n(-e.until));
-        // An entry older than this hold lies strictly between -until and
-        // until; this hold's own end is until, its tombstone -until.
-        let older_sale =
-            "(attribute_not_exists(#sold.#s) OR (#sold.#s > :neg AND #sold.#s < :zero))";
-        // Each expression names only the maps it uses (DynamoDB refuses
+        // Each entry only moves to a newer hold's end (an entry older than
+        // this hold lies strictly between -until and until) or to this
+        // hold's tombstone (-until); the reader believes whichever of a
+        // seat's two entries names its newest hold, so events applied in
+        // any order end in the same count.
+        let older = |map: &str| {
+            format!("(attribute_not_exists({map}.#s) OR ({map}.#s > :neg AND {map}.#s < :until))")
+        };
+        let this_or_older = |map: &str| {
+            format!("(attribute_not_exists({map}.#s) OR ({map}.#s > :neg AND {map}.#s <= :until))")
+        };
+        // Each expression names only the map it uses (DynamoDB refuses
         // unused names).
-        type Builder = aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
-        let sold = |u: Builder| u.expression_attribute_names("#sold", SOLD);
-        let held = |u: Builder| u.expression_attribute_names("#h", HELD);
         let update = match e.change {
-            SeatChange::Held => held(sold(update))
+            SeatChange::Held => update
+                .expression_attribute_names("#h", HELD)
                 .update_expression("SET #h.#s = :until")
-                .condition_expression(format!(
-                    "attribute_exists(pk) AND {older_sale} \
-                     AND (attribute_not_exists(#h.#s) OR (#h.#s > :neg AND #h.#s < :until))"
-                ))
-                .expression_attribute_values(":zero", n(0)),
-            SeatChange::Sold => held(sold(update))
-                .update_expression("SET #sold.#s = :until REMOVE #h.#s")
-                .condition_expression(format!("attribute_exists(pk) AND {older_sale}"))
-                .expression_attribute_values(":zero", n(0)),
-            SeatChange::Released => held(update)
+                .condition_expression(format!("attribute_exists(pk) AND {}", older("#h"))),
+            SeatChange::Sold => update
+                .expression_attribute_names("#sold", SOLD)
+                .update_expression("SET #sold.#s = :until")
+                .condition_expression(format!("attribute_exists(pk) AND {}", older("#sold"))),
+            SeatChange::Released => update
+                .expression_attribute_names("#h", HELD)
                 .update_expression("SET #h.#s = :neg")
-                .condition_expression(
-                    "attribute_exists(pk) AND (attribute_not_exists(#h.#s) \
-                     OR (#h.#s > :neg AND #h.#s <= :until))",
-                ),
-            SeatChange::Refunded => sold(update)
+                .condition_expression(format!("attribute_exists(pk) AND {}", this_or_older("#h"))),
+            SeatChange::Refunded => update
+                .expression_attribute_names("#sold", SOLD)
                 .update_expression("SET #sold.#s = :neg")
-                .condition_expression(
-                    "attribute_exists(pk) AND (attribute_not_exists(#sold.#s) \
-                     OR (#sold.#s > :neg AND #sold.#s <= :until))",
-                ),
+                .condition_expression(format!(
+                    "attribute_exists(pk) AND {}",
+                    this_or_older("#sold")
+                )),
         };
         conditional(update.send().await)
     }

@@ -13,9 +13,10 @@ use super::schema::catalog::{seat_pk, seat_sk, SEAT_CANCELLED};
 use super::schema::points::{user_pk, BALANCE, BALANCE_SK};
 use super::schema::reservations::{reservation_pk, RES_SK};
 use super::schema::state;
+use super::seat::SeatRef;
 use super::tx::Tx;
 use super::Db;
-use crate::domain::catalog::{Schedule, ScheduleStatus, Seat, SeatCancel};
+use crate::domain::catalog::{Schedule, ScheduleStatus, Seat};
 use crate::domain::jobs::Job;
 use crate::domain::points::LedgerEntry;
 use crate::domain::reservation::{Canceller, Reservation, ReservationStatus};
@@ -78,10 +79,10 @@ impl Db {
             if until > now_ms {
                 self.release_tx(seat, rid, now_ms)?
             } else {
-                Tx::new().update(SEAT, self.mark_free(seat, now_ms)?)
+                Tx::new().update(SEAT, self.seat_cancel_free(SeatRef::from(seat), now_ms)?)
             }
         } else {
-            Tx::new().update(SEAT, self.mark_free(seat, now_ms)?)
+            Tx::new().update(SEAT, self.seat_cancel_free(SeatRef::from(seat), now_ms)?)
         };
         match self.transact(tx).await? {
             Ok(()) => Ok(true),
@@ -91,34 +92,9 @@ impl Db {
         }
     }
 
-    /// A free seat (or one whose hold has lapsed) is marked, unless a hold
-    /// or a sale got there first.
-    fn mark_free(&self, seat: &Seat, now_ms: i64) -> Result<Update, StoreError> {
-        self.seat_update(seat)
-            .update_expression("SET cancelled = :c REMOVE holdId, holdUntil, holder")
-            .condition_expression(
-                "attribute_exists(pk) AND attribute_not_exists(cancelled) \
-                 AND attribute_not_exists(soldReserveId) \
-                 AND (attribute_not_exists(holdUntil) OR holdUntil <= :now)",
-            )
-            .expression_attribute_values(":c", state(SeatCancel::Free))
-            .expression_attribute_values(":now", n(now_ms))
-            .build()
-            .or_failed()
-    }
-
     /// Releases a running hold: the seat marked, the reservation cancelled.
     fn release_tx(&self, seat: &Seat, rid: u64, now_ms: i64) -> Result<Tx, StoreError> {
-        let seat_write = self
-            .seat_update(seat)
-            .update_expression("SET cancelled = :c REMOVE holdId, holdUntil, holder")
-            .condition_expression(
-                "holdId = :rid AND attribute_not_exists(soldReserveId) AND attribute_not_exists(cancelled)",
-            )
-            .expression_attribute_values(":c", state(SeatCancel::Hold))
-            .expression_attribute_values(":rid", n(rid))
-            .build()
-            .or_failed()?;
+        let seat_write = self.seat_cancel_hold(SeatRef::from(seat), rid)?;
         let record = self.cancel_record(rid, ReservationStatus::Temp, 0, now_ms)?;
         Ok(Tx::new()
             .update(SEAT, seat_write)
@@ -132,16 +108,7 @@ impl Db {
             .sold_to
             .as_deref()
             .ok_or_else(|| StoreError::failed("sold seat without its buyer"))?;
-        let seat_write = self
-            .seat_update(seat)
-            .update_expression("SET cancelled = :c ADD refundedTickets :one, refundedPoints :price")
-            .condition_expression("soldReserveId = :rid AND attribute_not_exists(cancelled)")
-            .expression_attribute_values(":c", state(SeatCancel::Ticket))
-            .expression_attribute_values(":rid", n(rid))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":price", n(seat.price))
-            .build()
-            .or_failed()?;
+        let seat_write = self.seat_cancel_ticket(SeatRef::from(seat), rid, seat.price)?;
         let record = self.cancel_record(rid, ReservationStatus::Complete, seat.price, now_ms)?;
         let entry = LedgerEntry::refund(user, rid, seat.price, now_ms);
         Ok(Tx::new()
@@ -149,15 +116,6 @@ impl Db {
             .update(RESERVATION, record)
             .update(CREDIT, self.credit(user, seat.price)?)
             .put(LEDGER_ENTRY, self.ledger_put(&entry, None)?))
-    }
-
-    fn seat_update(&self, seat: &Seat) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
-        Update::builder()
-            .table_name(&self.tables.catalog)
-            .set_key(Some(key(
-                seat_pk(seat.schedule_id, seat.seat_id),
-                seat_sk(seat.seat_id),
-            )))
     }
 
     /// A reservation `from` → CANCELLED by the organiser, with its refund.
@@ -254,17 +212,7 @@ impl Db {
         now_ms: i64,
         idempotency: Option<Update>,
     ) -> Result<FanCancel, StoreError> {
-        let seat = Update::builder()
-            .table_name(&self.tables.catalog)
-            .set_key(Some(key(seat_pk(r.schedule_id, r.seat_id), seat_sk(r.seat_id))))
-            .update_expression("REMOVE holdId, holdUntil, holder")
-            .condition_expression(
-                "holdId = :rid AND attribute_not_exists(soldReserveId) AND attribute_not_exists(cancelled)",
-            )
-            .expression_attribute_values(":rid", n(r.reserve_id))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .or_failed()?;
+        let seat = self.seat_release(SeatRef::from(r), r.reserve_id)?;
         let tx = Tx::new()
             .update(RESERVATION, self.fan_cancel_record(r, 0, now_ms)?)
             .update(SEAT, seat)
@@ -281,23 +229,7 @@ impl Db {
         entry: &LedgerEntry,
         idempotency: Option<Update>,
     ) -> Result<FanCancel, StoreError> {
-        let seat = Update::builder()
-            .table_name(&self.tables.catalog)
-            .set_key(Some(key(
-                seat_pk(r.schedule_id, r.seat_id),
-                seat_sk(r.seat_id),
-            )))
-            .update_expression(
-                "REMOVE soldReserveId, soldTo, holdId, holdUntil, holder \
-                 ADD refundedTickets :one, refundedPoints :price",
-            )
-            .condition_expression("soldReserveId = :rid AND attribute_not_exists(cancelled)")
-            .expression_attribute_values(":rid", n(r.reserve_id))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":price", n(r.price))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .or_failed()?;
+        let seat = self.seat_return(SeatRef::from(r), r.reserve_id, r.price)?;
         let tx = Tx::new()
             .update(RESERVATION, self.fan_cancel_record(r, r.price, entry.at)?)
             .update(SEAT, seat)

@@ -20,6 +20,7 @@ pub mod queue_control;
 pub mod reservations;
 pub mod resilience;
 pub mod schema;
+pub mod seat;
 pub mod tx;
 
 use crate::config::{Config, Tables};

@@ -5,10 +5,11 @@ use super::error::{OrFailed, StoreError};
 use super::io::{from_item, key, n, s};
 use super::points::LEDGER_ENTRY;
 use super::queue::{QUEUE_SLOT, TOKEN, USER_TOKEN};
-use super::schema::catalog::{seat_pk, seat_sk, SEAT_CANCELLED};
+use super::schema::catalog::SEAT_CANCELLED;
 use super::schema::points::{user_pk, BALANCE, BALANCE_SK};
 use super::schema::reservations::{reservation_pk, RES_SK};
 use super::schema::{state, TTL};
+use super::seat::SeatRef;
 use super::tx::{Tx, IDEMPOTENCY};
 use super::Db;
 use crate::domain::points::{LedgerEntry, Payment};
@@ -59,7 +60,10 @@ impl Db {
                 LEDGER_ENTRY,
                 self.ledger_put(&LedgerEntry::payment(p), Some(p))?,
             )
-            .update(SEAT, self.sell_seat(r, &p.user_id, now)?)
+            .update(
+                SEAT,
+                self.seat_sell(SeatRef::from(r), r.reserve_id, &p.user_id, now)?,
+            )
             .update(HOLD_SLOT, self.keep_slot_for_ticket(r)?);
         let tx = self
             .token_after_payment(token, r.reserve_id, now)?
@@ -121,28 +125,6 @@ impl Db {
             .condition_expression("#point >= :price")
             .expression_attribute_names("#point", BALANCE)
             .expression_attribute_values(":price", n(price))
-            .build()
-            .or_failed()
-    }
-
-    /// No double sale: the seat is still held by this reservation, the
-    /// hold unexpired, the seat never sold and not cancelled.
-    fn sell_seat(&self, r: &Reservation, user_id: &str, now_ms: i64) -> Result<Update, StoreError> {
-        Update::builder()
-            .table_name(&self.tables.catalog)
-            .set_key(Some(key(
-                seat_pk(r.schedule_id, r.seat_id),
-                seat_sk(r.seat_id),
-            )))
-            .update_expression("SET soldReserveId = :rid, soldTo = :user")
-            .condition_expression(
-                "holdId = :rid AND holdUntil > :now AND attribute_not_exists(soldReserveId) \
-                 AND attribute_not_exists(cancelled)",
-            )
-            .expression_attribute_values(":rid", n(r.reserve_id))
-            .expression_attribute_values(":user", s(user_id))
-            .expression_attribute_values(":now", n(now_ms))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .or_failed()
     }

@@ -1,29 +1,28 @@
 //! Seat holds and reservation records.
 //!
-//! - Seat (`CatalogTable`, `SCHEDULE#{id}`/`SEAT#{id}`): `holdId`,
-//!   `holdUntil`, `holder` while held; `soldReserveId` once sold.
+//! - Seat: free → held, and back after a lapse (`store/seat.rs`).
 //! - Reservation (`ReservationsTable`, `RES#{id}`/`RES`): the record, with
 //!   `ttl` while TEMP so DynamoDB deletes an unpaid hold after it lapses.
-//! - Hold slots (`ReservationsTable`, `HOLDS#{user}#{schedule}`/`HOLDS`):
+//! - Hold slots (`QueueTable`, `HOLDS#{user}#{schedule}`/`HOLDS`):
 //!   `s{k}` = expiry and `r{k}` = reservation of the user's k-th hold in
 //!   the schedule, the per-user cap as a condition.
 
 use super::cache::item_key;
 use super::error::{OrFailed, StoreError};
-use super::io::{conditional, from_item, key, n, num_attr, s, str_attr, to_item, Item};
+use super::io::{conditional, from_item, key, n, num_attr, str_attr, to_item, Item};
 use super::schema::catalog::{
-    concert_sk, schedule_pk, seat_pk, seat_sk, CONCERTS_PK, META_SK, SEAT_CANCELLED, SEAT_PREFIX,
+    concert_sk, schedule_pk, seat_attr, seat_pk, seat_sk, CONCERTS_PK, META_SK, SEAT_CANCELLED,
+    SEAT_PREFIX,
 };
 use super::schema::queue::{holds_pk, slot_attrs, HOLDS_SK, TICKET_KEPT};
 use super::schema::reservations::{reservation_pk, RES_SK};
 use super::schema::{SK, TTL};
+use super::seat::{SeatHold, SeatRef};
 use super::tx::{Tx, IDEMPOTENCY};
 use super::Db;
 use crate::domain::queue::QueueToken;
 use crate::domain::reservation::{ttl_seconds, HoldContext, Reservation, ReservationStatus};
-use aws_sdk_dynamodb::types::{
-    KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, Update,
-};
+use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, Update};
 use std::collections::HashMap;
 
 /// How a hold attempt ended when its transaction was refused or committed.
@@ -115,7 +114,7 @@ impl Db {
         idempotency: Option<Update>,
     ) -> Result<HoldOutcome, StoreError> {
         let tx = Tx::new()
-            .update(SEAT, self.take_seat(r, now_ms)?)
+            .update(SEAT, self.seat_hold(SeatRef::from(r), hold_of(r), now_ms)?)
             .put(RECORD, self.new_record(r)?)
             .update(SLOT, self.take_hold_slot(r, now_ms)?)
             .update(
@@ -130,7 +129,7 @@ impl Db {
         if cancelled.failed(SEAT) {
             // The seat's old image tells a taken seat from a missing one.
             let old = cancelled.old(SEAT);
-            let concert = old.and_then(|old| num_attr(old, "concertId"));
+            let concert = old.and_then(|old| num_attr(old, seat_attr::CONCERT_ID));
             return Ok(if concert != Some(r.concert_id as i64) {
                 HoldOutcome::SeatMissing
             } else if old.is_some_and(|o| o.contains_key(SEAT_CANCELLED)) {
@@ -149,28 +148,6 @@ impl Db {
             return Ok(HoldOutcome::TokenOver);
         }
         Err(cancelled.claim_or_unexplained("hold"))
-    }
-
-    /// No double booking: the seat exists in this concert, is unsold and
-    /// not cancelled, and any hold on it has run out.
-    fn take_seat(&self, r: &Reservation, now_ms: i64) -> Result<Update, StoreError> {
-        Update::builder()
-            .table_name(&self.tables.catalog)
-            .set_key(Some(key(seat_pk(r.schedule_id, r.seat_id), seat_sk(r.seat_id))))
-            .update_expression("SET holdId = :rid, holdUntil = :until, holder = :user")
-            .condition_expression(
-                "attribute_exists(pk) AND concertId = :cid AND attribute_not_exists(soldReserveId) \
-                 AND attribute_not_exists(cancelled) \
-                 AND (attribute_not_exists(holdUntil) OR holdUntil <= :now)",
-            )
-            .expression_attribute_values(":rid", n(r.reserve_id))
-            .expression_attribute_values(":until", n(r.expires_at))
-            .expression_attribute_values(":user", s(r.user_id.clone()))
-            .expression_attribute_values(":cid", n(r.concert_id))
-            .expression_attribute_values(":now", n(now_ms))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .build()
-            .or_failed()
     }
 
     /// The TEMP record, deleted by TTL once the hold has certainly ended.
@@ -266,25 +243,6 @@ impl Db {
         conditional(out)
     }
 
-    /// Frees a seat if, and only if, it is still held by this reservation
-    /// and unsold.
-    pub async fn release_seat(&self, r: &Reservation) -> Result<bool, StoreError> {
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.tables.catalog)
-            .set_key(Some(key(
-                seat_pk(r.schedule_id, r.seat_id),
-                seat_sk(r.seat_id),
-            )))
-            .update_expression("REMOVE holdId, holdUntil, holder")
-            .condition_expression("holdId = :rid AND attribute_not_exists(soldReserveId)")
-            .expression_attribute_values(":rid", n(r.reserve_id))
-            .send()
-            .await;
-        conditional(out)
-    }
-
     /// Frees the user's hold slot on its own after a lapse: only while it
     /// still carries this hold's end (a paid ticket's slot never does).
     pub async fn release_hold_slot(&self, r: &Reservation) -> Result<bool, StoreError> {
@@ -301,5 +259,14 @@ impl Db {
             .build()
             .or_failed()?;
         self.update_alone(lapsed).await
+    }
+}
+
+fn hold_of(r: &Reservation) -> SeatHold<'_> {
+    SeatHold {
+        reserve_id: r.reserve_id,
+        until: r.expires_at,
+        user_id: &r.user_id,
+        concert_id: r.concert_id,
     }
 }

@@ -61,8 +61,21 @@ pub mod catalog {
     pub fn seat_pk(schedule_id: u64, seat_id: u64) -> String {
         block_pk(schedule_id, block_of(seat_id))
     }
-    /// Set on a seat by its schedule's cancellation.
-    pub const SEAT_CANCELLED: &str = "cancelled";
+    /// A seat's attributes, as `domain::catalog::Seat` serialises them;
+    /// `store/seat.rs` builds every condition on them.
+    pub mod seat_attr {
+        pub const CONCERT_ID: &str = "concertId";
+        pub const HOLD_ID: &str = "holdId";
+        pub const HOLD_UNTIL: &str = "holdUntil";
+        pub const HOLDER: &str = "holder";
+        pub const SOLD_RESERVE_ID: &str = "soldReserveId";
+        pub const SOLD_TO: &str = "soldTo";
+        /// Set by its schedule's cancellation.
+        pub const CANCELLED: &str = "cancelled";
+        pub const REFUNDED_TICKETS: &str = "refundedTickets";
+        pub const REFUNDED_POINTS: &str = "refundedPoints";
+    }
+    pub use seat_attr::CANCELLED as SEAT_CANCELLED;
     pub fn seat_sk(seat_id: u64) -> String {
         format!("{SEAT_PREFIX}{}", pad(seat_id))
     }
@@ -215,6 +228,42 @@ mod tests {
             state(TokenStatus::Active),
             AttributeValue::S("ACTIVE".into())
         );
+    }
+
+    #[test]
+    fn seat_attributes_are_the_seats_serialised_names() {
+        use crate::domain::catalog::{Seat, SeatCancel};
+        use catalog::seat_attr as a;
+        let seat = Seat {
+            hold_id: Some(1),
+            hold_until: Some(2),
+            holder: Some("u".into()),
+            sold_reserve_id: Some(3),
+            sold_to: Some("u".into()),
+            cancelled: Some(SeatCancel::Free),
+            refunded_tickets: 1,
+            refunded_points: 1,
+            seat_id: 1,
+            schedule_id: 1,
+            concert_id: 1,
+            seat_number: "A-1-1".into(),
+            price: 1,
+        };
+        let item: std::collections::HashMap<String, AttributeValue> =
+            serde_dynamo::to_item(&seat).unwrap();
+        for name in [
+            a::CONCERT_ID,
+            a::HOLD_ID,
+            a::HOLD_UNTIL,
+            a::HOLDER,
+            a::SOLD_RESERVE_ID,
+            a::SOLD_TO,
+            a::CANCELLED,
+            a::REFUNDED_TICKETS,
+            a::REFUNDED_POINTS,
+        ] {
+            assert!(item.contains_key(name), "{name}");
+        }
     }
 
     #[test]

@@ -195,6 +195,82 @@ async fn a_seat_event_on_a_full_block_costs_at_most_two_write_units() {
     assert_eq!(blocks[1].taken_at(0), 99);
 }
 
+/// A seat's events arrive in any order (the consumer applies a batch side
+/// by side, SQS reorders): every order of a fan's hold, sale and return
+/// and the next fan's hold ends in the same count, as does every order of
+/// a hold let go and the next hold.
+#[tokio::test]
+async fn every_order_of_a_seats_events_ends_in_the_same_count() {
+    use shared::domain::availability::{available_seats, SeatChange, SeatEvent};
+    let (first, next) = (1_800_000_000_000, 1_800_000_000_003);
+    let event = |seat_id, until, change| SeatEvent {
+        schedule_id: 1,
+        seat_id,
+        until,
+        change,
+    };
+    // (events, seats taken once all are in)
+    let histories = [
+        (
+            vec![
+                event(2, first, SeatChange::Held),
+                event(2, first, SeatChange::Sold),
+                event(2, first, SeatChange::Refunded),
+                event(2, next, SeatChange::Held),
+            ],
+            1,
+        ),
+        (
+            vec![
+                event(2, first, SeatChange::Held),
+                event(2, first, SeatChange::Sold),
+                event(2, first, SeatChange::Refunded),
+            ],
+            0,
+        ),
+        (
+            vec![
+                event(1, first, SeatChange::Held),
+                event(1, first, SeatChange::Released),
+                event(1, next, SeatChange::Held),
+                event(1, next, SeatChange::Sold),
+            ],
+            1,
+        ),
+    ];
+    for (events, taken) in histories {
+        for order in permutations(events.len()) {
+            let h = TestApp::new().await;
+            h.load(&catalog(10)).await;
+            for &i in &order {
+                h.app().db.apply_seat_event(&events[i]).await.unwrap();
+                // Redelivered: changes nothing.
+                h.app().db.apply_seat_event(&events[i]).await.unwrap();
+            }
+            let schedules = h.app().db.list_schedules(1).await.unwrap();
+            let blocks = h.app().db.seat_blocks(&schedules).await.unwrap();
+            let left = available_seats(10, &blocks[0], first - 1);
+            assert_eq!(left, 10 - taken, "{order:?} of {events:?}: {blocks:?}");
+        }
+    }
+}
+
+/// Every order of `0..n`.
+fn permutations(n: usize) -> Vec<Vec<usize>> {
+    if n == 0 {
+        return vec![vec![]];
+    }
+    let mut out = Vec::new();
+    for rest in permutations(n - 1) {
+        for at in 0..=rest.len() {
+            let mut p = rest.clone();
+            p.insert(at, n - 1);
+            out.push(p);
+        }
+    }
+    out
+}
+
 /// A fan lets a hold go or returns a ticket: the seat is back in the
 /// count, whatever order the events arrive in, however often, even when
 /// the seat was taken again since.

@@ -6,6 +6,7 @@ mod cancellation;
 mod capacity;
 mod catalog;
 mod consistency;
+mod conventions;
 mod crash;
 mod faults;
 mod fixtures;

@@ -284,7 +284,9 @@ async fn a_payment_racing_its_expiry_is_all_or_nothing() {
         .unwrap();
         let (paying, rivalling) = tokio::join!(
             h.pay(&payer, &payer_token, rid, price, None),
-            shared::Endpoint::by_name("post-reservation").unwrap().reply(&rival_app, &rival_req)
+            shared::Endpoint::by_name("post-reservation")
+                .unwrap()
+                .reply(&rival_app, &rival_req)
         );
         match paying.status {
             201 => {

@@ -4,7 +4,7 @@ use super::{idempotency_scope, organiser};
 use crate::app::App;
 use crate::domain::catalog::Concert;
 use crate::domain::organiser::check_concert;
-use crate::handlers::idempotency::{self, Begun, Done};
+use crate::handlers::idempotency::{self, Done, Keyed};
 use crate::http::json::typed_body;
 use crate::http::{AppError, Reply};
 use crate::store::idempotency::Claim;
@@ -33,11 +33,10 @@ pub async fn create(app: &App, req: &Request) -> Result<Reply, AppError> {
     let (value, body): (_, NewConcert) = typed_body(req)?;
     let title = check_concert(&body.title, body.start_date, body.end_date)?;
     let scope = idempotency_scope(&who);
-    let claim = match idempotency::begin(app, req, &scope, "concert", &value).await? {
-        Begun::Run(claim) => claim,
-        Begun::Replay(reply) => return Ok(reply),
-        // Its answer commits with it: it cannot be missing.
-        Begun::Rebuild(_) => return Err(AppError::internal("concert committed without its reply")),
+    let keyed = Keyed {
+        scope: &scope,
+        op: "concert",
+        request: &value,
     };
     let concert = Concert {
         id: 0,
@@ -45,8 +44,10 @@ pub async fn create(app: &App, req: &Request) -> Result<Reply, AppError> {
         start_date: body.start_date,
         end_date: body.end_date,
     };
-    let created = insert(app, concert, claim.as_ref()).await;
-    idempotency::finish(app, claim, created).await
+    idempotency::once(app, req, keyed, |claim| async move {
+        insert(app, concert, claim.as_ref()).await
+    })
+    .await
 }
 
 async fn insert(app: &App, mut concert: Concert, claim: Option<&Claim>) -> Result<Done, AppError> {

@@ -9,7 +9,7 @@ use crate::domain::jobs::{Job, JobKind};
 use crate::domain::organiser::{
     check_window, plan_schedule, PlannedSchedule, ScheduleRequest, Section,
 };
-use crate::handlers::idempotency::{self, Begun, Done};
+use crate::handlers::idempotency::{self, Done, Keyed};
 use crate::http::json::typed_body;
 use crate::http::request::path_id;
 use crate::http::{AppError, Reply};
@@ -124,16 +124,18 @@ pub async fn create(app: &App, req: &Request) -> Result<Reply, AppError> {
         .ok_or(AppError::ConcertNotFound)?;
     let plan = plan_schedule(&concert, &request, app.config.sale_timezone, app.now_ms())?;
     let scope = idempotency_scope(&who);
-    let claim = match idempotency::begin(app, req, &scope, "schedule", &value).await? {
-        Begun::Run(claim) => claim,
-        Begun::Replay(reply) => return Ok(reply),
-        // Its answer commits with it: it cannot be missing.
-        Begun::Rebuild(_) => {
-            return Err(AppError::internal("schedule committed without its reply"))
-        }
+    // The key covers the concert too: its path is part of the request.
+    let keyed_request = serde_json::json!({ "concertId": concert_id, "body": value });
+    let keyed = Keyed {
+        scope: &scope,
+        op: "schedule",
+        request: &keyed_request,
     };
-    let created = insert(app, concert_id, &plan, &request.sections, claim.as_ref()).await;
-    idempotency::finish(app, claim, created).await
+    let (plan, sections) = (&plan, &request.sections);
+    idempotency::once(app, req, keyed, |claim| async move {
+        insert(app, concert_id, plan, sections, claim.as_ref()).await
+    })
+    .await
 }
 
 /// A small schedule's seats are written first (invisible without their
