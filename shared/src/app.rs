@@ -1,7 +1,9 @@
-//! What every handler needs: the store, the clock and the settings.
+//! What every handler needs: the store, the clock, the source of
+//! randomness and the settings.
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
+use crate::domain::ids::Entropy;
 use crate::store::resilience::CallLimits;
 use crate::store::Db;
 use std::sync::Arc;
@@ -53,5 +55,17 @@ impl App {
 
     pub fn now_ms(&self) -> i64 {
         self.clock.now_ms()
+    }
+
+    /// The same app drawing every id, token and draw from `entropy` (the
+    /// store's too): a test or a simulation fixes it with a seed.
+    pub fn with_entropy(mut self, entropy: Arc<dyn Entropy>) -> Self {
+        self.db = self.db.with_entropy(entropy);
+        self
+    }
+
+    /// Where every id, token and draw comes from.
+    pub fn entropy(&self) -> &dyn Entropy {
+        &*self.db.entropy
     }
 }

@@ -157,3 +157,198 @@ fn the_length_count_sees_functions() {
         .unwrap();
     assert!(pay.0 > 5, "{pay:?}");
 }
+
+/// Each top-level module's layer: a module may import its own layer's and
+/// lower ones, never a higher one.
+const LAYERS: &[(&str, u8)] = &[
+    ("domain", 0),
+    ("clock", 0),
+    ("settings", 0),
+    ("config", 1),
+    ("counters", 1),
+    ("store", 2),
+    ("app", 3),
+    ("http", 4),
+    ("jobs", 4),
+    ("handlers", 5),
+    ("endpoints", 6),
+    ("lambda", 7),
+    ("openapi", 7),
+];
+
+/// The code of a file before its tests, without comments.
+fn code_of(text: &str) -> String {
+    let code = text
+        .split("#[cfg(test)]\nmod tests")
+        .next()
+        .unwrap_or_default();
+    code.lines()
+        .map(|l| l.split("//").next().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The module a source file is (`store::seat`, `store` for its mod.rs).
+fn module_of(path: &Path) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let rel = path.strip_prefix(&root).unwrap().with_extension("");
+    let mut parts: Vec<String> = rel
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    if matches!(parts.last().map(String::as_str), Some("mod" | "lib")) {
+        parts.pop();
+    }
+    parts.join("::")
+}
+
+/// Every file's module and the modules (files) its code names by a
+/// `crate::` or `super::` path.
+fn import_graph() -> Vec<(String, Vec<String>)> {
+    let files = sources("");
+    let modules: Vec<String> = files.iter().map(|(p, _)| module_of(p)).collect();
+    let mut graph = Vec::new();
+    for (path, text) in &files {
+        let me = module_of(path);
+        let is_mod_file = matches!(
+            path.file_stem().and_then(|s| s.to_str()),
+            Some("mod" | "lib")
+        );
+        let code = code_of(text);
+        let mut deps = Vec::new();
+        for (at, _) in code
+            .match_indices("crate::")
+            .chain(code.match_indices("super::"))
+        {
+            let word_start =
+                at == 0 || !code[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+            if !word_start {
+                continue;
+            }
+            let path_text: String = code[at..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                .collect();
+            let mut segs: Vec<&str> = path_text.split("::").filter(|s| !s.is_empty()).collect();
+            let mut base: Vec<String> = if me.is_empty() {
+                vec![]
+            } else {
+                me.split("::").map(str::to_string).collect()
+            };
+            match segs.first() {
+                Some(&"crate") => base.clear(),
+                Some(&"super") => {
+                    // `super` of a mod.rs is its parent's parent.
+                    if !is_mod_file || base.len() > 0 {
+                        base.pop();
+                    }
+                    while segs.get(1) == Some(&"super") {
+                        base.pop();
+                        segs.remove(0);
+                    }
+                }
+                _ => continue,
+            }
+            segs.remove(0);
+            let full: Vec<String> = base
+                .into_iter()
+                .chain(segs.iter().map(|s| s.to_string()))
+                .collect();
+            // The longest prefix that is a module of ours.
+            if let Some(m) = (1..=full.len())
+                .rev()
+                .map(|k| full[..k].join("::"))
+                .find(|m| modules.contains(m))
+            {
+                if m != me && !deps.contains(&m) {
+                    deps.push(m);
+                }
+            }
+        }
+        graph.push((me, deps));
+    }
+    graph
+}
+
+fn layer_of(module: &str) -> Option<u8> {
+    let top = module.split("::").next().unwrap_or_default();
+    LAYERS.iter().find(|(m, _)| *m == top).map(|(_, l)| *l)
+}
+
+#[test]
+fn no_module_imports_a_higher_layer() {
+    let mut up = Vec::new();
+    for (me, deps) in import_graph() {
+        let Some(mine) = layer_of(&me) else { continue };
+        for dep in deps {
+            if layer_of(&dep).is_some_and(|theirs| theirs > mine) {
+                up.push(format!("{me} → {dep}"));
+            }
+        }
+    }
+    assert!(up.is_empty(), "imports that run up:\n{}", up.join("\n"));
+}
+
+#[test]
+fn no_files_import_each_other_round_a_loop() {
+    let graph = import_graph();
+    let index = |m: &str| graph.iter().position(|(n, _)| n == m);
+    // Depth-first search for a back edge; a loop is reported with its path.
+    fn visit(
+        v: usize,
+        graph: &[(String, Vec<String>)],
+        index: &dyn Fn(&str) -> Option<usize>,
+        state: &mut Vec<u8>,
+        path: &mut Vec<usize>,
+        loops: &mut Vec<String>,
+    ) {
+        state[v] = 1;
+        path.push(v);
+        for dep in &graph[v].1 {
+            let Some(w) = index(dep) else { continue };
+            // A module naming its own child (`pub use child::X`) is its
+            // declaration, not a loop.
+            if dep.starts_with(&format!("{}::", graph[v].0)) || graph[v].0.is_empty() {
+                continue;
+            }
+            match state[w] {
+                0 => visit(w, graph, index, state, path, loops),
+                1 => {
+                    let from = path.iter().position(|&p| p == w).unwrap_or(0);
+                    let names: Vec<&str> =
+                        path[from..].iter().map(|&p| graph[p].0.as_str()).collect();
+                    loops.push(format!("{} → {}", names.join(" → "), graph[w].0));
+                }
+                _ => {}
+            }
+        }
+        path.pop();
+        state[v] = 2;
+    }
+    let mut state = vec![0u8; graph.len()];
+    let mut loops = Vec::new();
+    for v in 0..graph.len() {
+        if state[v] == 0 {
+            visit(v, &graph, &index, &mut state, &mut Vec::new(), &mut loops);
+        }
+    }
+    assert!(loops.is_empty(), "import loops:\n{}", loops.join("\n"));
+}
+
+#[test]
+fn the_import_graph_sees_imports() {
+    let graph = import_graph();
+    let deps = |m: &str| {
+        graph
+            .iter()
+            .find(|(n, _)| n == m)
+            .map(|(_, d)| d.clone())
+            .unwrap()
+    };
+    assert!(deps("store::seat").contains(&"store::schema".to_string()));
+    assert!(deps("handlers::payments").contains(&"handlers::gate".to_string()));
+    assert!(
+        deps("endpoints").contains(&"handlers".to_string())
+            || deps("endpoints").iter().any(|d| d.starts_with("handlers"))
+    );
+}

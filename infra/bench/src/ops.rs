@@ -240,7 +240,7 @@ impl Ops {
                     else {
                         return Ok("409".to_string());
                     };
-                    let entry = LedgerEntry::charge(user, CHARGE, app.now_ms());
+                    let entry = LedgerEntry::charge(app.entropy(), user, CHARGE, app.now_ms());
                     let commit = commit(app, &claim, None)?;
                     let outcome = app
                         .db
@@ -308,7 +308,8 @@ impl Ops {
                         status: taken.status,
                         body: taken.body,
                     };
-                    let Ok(r) = plan_hold(ctx, user, cap, now, hold_ms) else {
+                    let Ok(r) = plan_hold(ctx, user, cap, now, hold_ms, random_id(app.entropy()))
+                    else {
                         app.db.idem_finish(&claim, &taken).await?;
                         return Ok(("409".to_string(), None));
                     };
@@ -356,7 +357,7 @@ impl Ops {
                         return Ok("404".to_string());
                     };
                     let payment = Payment {
-                        payment_id: random_id(),
+                        payment_id: random_id(app.entropy()),
                         reserve_id: r.reserve_id,
                         user_id: user.to_string(),
                         price: r.price,

@@ -1,6 +1,6 @@
 //! Prepaid points: amounts, the ledger and payments.
 
-use super::ids::random_id;
+use super::ids::{random_id, Entropy};
 use super::Invalid;
 use serde::{Deserialize, Serialize};
 
@@ -30,9 +30,9 @@ pub struct LedgerEntry {
 
 impl LedgerEntry {
     /// A charge of `amount` with a fresh random id.
-    pub fn charge(user_id: &str, amount: i64, at: i64) -> Self {
+    pub fn charge(entropy: &dyn Entropy, user_id: &str, amount: i64, at: i64) -> Self {
         LedgerEntry {
-            entry_id: random_id(),
+            entry_id: random_id(entropy),
             user_id: user_id.to_string(),
             kind: EntryKind::Charge,
             amount,
@@ -42,9 +42,15 @@ impl LedgerEntry {
     }
 
     /// The refund of a cancelled ticket, in full.
-    pub fn refund(user_id: &str, reserve_id: u64, price: i64, at: i64) -> Self {
+    pub fn refund(
+        entropy: &dyn Entropy,
+        user_id: &str,
+        reserve_id: u64,
+        price: i64,
+        at: i64,
+    ) -> Self {
         LedgerEntry {
-            entry_id: random_id(),
+            entry_id: random_id(entropy),
             user_id: user_id.to_string(),
             kind: EntryKind::Refund,
             amount: price,
@@ -112,6 +118,9 @@ mod tests {
         };
         let e = LedgerEntry::payment(&p);
         assert_eq!((e.entry_id, e.amount, e.reserve_id), (7, -500, Some(9)));
-        assert_eq!(LedgerEntry::charge("u", 5, 2).kind, EntryKind::Charge);
+        assert_eq!(
+            LedgerEntry::charge(&crate::domain::ids::OsEntropy, "u", 5, 2).kind,
+            EntryKind::Charge
+        );
     }
 }

@@ -128,6 +128,7 @@ pub fn plan_hold(
     cap: u32,
     now_ms: i64,
     hold_ms: i64,
+    reserve_id: u64,
 ) -> Result<Reservation, HoldRefusal> {
     let concert = ctx.concert.ok_or(HoldRefusal::ConcertNotFound)?;
     let schedule = ctx
@@ -147,7 +148,7 @@ pub fn plan_hold(
         return Err(HoldRefusal::SeatTaken);
     }
     Ok(Reservation {
-        reserve_id: super::ids::random_id(),
+        reserve_id,
         user_id: user_id.to_string(),
         concert_id: concert.id,
         schedule_id: schedule.schedule_id,
@@ -431,7 +432,7 @@ mod tests {
     fn a_hold_is_planned_after_every_check_in_order() {
         use crate::domain::catalog::ScheduleStatus;
         let ctx = context();
-        let plan = |ctx: &HoldContext, cap, now| plan_hold(ctx.clone(), "u", cap, now, 1_000);
+        let plan = |ctx: &HoldContext, cap, now| plan_hold(ctx.clone(), "u", cap, now, 1_000, 7);
         let r = plan(&ctx, 2, 50).unwrap();
         assert_eq!((r.hold_slot, r.expires_at, r.price), (1, 1_050, 10));
         assert_eq!(plan(&ctx, 2, 49).unwrap_err(), HoldRefusal::SeatTaken);

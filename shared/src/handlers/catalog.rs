@@ -8,16 +8,39 @@ use crate::domain::availability::available_seats;
 use crate::domain::catalog::{SaleState, Schedule};
 use crate::domain::ids::parse_id;
 use crate::domain::organiser::day_of;
+#[cfg(feature = "openapi")]
+use crate::http::error::ErrorBody;
 use crate::http::request::{path_id, query_param};
 use crate::http::{AppError, Reply};
 use chrono::NaiveDate;
 use lambda_http::Request;
 use serde::Serialize;
 
+#[cfg_attr(
+    feature = "openapi",
+    utoipa::path(
+        operation_id = "list_concerts",
+        get, path = "/concerts", tag = "catalogue",
+        responses((status = 200, description = "Every concert", body = [crate::domain::catalog::Concert]))
+    )
+)]
 pub async fn list_concerts(app: &App, _req: &Request) -> Result<Reply, AppError> {
     Reply::ok(&app.db.list_concerts().await?)
 }
 
+#[cfg_attr(
+    feature = "openapi",
+    utoipa::path(
+        operation_id = "get_concert",
+        get, path = "/concerts/{concertId}", tag = "catalogue",
+        params(("concertId" = u64, Path, minimum = 1, maximum = 9007199254740991_u64)),
+        responses(
+            (status = 200, description = "The concert", body = crate::domain::catalog::Concert),
+            (status = 400, description = "Malformed id", body = ErrorBody),
+            (status = 404, description = "등록되지 않은 콘서트입니다.", body = ErrorBody),
+        )
+    )
+)]
 pub async fn get_concert(app: &App, req: &Request) -> Result<Reply, AppError> {
     let id = path_id(req, "concertId")?;
     let concert = app
@@ -52,6 +75,22 @@ pub struct ScheduleEntry {
     available_seats: u32,
 }
 
+#[cfg_attr(
+    feature = "openapi",
+    utoipa::path(
+        operation_id = "list_schedules",
+        get, path = "/concerts/{concertId}/schedules", tag = "catalogue",
+        security(("queueToken" = [])),
+        params(("concertId" = u64, Path, minimum = 1, maximum = 9007199254740991_u64)),
+        responses(
+            (status = 200, description = "Dates still on sale, with seats left", body = SchedulesBody),
+            (status = 400, description = "Malformed id", body = ErrorBody),
+            (status = 401, description = "Token missing, malformed, unknown or over", body = ErrorBody),
+            (status = 403, description = "Token still waiting", body = ErrorBody),
+            (status = 404, description = "Unknown concert", body = ErrorBody),
+        )
+    )
+)]
 pub async fn list_schedules(app: &App, req: &Request) -> Result<Reply, AppError> {
     let concert_id = path_id(req, "concertId")?;
     gate::admit(app, req, None).await?;
@@ -106,6 +145,29 @@ pub struct SeatEntry {
     price: i64,
 }
 
+#[cfg_attr(
+    feature = "openapi",
+    utoipa::path(
+        operation_id = "list_seats",
+        get, path = "/concerts/schedules/{scheduleId}/seats", tag = "catalogue",
+        security(("queueToken" = [])),
+        params(
+            ("scheduleId" = u64, Path, minimum = 1, maximum = 9007199254740991_u64),
+            ("limit" = Option<u64>, Query, minimum = 1, maximum = 9007199254740991_u64,
+                description = "Page size (at most SEAT_PAGE_SIZE, 500 by default)"),
+            ("cursor" = Option<u64>, Query, minimum = 1, maximum = 9007199254740991_u64,
+                description = "`nextCursor` of the previous page"),
+        ),
+        responses(
+            (status = 200, description = "A page of the seats reservable now, with price", body = SeatsBody),
+            (status = 400, description = "Malformed id, limit or cursor", body = ErrorBody),
+            (status = 401, description = "Token missing, malformed, unknown or over", body = ErrorBody),
+            (status = 403, description = "Token still waiting", body = ErrorBody),
+            (status = 404, description = "Unknown schedule, or one whose seats are still being written", body = ErrorBody),
+            (status = 409, description = "취소된 공연입니다.", body = ErrorBody),
+        )
+    )
+)]
 pub async fn list_seats(app: &App, req: &Request) -> Result<Reply, AppError> {
     let schedule_id = path_id(req, "scheduleId")?;
     let max = app.config.seat_page_size as usize;

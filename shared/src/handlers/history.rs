@@ -5,10 +5,12 @@ use super::identity;
 use super::reservations::ReservationBody;
 use crate::app::App;
 use crate::clock::format_ms;
-use crate::domain::ids::{parse_id, validate_user_id};
+use crate::domain::ids::{parse_id, UserId};
 use crate::domain::points::EntryKind;
 use crate::domain::reservation::status_at;
-use crate::http::request::{path_param, query_param};
+#[cfg(feature = "openapi")]
+use crate::http::error::ErrorBody;
+use crate::http::request::{path_user, query_param};
 use crate::http::{AppError, Reply};
 use lambda_http::Request;
 use serde::Serialize;
@@ -42,11 +44,30 @@ pub struct ReservationsBody {
     next_cursor: Option<String>,
 }
 
+#[cfg_attr(
+    feature = "openapi",
+    utoipa::path(
+        operation_id = "list_reservations",
+        security((), ("identityToken" = [])),
+        get, path = "/reservations", tag = "reservations",
+        params(
+            ("userId" = UserId, Query),
+            ("limit" = Option<u64>, Query, minimum = 1, maximum = 100, description = "Page size, 20 by default"),
+            ("cursor" = Option<String>, Query, pattern = r"^[0-9]{1,16}-[0-9]{1,16}$", description = "`nextCursor` of the previous page"),
+        ),
+        responses(
+            (status = 401, description = "AUTH_MODE=jwt: identity token missing, malformed, forged or expired (in AWS the JWT authorizer's own 401 body)", body = ErrorBody),
+            (status = 403, description = "AUTH_MODE=jwt: the identity token names another user (IDENTITY_MISMATCH)", body = ErrorBody),
+            (status = 200, description = "The user's reservations, newest first, each with its status now", body = ReservationsBody),
+            (status = 400, description = "Malformed user id, limit or cursor", body = ErrorBody),
+        )
+    )
+)]
 pub async fn reservations(app: &App, req: &Request) -> Result<Reply, AppError> {
     let caller = identity::caller(app, req)?;
     let user =
         query_param(req, "userId").ok_or_else(|| AppError::bad_request("userId가 필요합니다."))?;
-    validate_user_id(&user)?;
+    let user = UserId::parse(&user)?;
     identity::acts_for(caller.as_deref(), &user)?;
     let limit = limit(req)?;
     // The cursor is `{createdAt}-{reserveId}` of the last item shown.
@@ -96,10 +117,28 @@ pub struct EntryBody {
     reserve_id: Option<u64>,
 }
 
+#[cfg_attr(
+    feature = "openapi",
+    utoipa::path(
+        operation_id = "points_history",
+        security((), ("identityToken" = [])),
+        get, path = "/points/{userId}/history", tag = "points",
+        params(
+            ("userId" = UserId, Path),
+            ("limit" = Option<u64>, Query, minimum = 1, maximum = 100, description = "Page size, 20 by default"),
+            ("cursor" = Option<String>, Query, pattern = r"^[0-9]{16}#[0-9]{1,16}$", description = "`nextCursor` of the previous page"),
+        ),
+        responses(
+            (status = 401, description = "AUTH_MODE=jwt: identity token missing, malformed, forged or expired (in AWS the JWT authorizer's own 401 body)", body = ErrorBody),
+            (status = 403, description = "AUTH_MODE=jwt: the identity token names another user (IDENTITY_MISMATCH)", body = ErrorBody),
+            (status = 200, description = "Point movements, newest first; their amounts sum to the balance", body = HistoryBody),
+            (status = 400, description = "Malformed user id, limit or cursor", body = ErrorBody),
+        )
+    )
+)]
 pub async fn points(app: &App, req: &Request) -> Result<Reply, AppError> {
     let caller = identity::caller(app, req)?;
-    let user = path_param(req, "userId")?;
-    validate_user_id(&user)?;
+    let user = path_user(req)?;
     identity::acts_for(caller.as_deref(), &user)?;
     let limit = limit(req)?;
     let before = query_param(req, "cursor");

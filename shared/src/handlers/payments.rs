@@ -4,10 +4,12 @@ use super::gate;
 use super::idempotency::{self, Done, Keyed};
 use crate::app::App;
 use crate::clock::format_ms;
-use crate::domain::ids::{check_id, random_id, validate_user_id};
+use crate::domain::ids::{random_id, ReserveId, UserId};
 use crate::domain::points::Payment;
 use crate::domain::queue::QueueToken;
 use crate::domain::reservation::{check_payable, PayRefusal};
+#[cfg(feature = "openapi")]
+use crate::http::error::ErrorBody;
 use crate::http::json::typed_body;
 use crate::http::{AppError, Reply};
 use crate::store::idempotency::Claim;
@@ -22,24 +24,10 @@ const ID_ATTEMPTS: usize = 3;
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PayRequest {
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 64,
-            pattern = r"^[A-Za-z0-9._@-]{1,64}$",
-            example = "user1234"
-        )
-    )]
-    user_id: String,
-    #[cfg_attr(
-        feature = "openapi",
-        schema(minimum = 1, maximum = 9007199254740991_u64)
-    )]
-    #[serde(deserialize_with = "crate::http::json::int::u64")]
-    reserve_id: u64,
+    user_id: UserId,
+    reserve_id: ReserveId,
     /// Must equal the reservation's price.
-    #[serde(deserialize_with = "crate::http::json::int::i64")]
+    #[serde(deserialize_with = "crate::domain::number::int::i64")]
     amount: i64,
 }
 
@@ -76,10 +64,32 @@ impl From<&Payment> for PaymentBody {
     }
 }
 
+#[cfg_attr(
+    feature = "openapi",
+    utoipa::path(
+        operation_id = "pay",
+        post, path = "/payments", tag = "points",
+        security(("queueToken" = [])),
+        params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[ \t]*[!-~]{1,255}[ \t]*$",
+            description = "Same key and body: the first reply again, no second payment")),
+        request_body = PayRequest,
+        responses(
+            (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
+            (status = 201, description = "Paid: points debited, seat sold, token ended", body = PaymentBody),
+            (status = 400, description = "결제 금액이 일치하지 않습니다. / malformed body", body = ErrorBody),
+            (status = 401, description = "Token missing, malformed, unknown, over or spent", body = ErrorBody),
+            (status = 402, description = "잔액이 부족합니다.", body = ErrorBody),
+            (status = 403, description = "Another user's token or reservation, or a waiting token", body = ErrorBody),
+            (status = 404, description = "Unknown reservation", body = ErrorBody),
+            (status = 409, description = "결제할 수 없는 예약 내역입니다. / key in use", body = ErrorBody),
+            (status = 410, description = "임시 예약 시간이 만료되었습니다.", body = ErrorBody),
+            (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+            (status = 422, description = "Key reused with another body", body = ErrorBody),
+        )
+    )
+)]
 pub async fn pay(app: &App, req: &Request) -> Result<Reply, AppError> {
     let (value, body): (_, PayRequest) = typed_body(req)?;
-    validate_user_id(&body.user_id)?;
-    check_id(body.reserve_id, "reserveId")?;
     // A retry is answered even after its token ended: the token is only
     // required to be the user's here, and able to pay below.
     let token = gate::current_token(app, req, Some(&body.user_id)).await?;
@@ -106,13 +116,13 @@ async fn settle(
     claim: Option<&Claim>,
 ) -> Result<Done, AppError> {
     let now = app.now_ms();
-    let r = app.db.reservation(body.reserve_id).await?;
+    let r = app.db.reservation(body.reserve_id.get()).await?;
     let r = check_payable(r.as_ref(), &body.user_id, body.amount, now)?;
     for _ in 0..ID_ATTEMPTS {
         let payment = Payment {
-            payment_id: random_id(),
+            payment_id: random_id(app.entropy()),
             reserve_id: r.reserve_id,
-            user_id: body.user_id.clone(),
+            user_id: body.user_id.to_string(),
             price: r.price,
             created_at: now,
         };

@@ -3,10 +3,12 @@
 use super::idempotency::{self, Done, Keyed};
 use super::identity;
 use crate::app::App;
-use crate::domain::ids::validate_user_id;
+use crate::domain::ids::UserId;
 use crate::domain::points::{validate_charge, LedgerEntry};
+#[cfg(feature = "openapi")]
+use crate::http::error::ErrorBody;
 use crate::http::json::typed_body;
-use crate::http::request::path_param;
+use crate::http::request::path_user;
 use crate::http::{AppError, Reply};
 use crate::store::idempotency::Claim;
 use crate::store::points::ChargeOutcome;
@@ -21,22 +23,13 @@ const ID_ATTEMPTS: usize = 3;
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChargeRequest {
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 64,
-            pattern = r"^[A-Za-z0-9._@-]{1,64}$",
-            example = "user1234"
-        )
-    )]
-    user_id: String,
+    user_id: UserId,
     /// Points to add: 1 to `POINTS_MAX_CHARGE` (1,000,000 by default).
     #[cfg_attr(
         feature = "openapi",
         schema(minimum = 1, maximum = 1000000, example = 50000)
     )]
-    #[serde(deserialize_with = "crate::http::json::int::i64")]
+    #[serde(deserialize_with = "crate::domain::number::int::i64")]
     amount: i64,
 }
 
@@ -56,10 +49,30 @@ async fn balance_reply(app: &App, user_id: &str) -> Result<Reply, AppError> {
     })
 }
 
+#[cfg_attr(
+    feature = "openapi",
+    utoipa::path(
+        operation_id = "charge_points",
+        security((), ("identityToken" = [])),
+        patch, path = "/points", tag = "points",
+        params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[ \t]*[!-~]{1,255}[ \t]*$",
+            description = "Same key and body: the first reply again, no second charge")),
+        request_body = ChargeRequest,
+        responses(
+            (status = 401, description = "AUTH_MODE=jwt: identity token missing, malformed, forged or expired (in AWS the JWT authorizer's own 401 body)", body = ErrorBody),
+            (status = 403, description = "AUTH_MODE=jwt: the identity token names another user (IDENTITY_MISMATCH)", body = ErrorBody),
+            (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
+            (status = 200, description = "The balance after the charge", body = PointsBody),
+            (status = 400, description = "Malformed body or key, amount out of range, or balance limit", body = ErrorBody),
+            (status = 409, description = "Key in use by a request still running", body = ErrorBody),
+            (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+            (status = 422, description = "Key reused with another body", body = ErrorBody),
+        )
+    )
+)]
 pub async fn charge(app: &App, req: &Request) -> Result<Reply, AppError> {
     let caller = identity::caller(app, req)?;
     let (value, body): (_, ChargeRequest) = typed_body(req)?;
-    validate_user_id(&body.user_id)?;
     identity::acts_for(caller.as_deref(), &body.user_id)?;
     validate_charge(body.amount, app.config.points_max_charge)?;
     let user = body.user_id.as_str();
@@ -89,7 +102,7 @@ async fn add_points(
     claim: Option<&Claim>,
 ) -> Result<Done, AppError> {
     for _ in 0..ID_ATTEMPTS {
-        let entry = LedgerEntry::charge(user, amount, app.now_ms());
+        let entry = LedgerEntry::charge(app.entropy(), user, amount, app.now_ms());
         let commit = idempotency::commit(app, claim, None)?;
         match app
             .db
@@ -117,10 +130,24 @@ async fn balance_now(app: &App, user: &str) -> Result<Done, AppError> {
     })
 }
 
+#[cfg_attr(
+    feature = "openapi",
+    utoipa::path(
+        operation_id = "get_points",
+        security((), ("identityToken" = [])),
+        get, path = "/points/{userId}", tag = "points",
+        params(("userId" = UserId, Path)),
+        responses(
+            (status = 401, description = "AUTH_MODE=jwt: identity token missing, malformed, forged or expired (in AWS the JWT authorizer's own 401 body)", body = ErrorBody),
+            (status = 403, description = "AUTH_MODE=jwt: the identity token names another user (IDENTITY_MISMATCH)", body = ErrorBody),
+            (status = 200, description = "The balance (0 if never charged)", body = PointsBody),
+            (status = 400, description = "Malformed user id", body = ErrorBody),
+        )
+    )
+)]
 pub async fn get(app: &App, req: &Request) -> Result<Reply, AppError> {
     let caller = identity::caller(app, req)?;
-    let user = path_param(req, "userId")?;
-    validate_user_id(&user)?;
+    let user = path_user(req)?;
     identity::acts_for(caller.as_deref(), &user)?;
     balance_reply(app, &user).await
 }

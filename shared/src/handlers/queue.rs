@@ -3,12 +3,14 @@
 use super::gate::{owned_by, parse_token_id};
 use crate::app::App;
 use crate::clock::format_ms;
-use crate::domain::ids::validate_user_id;
+use crate::domain::ids::{token_id, UserId};
 use crate::domain::queue::{
     estimated_wait_seconds, poll_after_ms, position, seen_is_stale, shard_of, ticket_number, Line,
     Pace, QueueToken, TokenState, TokenStatus,
 };
-use crate::http::request::{bearer, json_body, path_param};
+#[cfg(feature = "openapi")]
+use crate::http::error::ErrorBody;
+use crate::http::request::{bearer, json_body, path_user};
 use crate::http::{AppError, Reply};
 use crate::store::queue::JoinOutcome;
 use lambda_http::http::StatusCode;
@@ -19,16 +21,7 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JoinRequest {
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 64,
-            pattern = r"^[A-Za-z0-9._@-]{1,64}$",
-            example = "user1234"
-        )
-    )]
-    user_id: String,
+    user_id: UserId,
 }
 
 /// The seed's token body, plus the estimated wait while waiting.
@@ -79,10 +72,27 @@ fn token_reply(body: &TokenBody, status: StatusCode) -> Result<Reply, AppError> 
     Ok(Reply::json(status, body)?.retry_after_ms(body.poll_after_ms))
 }
 
+#[cfg_attr(
+    feature = "openapi",
+    utoipa::path(
+        operation_id = "join_queue",
+        security((), ("identityToken" = [])),
+        post, path = "/queues", tag = "queue",
+        request_body = JoinRequest,
+        responses(
+            (status = 401, description = "AUTH_MODE=jwt: identity token missing, malformed, forged or expired (in AWS the JWT authorizer's own 401 body)", body = ErrorBody),
+            (status = 403, description = "AUTH_MODE=jwt: the identity token names another user (IDENTITY_MISMATCH)", body = ErrorBody),
+            (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
+            (status = 201, description = "A WAIT token with its position", body = TokenBody),
+            (status = 400, description = "Malformed body", body = ErrorBody),
+            (status = 409, description = "이미 토큰이 존재합니다.", body = ErrorBody),
+            (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        )
+    )
+)]
 pub async fn join(app: &App, req: &Request) -> Result<Reply, AppError> {
     let caller = super::identity::caller(app, req)?;
     let body: JoinRequest = json_body(req)?;
-    validate_user_id(&body.user_id)?;
     super::identity::acts_for(caller.as_deref(), &body.user_id)?;
     // Refused before a ticket is taken; only the user's own concurrent
     // joins can pass this read together, and the transaction admits one.
@@ -94,8 +104,8 @@ pub async fn join(app: &App, req: &Request) -> Result<Reply, AppError> {
     let (count, line) = app.db.take_ticket(shard).await?;
     let now = app.now_ms();
     let token = QueueToken {
-        token_id: uuid::Uuid::new_v4().hyphenated().to_string(),
-        user_id: body.user_id,
+        token_id: token_id(app.entropy()),
+        user_id: body.user_id.to_string(),
         ticket: ticket_number(shard, shards, count),
         status: TokenStatus::Wait,
         issued_at: now,
@@ -112,9 +122,23 @@ pub async fn join(app: &App, req: &Request) -> Result<Reply, AppError> {
     }
 }
 
+#[cfg_attr(
+    feature = "openapi",
+    utoipa::path(
+        operation_id = "queue_status",
+        get, path = "/queues/{userId}", tag = "queue",
+        security(("queueToken" = [])),
+        params(("userId" = UserId, Path)),
+        responses(
+            (status = 200, description = "WAIT with position and estimated wait, or ACTIVE with its window", body = TokenBody),
+            (status = 400, description = "Malformed user id", body = ErrorBody),
+            (status = 401, description = "Token missing, malformed, unknown or over", body = ErrorBody),
+            (status = 403, description = "Another user's token", body = ErrorBody),
+        )
+    )
+)]
 pub async fn status(app: &App, req: &Request) -> Result<Reply, AppError> {
-    let user_id = path_param(req, "userId")?;
-    validate_user_id(&user_id)?;
+    let user_id = path_user(req)?;
     let bearer = bearer(req)
         .ok_or(AppError::Unauthorized)
         .and_then(parse_token_id)?;

@@ -5,13 +5,15 @@ use super::gate;
 use super::idempotency::{self, Done, Keyed};
 use crate::app::App;
 use crate::clock::format_ms;
-use crate::domain::ids::{check_id, validate_user_id};
+use crate::domain::ids::{random_id, ConcertId, ScheduleId, SeatId, UserId};
 use crate::domain::organiser::refund_deadline;
 use crate::domain::points::LedgerEntry;
 use crate::domain::queue::QueueToken;
 use crate::domain::reservation::{
     plan_cancel, plan_hold, CancelPlan, CancelRefusal, HoldRefusal, Reservation, ReservationStatus,
 };
+#[cfg(feature = "openapi")]
+use crate::http::error::ErrorBody;
 use crate::http::json::typed_body;
 use crate::http::{AppError, Reply};
 use crate::store::cancellation::FanCancel;
@@ -29,44 +31,10 @@ const SLOT_ATTEMPTS: usize = 4;
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReserveRequest {
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 64,
-            pattern = r"^[A-Za-z0-9._@-]{1,64}$",
-            example = "user1234"
-        )
-    )]
-    pub user_id: String,
-    #[cfg_attr(
-        feature = "openapi",
-        schema(minimum = 1, maximum = 9007199254740991_u64)
-    )]
-    #[serde(deserialize_with = "crate::http::json::int::u64")]
-    pub concert_id: u64,
-    #[cfg_attr(
-        feature = "openapi",
-        schema(minimum = 1, maximum = 9007199254740991_u64)
-    )]
-    #[serde(deserialize_with = "crate::http::json::int::u64")]
-    pub schedule_id: u64,
-    #[cfg_attr(
-        feature = "openapi",
-        schema(minimum = 1, maximum = 9007199254740991_u64)
-    )]
-    #[serde(deserialize_with = "crate::http::json::int::u64")]
-    pub seat_id: u64,
-}
-
-impl ReserveRequest {
-    fn validate(&self) -> Result<(), AppError> {
-        validate_user_id(&self.user_id)?;
-        check_id(self.concert_id, "concertId")?;
-        check_id(self.schedule_id, "scheduleId")?;
-        check_id(self.seat_id, "seatId")?;
-        Ok(())
-    }
+    pub user_id: UserId,
+    pub concert_id: ConcertId,
+    pub schedule_id: ScheduleId,
+    pub seat_id: SeatId,
 }
 
 #[derive(Serialize)]
@@ -118,9 +86,30 @@ impl From<&Reservation> for ReservationBody {
     }
 }
 
+#[cfg_attr(
+    feature = "openapi",
+    utoipa::path(
+        operation_id = "reserve",
+        post, path = "/reservations", tag = "reservations",
+        security(("queueToken" = [])),
+        params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[ \t]*[!-~]{1,255}[ \t]*$",
+            description = "Same key and body: the first reply again, no second hold")),
+        request_body = ReserveRequest,
+        responses(
+            (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
+            (status = 201, description = "Held (TEMP) until expiredAt", body = ReservationBody),
+            (status = 400, description = "Malformed body or key", body = ErrorBody),
+            (status = 401, description = "Token missing, malformed, unknown or over", body = ErrorBody),
+            (status = 403, description = "Token waiting or another user's", body = ErrorBody),
+            (status = 404, description = "Unknown concert, schedule or seat, or not of each other", body = ErrorBody),
+            (status = 409, description = "이미 예약된 좌석입니다. / the hold limit / key in use", body = ErrorBody),
+            (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+            (status = 422, description = "Key reused with another body", body = ErrorBody),
+        )
+    )
+)]
 pub async fn reserve(app: &App, req: &Request) -> Result<Reply, AppError> {
     let (value, body): (_, ReserveRequest) = typed_body(req)?;
-    body.validate()?;
     // A retry is answered even after its token ended, so the token is
     // only required to be the user's here, and ACTIVE to hold.
     let token = gate::current_token(app, req, Some(&body.user_id)).await?;
@@ -146,14 +135,16 @@ async fn hold(
     claim: Option<&Claim>,
 ) -> Result<Done, AppError> {
     let cap = app.config.tickets_max_per_user;
-    let ids = (body.concert_id, body.schedule_id, body.seat_id);
+    let (concert, schedule, seat) = (body.concert_id, body.schedule_id, body.seat_id);
+    let ids = (concert.get(), schedule.get(), seat.get());
+    let hold_ms = app.config.hold_seconds * 1000;
     for _ in 0..SLOT_ATTEMPTS {
         let now = app.now_ms();
         let ctx = app.db.hold_context(&body.user_id, ids, cap).await?;
-        let hold_ms = app.config.hold_seconds * 1000;
+        let reserve_id = random_id(app.entropy());
         let r = Reservation {
             token_id: Some(token.token_id.clone()),
-            ..plan_hold(ctx, &body.user_id, cap, now, hold_ms)?
+            ..plan_hold(ctx, &body.user_id, cap, now, hold_ms, reserve_id)?
         };
         let reply = Reply::created(&ReservationBody::from(&r))?;
         let commit = idempotency::commit(app, claim, Some(&reply))?;
@@ -195,16 +186,7 @@ impl From<HoldRefusal> for AppError {
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CancelRequest {
-    #[cfg_attr(
-        feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 64,
-            pattern = r"^[A-Za-z0-9._@-]{1,64}$",
-            example = "user1234"
-        )
-    )]
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
 #[derive(Serialize)]
@@ -217,13 +199,37 @@ pub struct CancelledBody {
     refund: i64,
 }
 
-/// `POST /reservations/{reserveId}/cancel`: a fan lets a hold go, or
-/// returns a paid ticket for a full refund.
+// `POST /reservations/{reserveId}/cancel`: a fan lets a hold go, or
+// returns a paid ticket for a full refund.
+#[cfg_attr(
+    feature = "openapi",
+    utoipa::path(
+        operation_id = "cancel_reservation",
+        security((), ("identityToken" = [])),
+        post, path = "/reservations/{reserveId}/cancel", tag = "reservations",
+        params(
+            ("reserveId" = u64, Path, minimum = 1, maximum = 9007199254740991_u64),
+            ("Idempotency-Key" = Option<String>, Header, pattern = r"^[ \t]*[!-~]{1,255}[ \t]*$",
+                description = "Same key and body: the first reply again, no second refund"),
+        ),
+        request_body = CancelRequest,
+        responses(
+            (status = 401, description = "AUTH_MODE=jwt: identity token missing, malformed, forged or expired (in AWS the JWT authorizer's own 401 body)", body = ErrorBody),
+            (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
+            (status = 200, description = "Cancelled: a hold released (refund 0) or a ticket refunded in full, its seat back on sale", body = CancelledBody),
+            (status = 400, description = "Malformed id, body or key", body = ErrorBody),
+            (status = 403, description = "Another user's reservation", body = ErrorBody),
+            (status = 404, description = "Unknown reservation", body = ErrorBody),
+            (status = 409, description = "취소할 수 없는 예약입니다. / 취소 가능 기간이 지났습니다. / 취소된 공연입니다.", body = ErrorBody),
+            (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+            (status = 422, description = "Key reused with another body", body = ErrorBody),
+        )
+    )
+)]
 pub async fn cancel(app: &App, req: &Request) -> Result<Reply, AppError> {
     let caller = super::identity::caller(app, req)?;
     let reserve_id = crate::http::request::path_id(req, "reserveId")?;
     let (value, body): (_, CancelRequest) = typed_body(req)?;
-    validate_user_id(&body.user_id)?;
     super::identity::acts_for(caller.as_deref(), &body.user_id)?;
     // The key covers the reservation too: its path is part of the request.
     let request = serde_json::json!({ "reserveId": reserve_id, "body": value });
@@ -302,7 +308,7 @@ async fn cancel_as_planned(
             Ok(outcome)
         }
         CancelPlan::RefundTicket => {
-            let entry = LedgerEntry::refund(&r.user_id, r.reserve_id, r.price, now);
+            let entry = LedgerEntry::refund(app.entropy(), &r.user_id, r.reserve_id, r.price, now);
             let outcome = app.db.refund_own_ticket(r, &entry, commit).await?;
             if outcome == FanCancel::Cancelled {
                 crate::counters::refunds(1);

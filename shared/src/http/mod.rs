@@ -4,7 +4,6 @@
 pub mod access_log;
 pub mod error;
 pub mod json;
-pub mod number;
 pub mod reply;
 pub mod request;
 pub mod strict;

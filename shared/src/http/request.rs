@@ -2,7 +2,7 @@
 //! Every failure here is the client's and becomes a 4xx.
 
 use super::error::AppError;
-use crate::domain::ids::parse_id;
+use crate::domain::ids::{parse_id, UserId};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
@@ -21,6 +21,11 @@ pub fn path_param(req: &Request, name: &str) -> Result<String, AppError> {
         .and_then(|p| p.first(name))
         .map(str::to_string)
         .ok_or_else(|| AppError::bad_request(format!("경로에 {name}가 없습니다.")))
+}
+
+/// A `userId` path parameter, checked.
+pub fn path_user(req: &Request) -> Result<UserId, AppError> {
+    Ok(UserId::parse(&path_param(req, "userId")?)?)
 }
 
 pub fn query_param(req: &Request, name: &str) -> Option<String> {

@@ -120,7 +120,7 @@ impl Scanner<'_> {
             self.i += 1;
         }
         let text = std::str::from_utf8(&self.b[start..self.i]).map_err(|_| MALFORMED)?;
-        if super::number::integral(text) {
+        if crate::domain::number::integral(text) {
             Ok(())
         } else {
             Err("숫자는 정수여야 합니다.")

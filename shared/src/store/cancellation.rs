@@ -110,7 +110,7 @@ impl Db {
             .ok_or_else(|| StoreError::failed("sold seat without its buyer"))?;
         let seat_write = self.seat_cancel_ticket(SeatRef::from(seat), rid, seat.price)?;
         let record = self.cancel_record(rid, ReservationStatus::Complete, seat.price, now_ms)?;
-        let entry = LedgerEntry::refund(user, rid, seat.price, now_ms);
+        let entry = LedgerEntry::refund(&*self.entropy, user, rid, seat.price, now_ms);
         Ok(Tx::new()
             .update(SEAT, seat_write)
             .update(RESERVATION, record)

@@ -24,6 +24,7 @@ pub mod seat;
 pub mod tx;
 
 use crate::config::{Config, Tables};
+use crate::domain::ids::{Entropy, OsEntropy};
 use aws_sdk_dynamodb::Client;
 use std::sync::Arc;
 
@@ -36,6 +37,8 @@ pub struct Db {
     pub tables: Tables,
     /// Short-lived copies of hot catalogue reads (off unless enabled).
     pub caches: Arc<cache::Caches>,
+    /// The source of the ids the store makes itself (a refund's entry).
+    pub entropy: Arc<dyn Entropy>,
 }
 
 impl Db {
@@ -44,7 +47,14 @@ impl Db {
             client,
             tables,
             caches: Arc::new(cache::Caches::new(0)),
+            entropy: Arc::new(OsEntropy),
         }
+    }
+
+    /// The same store, drawing its ids from `entropy`.
+    pub fn with_entropy(mut self, entropy: Arc<dyn Entropy>) -> Self {
+        self.entropy = entropy;
+        self
     }
 
     /// The same store, keeping catalogue reads for `ttl_ms` (0: not at all).

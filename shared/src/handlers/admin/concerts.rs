@@ -5,6 +5,8 @@ use crate::app::App;
 use crate::domain::catalog::Concert;
 use crate::domain::organiser::check_concert;
 use crate::handlers::idempotency::{self, Done, Keyed};
+#[cfg(feature = "openapi")]
+use crate::http::error::ErrorBody;
 use crate::http::json::typed_body;
 use crate::http::{AppError, Reply};
 use crate::store::idempotency::Claim;
@@ -28,6 +30,25 @@ pub struct NewConcert {
     end_date: NaiveDate,
 }
 
+#[cfg_attr(
+    feature = "openapi",
+    utoipa::path(
+        operation_id = "create_concert",
+        post, path = "/admin/concerts", tag = "organiser",
+        security(("organiser" = [])),
+        params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[ \t]*[!-~]{1,255}[ \t]*$",
+            description = "Same key and body: the first reply again, nothing created twice")),
+        request_body = NewConcert,
+        responses(
+            (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
+            (status = 201, description = "The concert", body = Concert),
+            (status = 400, description = "Malformed body, empty title, or start after end", body = ErrorBody),
+            (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),
+            (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+            (status = 422, description = "Key reused with another body", body = ErrorBody),
+        )
+    )
+)]
 pub async fn create(app: &App, req: &Request) -> Result<Reply, AppError> {
     let who = organiser(req)?;
     let (value, body): (_, NewConcert) = typed_body(req)?;

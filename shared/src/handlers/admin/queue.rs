@@ -3,6 +3,8 @@
 
 use super::organiser;
 use crate::app::App;
+#[cfg(feature = "openapi")]
+use crate::http::error::ErrorBody;
 use crate::http::json::typed_body;
 use crate::http::{AppError, Reply};
 use crate::store::queue_control::QueueControl;
@@ -40,15 +42,42 @@ pub struct QueueChange {
 }
 
 fn opt_u64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    crate::http::json::int::u64(d).map(Some)
+    crate::domain::number::int::u64(d).map(Some)
 }
 
+#[cfg_attr(
+    feature = "openapi",
+    utoipa::path(
+        operation_id = "get_queue_control",
+        get, path = "/admin/queue", tag = "organiser",
+        security(("organiser" = [])),
+        responses(
+            (status = 200, description = "The waiting room's control and size", body = QueueBody),
+            (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),
+        )
+    )
+)]
 pub async fn get(app: &App, req: &Request) -> Result<Reply, AppError> {
     organiser(req)?;
     let control = app.db.queue_control().await?;
     reply(app, control).await
 }
 
+#[cfg_attr(
+    feature = "openapi",
+    utoipa::path(
+        operation_id = "set_queue_control",
+        put, path = "/admin/queue", tag = "organiser",
+        security(("organiser" = [])),
+        request_body = QueueChange,
+        responses(
+            (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
+            (status = 200, description = "The control as stored; it applies from the next admission round", body = QueueBody),
+            (status = 400, description = "Malformed body or maxActive not in 1..1000000", body = ErrorBody),
+            (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),
+        )
+    )
+)]
 pub async fn put(app: &App, req: &Request) -> Result<Reply, AppError> {
     organiser(req)?;
     let (_, body): (_, QueueChange) = typed_body(req)?;

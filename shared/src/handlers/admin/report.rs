@@ -4,6 +4,8 @@
 use super::organiser;
 use crate::app::App;
 use crate::domain::catalog::{ScheduleStatus, Seat, SeatCancel};
+#[cfg(feature = "openapi")]
+use crate::http::error::ErrorBody;
 use crate::http::request::path_id;
 use crate::http::{AppError, Reply};
 use lambda_http::Request;
@@ -48,6 +50,21 @@ pub fn count(seats: &[Seat], now_ms: i64) -> ReportBody {
     r
 }
 
+#[cfg_attr(
+    feature = "openapi",
+    utoipa::path(
+        operation_id = "schedule_report",
+        get, path = "/admin/schedules/{scheduleId}/report", tag = "organiser",
+        security(("organiser" = [])),
+        params(("scheduleId" = u64, Path, minimum = 1, maximum = 9007199254740991_u64)),
+        responses(
+            (status = 200, description = "Seats, sales and refunds as they are now", body = ReportBody),
+            (status = 400, description = "Malformed id", body = ErrorBody),
+            (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),
+            (status = 404, description = "Unknown schedule", body = ErrorBody),
+        )
+    )
+)]
 pub async fn report(app: &App, req: &Request) -> Result<Reply, AppError> {
     organiser(req)?;
     let schedule_id = path_id(req, "scheduleId")?;

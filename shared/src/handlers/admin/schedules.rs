@@ -10,6 +10,8 @@ use crate::domain::organiser::{
     check_window, plan_schedule, PlannedSchedule, ScheduleRequest, Section,
 };
 use crate::handlers::idempotency::{self, Done, Keyed};
+#[cfg(feature = "openapi")]
+use crate::http::error::ErrorBody;
 use crate::http::json::typed_body;
 use crate::http::request::path_id;
 use crate::http::{AppError, Reply};
@@ -47,16 +49,16 @@ pub struct SectionBody {
     #[cfg_attr(feature = "openapi", schema(example = "A"))]
     name: String,
     #[cfg_attr(feature = "openapi", schema(minimum = 1, example = 10))]
-    #[serde(deserialize_with = "crate::http::json::int::u64")]
+    #[serde(deserialize_with = "crate::domain::number::int::u64")]
     rows: u64,
     #[cfg_attr(feature = "openapi", schema(minimum = 1, example = 30))]
-    #[serde(deserialize_with = "crate::http::json::int::u64")]
+    #[serde(deserialize_with = "crate::domain::number::int::u64")]
     seats_per_row: u64,
     #[cfg_attr(
         feature = "openapi",
         schema(minimum = 1, maximum = 10000000, example = 165000)
     )]
-    #[serde(deserialize_with = "crate::http::json::int::i64")]
+    #[serde(deserialize_with = "crate::domain::number::int::i64")]
     price: i64,
 }
 
@@ -112,6 +114,29 @@ impl NewSchedule {
     }
 }
 
+#[cfg_attr(
+    feature = "openapi",
+    utoipa::path(
+        operation_id = "create_schedule",
+        post, path = "/admin/concerts/{concertId}/schedules", tag = "organiser",
+        security(("organiser" = [])),
+        params(
+            ("concertId" = u64, Path, minimum = 1, maximum = 9007199254740991_u64),
+            ("Idempotency-Key" = Option<String>, Header, pattern = r"^[ \t]*[!-~]{1,255}[ \t]*$",
+                description = "Same key and body: the first reply again, nothing created twice"),
+        ),
+        request_body = NewSchedule,
+        responses(
+            (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
+            (status = 201, description = "READY (up to 5,000 seats, written in the call) or PREPARING (finished in the background)", body = ScheduleBody),
+            (status = 400, description = "Date outside the concert, no or duplicate sections, seats not in 1..60000, price not in 1..10000000, opens ≥ closes", body = ErrorBody),
+            (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),
+            (status = 404, description = "Unknown concert", body = ErrorBody),
+            (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+            (status = 422, description = "Key reused with another body", body = ErrorBody),
+        )
+    )
+)]
 pub async fn create(app: &App, req: &Request) -> Result<Reply, AppError> {
     let who = organiser(req)?;
     let concert_id = path_id(req, "concertId")?;
@@ -197,6 +222,24 @@ pub struct WindowChange {
     sale_closes_at: Option<String>,
 }
 
+#[cfg_attr(
+    feature = "openapi",
+    utoipa::path(
+        operation_id = "change_schedule",
+        patch, path = "/admin/schedules/{scheduleId}", tag = "organiser",
+        security(("organiser" = [])),
+        params(("scheduleId" = u64, Path, minimum = 1, maximum = 9007199254740991_u64)),
+        request_body = WindowChange,
+        responses(
+            (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
+            (status = 200, description = "The schedule with its new sale window", body = ScheduleBody),
+            (status = 400, description = "Malformed body, or a window that closes before it opens", body = ErrorBody),
+            (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),
+            (status = 404, description = "Unknown schedule", body = ErrorBody),
+            (status = 409, description = "취소된 공연입니다.", body = ErrorBody),
+        )
+    )
+)]
 pub async fn patch(app: &App, req: &Request) -> Result<Reply, AppError> {
     organiser(req)?;
     let schedule_id = path_id(req, "scheduleId")?;
@@ -239,9 +282,25 @@ pub struct CancelBody {
     refunded_points: i64,
 }
 
-/// Safe to call at any point: it starts the job once, runs a small
-/// schedule's to the end within the call, and otherwise reports the job
-/// as it stands (the jobs table's worker carries it on).
+// Safe to call at any point: it starts the job once, runs a small
+// schedule's to the end within the call, and otherwise reports the job
+// as it stands (the jobs table's worker carries it on).
+#[cfg_attr(
+    feature = "openapi",
+    utoipa::path(
+        operation_id = "cancel_schedule",
+        post, path = "/admin/schedules/{scheduleId}/cancel", tag = "organiser",
+        security(("organiser" = [])),
+        params(("scheduleId" = u64, Path, minimum = 1, maximum = 9007199254740991_u64)),
+        responses(
+            (status = 200, description = "CANCELLED, with the final totals (the same on every later call)", body = CancelBody),
+            (status = 202, description = "CANCELLING: the job runs on; totals so far", body = CancelBody),
+            (status = 400, description = "Malformed id", body = ErrorBody),
+            (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),
+            (status = 404, description = "Unknown schedule", body = ErrorBody),
+        )
+    )
+)]
 pub async fn cancel(app: &App, req: &Request) -> Result<Reply, AppError> {
     organiser(req)?;
     let schedule_id = path_id(req, "scheduleId")?;

@@ -65,6 +65,75 @@ pub fn integral(text: &str) -> bool {
     exact(text) != Exact::Fraction
 }
 
+/// JSON integers for `#[serde(deserialize_with)]`, read exactly from the
+/// number's text ([`exact`]): JSON Schema's `integer` includes
+/// numbers written with a zero fraction (`36204.0`) or an exponent
+/// (`5e2`), so these accept them; `1.5`, strings and out-of-range values
+/// stay errors. Only a body read from text carries the text.
+pub mod int {
+    use super::{exact, Exact};
+    use serde::de::{Deserialize, Deserializer, Error};
+    use serde_json::value::RawValue;
+
+    fn integer<'de, D: Deserializer<'de>>(d: D) -> Result<i128, D::Error> {
+        let raw = Box::<RawValue>::deserialize(d)?;
+        let text = raw.get();
+        if !text.starts_with(['-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']) {
+            return Err(D::Error::custom(format!(
+                "expected an integer, found {text}"
+            )));
+        }
+        match exact(text) {
+            Exact::Integer(v) => Ok(v),
+            Exact::TooLarge => Err(D::Error::custom(format!("{text} is out of range"))),
+            Exact::Fraction => Err(D::Error::custom(format!(
+                "expected an integer, found {text}"
+            ))),
+        }
+    }
+
+    pub fn u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        let v = integer(d)?;
+        u64::try_from(v)
+            .map_err(|_| D::Error::custom(format!("expected a non-negative integer, found {v}")))
+    }
+
+    pub fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        let v = integer(d)?;
+        i64::try_from(v).map_err(|_| D::Error::custom(format!("{v} is out of range")))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[derive(serde::Deserialize)]
+        struct U(#[serde(deserialize_with = "super::u64")] u64);
+        #[derive(serde::Deserialize)]
+        struct I(#[serde(deserialize_with = "super::i64")] i64);
+
+        #[test]
+        fn integral_numbers_only() {
+            let u = |s: &str| serde_json::from_str::<U>(s).map(|v| v.0).ok();
+            let i = |s: &str| serde_json::from_str::<I>(s).map(|v| v.0).ok();
+            assert_eq!(u("7"), Some(7));
+            assert_eq!(u("7.0"), Some(7));
+            assert_eq!(u("700e-2"), Some(7));
+            assert_eq!(u("8749453825332380.0"), Some(8749453825332380));
+            assert_eq!(u("18446744073709551615"), Some(u64::MAX));
+            assert_eq!(u("18446744073709551616"), None);
+            assert_eq!(u("7.5"), None);
+            assert_eq!(u("-7"), None);
+            assert_eq!(u("\"7\""), None);
+            assert_eq!(u("null"), None);
+            assert_eq!(u("true"), None);
+            assert_eq!(u("[7]"), None);
+            assert_eq!(u("1e30"), None);
+            assert_eq!(i("-7.0"), Some(-7));
+            assert_eq!(i("1e30"), None);
+            assert_eq!(i("-0.5"), None);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
