@@ -238,10 +238,9 @@ fn import_graph() -> Vec<(String, Vec<String>)> {
             match segs.first() {
                 Some(&"crate") => base.clear(),
                 Some(&"super") => {
-                    // `super` of a mod.rs is its parent's parent.
-                    if !is_mod_file || base.len() > 0 {
-                        base.pop();
-                    }
+                    // A file's module is its path (a mod.rs's, its folder),
+                    // so `super` is always the module one up.
+                    base.pop();
                     while segs.get(1) == Some(&"super") {
                         base.pop();
                         segs.remove(0);
