@@ -210,10 +210,6 @@ fn import_graph() -> Vec<(String, Vec<String>)> {
     let mut graph = Vec::new();
     for (path, text) in &files {
         let me = module_of(path);
-        let is_mod_file = matches!(
-            path.file_stem().and_then(|s| s.to_str()),
-            Some("mod" | "lib")
-        );
         let code = code_of(text);
         let mut deps = Vec::new();
         for (at, _) in code
