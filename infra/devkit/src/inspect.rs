@@ -3,6 +3,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use shared::domain::catalog::Seat;
+use shared::domain::points::LedgerEntry;
 use shared::domain::queue::QueueToken;
 use shared::domain::reservation::Reservation;
 use shared::store::schema::{catalog, points, queue, reservations, PK, SK};
@@ -53,6 +54,61 @@ pub async fn seats(db: &Db) -> Result<Vec<Seat>, Error> {
         sk.starts_with(catalog::SEAT_PREFIX)
     })
     .await
+}
+
+/// One seat as it is now, read consistently.
+pub async fn seat(db: &Db, schedule_id: u64, seat_id: u64) -> Result<Option<Seat>, Error> {
+    let key = [
+        (PK, catalog::seat_pk(schedule_id, seat_id)),
+        (SK, catalog::seat_sk(seat_id)),
+    ];
+    item(db, &db.tables.catalog, &key).await
+}
+
+/// A user's current queue token: their pointer, then the token.
+pub async fn user_token(db: &Db, user_id: &str) -> Result<Option<QueueToken>, Error> {
+    let key = [
+        (PK, queue::user_pk(user_id)),
+        (SK, queue::TOKEN_SK.to_string()),
+    ];
+    let Some(pointer) = item::<serde_json::Value>(db, &db.tables.queue, &key).await? else {
+        return Ok(None);
+    };
+    let token_id = pointer["tokenId"].as_str().unwrap_or_default();
+    Ok(db.token(token_id).await?)
+}
+
+/// Every ledger entry of a user, oldest first.
+pub async fn ledger(db: &Db, user_id: &str) -> Result<Vec<LedgerEntry>, Error> {
+    let user = points::user_pk(user_id);
+    let mut entries: Vec<LedgerEntry> = scan_as(db, &db.tables.points, |sk| {
+        sk.starts_with(points::LEDGER_PREFIX)
+    })
+    .await?;
+    entries.retain(|e| points::user_pk(&e.user_id) == user);
+    entries.sort_by_key(|e| (e.at, e.entry_id));
+    Ok(entries)
+}
+
+/// One item by its key, read consistently.
+async fn item<T: serde::de::DeserializeOwned>(
+    db: &Db,
+    table: &str,
+    key: &[(&str, String)],
+) -> Result<Option<T>, Error> {
+    let got = db
+        .client
+        .get_item()
+        .table_name(table)
+        .set_key(Some(
+            key.iter()
+                .map(|(k, v)| (k.to_string(), AttributeValue::S(v.clone())))
+                .collect(),
+        ))
+        .consistent_read(true)
+        .send()
+        .await?;
+    Ok(got.item.map(from_item).transpose()?)
 }
 
 /// Every reservation record (not the hold-slot items).

@@ -47,15 +47,6 @@ impl Db {
             .await
     }
 
-    pub async fn get_seat(
-        &self,
-        schedule_id: u64,
-        seat_id: u64,
-    ) -> Result<Option<Seat>, StoreError> {
-        self.get_catalog_item(key(seat_pk(schedule_id, seat_id), seat_sk(seat_id)))
-            .await
-    }
-
     /// Catalogue reads are eventually consistent and kept for the cache's
     /// lifetime: the catalogue does not change under a sale, only the
     /// seats' sale state (which conditions read, never this).

@@ -21,20 +21,6 @@ impl Db {
             .or_failed()
     }
 
-    /// Creates a job unless it exists; `false` when it did.
-    pub async fn start_job(&self, job: &Job) -> Result<bool, StoreError> {
-        let put = self.new_job(job)?;
-        let out = self
-            .client
-            .put_item()
-            .table_name(put.table_name())
-            .set_item(Some(put.item().clone()))
-            .set_condition_expression(put.condition_expression().map(str::to_string))
-            .send()
-            .await;
-        conditional(out)
-    }
-
     pub async fn job(&self, kind: JobKind, schedule_id: u64) -> Result<Option<Job>, StoreError> {
         let item = self
             .get(&self.tables.jobs, key_pk(job_pk(kind, schedule_id)), true)

@@ -5,8 +5,8 @@
 //!   [`LedgerEntry`] per balance change, written in the same transaction.
 
 use super::error::{OrFailed, StoreError};
-use super::io::{from_item, key, n, num_attr, s, to_item};
-use super::schema::points::{ledger_sk, user_pk, BALANCE, BALANCE_SK, LEDGER_PREFIX, RECEIPT};
+use super::io::{key, n, num_attr, to_item};
+use super::schema::points::{ledger_sk, user_pk, BALANCE, BALANCE_SK, RECEIPT};
 use super::tx::{Tx, IDEMPOTENCY};
 use super::Db;
 use crate::domain::points::{LedgerEntry, Payment};
@@ -79,22 +79,5 @@ impl Db {
             .condition_expression("attribute_not_exists(sk)")
             .build()
             .or_failed()
-    }
-
-    /// Every ledger entry of a user, oldest first.
-    pub async fn ledger(&self, user_id: &str) -> Result<Vec<LedgerEntry>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.tables.points)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :ledger)")
-            .expression_attribute_values(":pk", s(user_pk(user_id)))
-            .expression_attribute_values(":ledger", s(LEDGER_PREFIX))
-            .consistent_read(true);
-        self.query_all(query)
-            .await?
-            .into_iter()
-            .map(from_item)
-            .collect()
     }
 }

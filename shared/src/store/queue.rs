@@ -206,19 +206,6 @@ impl Db {
         item.map(from_item).transpose()
     }
 
-    /// The user's current token (two reads; tests and tools).
-    pub async fn user_token(&self, user_id: &str) -> Result<Option<QueueToken>, StoreError> {
-        let pointer = self
-            .get(&self.tables.queue, key(user_pk(user_id), TOKEN_SK), true)
-            .await?
-            .map(from_item::<UserPointer>)
-            .transpose()?;
-        match pointer {
-            Some(p) => self.token(&p.token_id).await,
-            None => Ok(None),
-        }
-    }
-
     /// A token and the admitted count of a counter shard, in one read call.
     /// Eventually consistent (half the units): a poll that sees an
     /// admission a moment late only asks again.

@@ -73,7 +73,10 @@ async fn schedules_list_open_dates_only() {
 
 /// Sets a seat's sale state directly, as a hold or a sale would.
 async fn mark(h: &TestApp, seat: u64, hold_until: Option<i64>, sold: bool) {
-    let seat = h.app().db.get_seat(1, seat).await.unwrap().unwrap();
+    let seat = devkit::inspect::seat(&h.app().db, 1, seat)
+        .await
+        .unwrap()
+        .unwrap();
     let sold_by = sold.then_some(seat.seat_id);
     devkit::inspect::set_seat_state(&h.app().db, &seat, hold_until, sold_by)
         .await

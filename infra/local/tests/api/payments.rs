@@ -34,7 +34,13 @@ async fn a_thousand_concurrent_charges_add_up_exactly() {
         "the last charge reports the final balance"
     );
     assert_eq!(h.points("saver").await, 10_000);
-    assert_eq!(h.app().db.ledger("saver").await.unwrap().len(), 1_000);
+    assert_eq!(
+        devkit::inspect::ledger(&h.app().db, "saver")
+            .await
+            .unwrap()
+            .len(),
+        1_000
+    );
     h.audit().await;
 }
 
@@ -98,7 +104,13 @@ async fn charges_are_validated_and_bounded() {
         400
     );
     assert_eq!(h.points("user1234").await, 1_500);
-    assert_eq!(h.app().db.ledger("user1234").await.unwrap().len(), 2);
+    assert_eq!(
+        devkit::inspect::ledger(&h.app().db, "user1234")
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     h.audit().await;
 }
 
@@ -139,7 +151,13 @@ async fn idempotent_charges_replay_exactly() {
         400
     );
     assert_eq!(h.points("idem").await, 305);
-    assert_eq!(h.app().db.ledger("idem").await.unwrap().len(), 2);
+    assert_eq!(
+        devkit::inspect::ledger(&h.app().db, "idem")
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     h.audit().await;
 }
 
@@ -224,10 +242,7 @@ async fn fifty_payments_of_one_hold_with_mixed_keys_pay_once() {
     assert_eq!(first["reserveId"], rid);
     assert_eq!(first["price"], price);
     assert_eq!(h.points(&user).await, 1_000_000 - price);
-    let payments = h
-        .app()
-        .db
-        .ledger(&user)
+    let payments = devkit::inspect::ledger(&h.app().db, &user)
         .await
         .unwrap()
         .into_iter()
@@ -306,10 +321,7 @@ async fn a_payment_racing_its_expiry_is_all_or_nothing() {
         // Each round starts with fresh hold slots for both.
         h.advance_ms(300_001);
     }
-    let spent: i64 = h
-        .app()
-        .db
-        .ledger(&payer)
+    let spent: i64 = devkit::inspect::ledger(&h.app().db, &payer)
         .await
         .unwrap()
         .iter()

@@ -272,7 +272,10 @@ async fn admission_follows_issue_order_and_capacity() {
     assert_eq!(h.active_users().await.len(), 5);
 
     // Ending one early frees its slot for the next in line.
-    let first = h.app().db.user_token(&order[0]).await.unwrap().unwrap();
+    let first = devkit::inspect::user_token(&h.app().db, &order[0])
+        .await
+        .unwrap()
+        .unwrap();
     assert!(h
         .app()
         .db

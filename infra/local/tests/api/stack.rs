@@ -180,7 +180,10 @@ async fn the_local_stack_sweeps_ttl_and_runs_the_hold_cleanup() {
         r.is_some_and(|r| r.status == shared::domain::reservation::ReservationStatus::Expired)
     })
     .await;
-    let seat = stack.app.db.get_seat(1, 1).await.unwrap().unwrap();
+    let seat = devkit::inspect::seat(&stack.app.db, 1, 1)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(seat.hold_id, None, "the seat was not released");
     // Every consumer has read every record: the log keeps only the newest,
     // and the emulator numbers new records from an index.
