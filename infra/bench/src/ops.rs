@@ -167,9 +167,9 @@ impl Ops {
             Ops::Direct(app) => timed!({
                 let r = async {
                     Self::gate_by_token(app, token).await?;
-                    app.db.get_concert(CONCERT).await?;
+                    app.db.cached_concert(CONCERT).await?;
                     let schedules = app.db.list_schedules(CONCERT).await?;
-                    app.db.seat_blocks(&schedules).await?;
+                    app.db.cached_seat_blocks(&schedules).await?;
                     Ok::<_, StoreError>(())
                 }
                 .await;
@@ -200,7 +200,7 @@ impl Ops {
             Ops::Direct(app) => timed!({
                 let r = async {
                     Self::gate_by_token(app, token).await?;
-                    if let Some(schedule) = app.db.get_schedule(SCHEDULE).await? {
+                    if let Some(schedule) = app.db.cached_schedule(SCHEDULE).await? {
                         app.db
                             .reservable_seats(&schedule, None, 100, app.now_ms())
                             .await?;

@@ -45,7 +45,7 @@ pub async fn get_concert(app: &App, req: &Request) -> Result<Reply, AppError> {
     let id = path_id(req, "concertId")?;
     let concert = app
         .db
-        .get_concert(id)
+        .cached_concert(id)
         .await?
         .ok_or(AppError::ConcertNotFound)?;
     Reply::ok(&concert)
@@ -95,7 +95,7 @@ pub async fn list_schedules(app: &App, req: &Request) -> Result<Reply, AppError>
     let concert_id = path_id(req, "concertId")?;
     gate::admit(app, req, None).await?;
     app.db
-        .get_concert(concert_id)
+        .cached_concert(concert_id)
         .await?
         .ok_or(AppError::ConcertNotFound)?;
     let now = app.now_ms();
@@ -107,7 +107,7 @@ pub async fn list_schedules(app: &App, req: &Request) -> Result<Reply, AppError>
         .into_iter()
         .filter(|s| s.listed_on(today))
         .collect();
-    let blocks = app.db.seat_blocks(&listed).await?;
+    let blocks = app.db.cached_seat_blocks(&listed).await?;
     let schedules = listed
         .iter()
         .zip(blocks)
@@ -179,7 +179,7 @@ pub async fn list_seats(app: &App, req: &Request) -> Result<Reply, AppError> {
         .map(|raw| parse_id(&raw, "cursor"))
         .transpose()?;
     gate::admit(app, req, None).await?;
-    let schedule = browsable(app.db.get_schedule(schedule_id).await?, app.now_ms())?;
+    let schedule = browsable(app.db.cached_schedule(schedule_id).await?, app.now_ms())?;
     let page = app
         .db
         .reservable_seats(&schedule, after, limit, app.now_ms())

@@ -72,7 +72,7 @@ impl Db {
     /// The seats-left records of every block of each schedule, in the
     /// schedules' order; eventually consistent reads, kept for the cache's
     /// lifetime.
-    pub async fn seat_blocks(
+    pub async fn cached_seat_blocks(
         &self,
         schedules: &[Schedule],
     ) -> Result<Vec<Vec<BlockSeats>>, StoreError> {

@@ -1,7 +1,6 @@
 //! A short-lived copy, inside one function instance, of the catalogue items
-//! every sale request reads: the concert, the schedule, a concert's
-//! schedule list, a schedule's seats-left records and the seats of a
-//! block. Read thousands of times a second, their keys would be hot
+//! every sale request reads: the concert, the schedule, a schedule's
+//! seats-left records and the seats of a block. Read thousands of times a second, their keys would be hot
 //! partitions (docs/capacity.md); SPEC §6 allows a copy up to one second
 //! old. Nothing a condition decides is ever taken from here.
 
@@ -71,8 +70,6 @@ pub fn item_key(item: &Item) -> String {
 pub struct Caches {
     /// Concert and schedule items, by key.
     pub items: Cache<Item>,
-    /// A concert's schedules, by concert id.
-    pub schedules: Cache<Vec<crate::domain::catalog::Schedule>>,
     /// A schedule's seats-left records, by schedule id.
     pub blocks: Cache<Vec<crate::domain::availability::BlockSeats>>,
     /// The seats of one block, by its partition key.
@@ -83,7 +80,6 @@ impl Caches {
     pub fn new(ttl_ms: u64) -> Self {
         Caches {
             items: Cache::new(ttl_ms),
-            schedules: Cache::new(ttl_ms),
             blocks: Cache::new(ttl_ms),
             seats: Cache::new(ttl_ms),
         }
@@ -92,7 +88,6 @@ impl Caches {
     /// Forgets every copy (the benchmark measures cold reads this way).
     pub fn clear(&self) {
         self.items.clear();
-        self.schedules.clear();
         self.blocks.clear();
         self.seats.clear();
     }

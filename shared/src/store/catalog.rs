@@ -37,12 +37,14 @@ impl Db {
             .collect()
     }
 
-    pub async fn get_concert(&self, concert_id: u64) -> Result<Option<Concert>, StoreError> {
+    /// A concert as the catalogue cache keeps it (up to its lifetime old).
+    pub async fn cached_concert(&self, concert_id: u64) -> Result<Option<Concert>, StoreError> {
         self.get_catalog_item(key(CONCERTS_PK, concert_sk(concert_id)))
             .await
     }
 
-    pub async fn get_schedule(&self, schedule_id: u64) -> Result<Option<Schedule>, StoreError> {
+    /// A schedule as the catalogue cache keeps it (up to its lifetime old).
+    pub async fn cached_schedule(&self, schedule_id: u64) -> Result<Option<Schedule>, StoreError> {
         self.get_catalog_item(key(schedule_pk(schedule_id), META_SK))
             .await
     }
@@ -76,16 +78,11 @@ impl Db {
             .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
             .expression_attribute_values(":pk", s(concert_pk(concert_id)))
             .expression_attribute_values(":prefix", s(SCHEDULE_PREFIX));
-        let schedules = self
-            .query_all(query)
+        self.query_all(query)
             .await?
             .into_iter()
             .map(from_item)
-            .collect::<Result<Vec<Schedule>, _>>()?;
-        self.caches
-            .schedules
-            .put(concert_id.to_string(), schedules.clone());
-        Ok(schedules)
+            .collect()
     }
 
     /// The next `limit` seats of a schedule after seat `after`, in seat

@@ -31,7 +31,7 @@ async fn reservable(h: &TestApp, token: &str) -> u64 {
 /// Schedule 1's seats-left records, block by block.
 async fn listing(h: &TestApp) -> Vec<Vec<shared::domain::availability::BlockSeats>> {
     let schedules = h.app().db.list_schedules(1).await.unwrap();
-    h.app().db.seat_blocks(&schedules).await.unwrap()
+    h.app().db.cached_seat_blocks(&schedules).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -188,8 +188,8 @@ async fn a_seat_event_on_a_full_block_costs_at_most_two_write_units() {
         assert!(units > 0.0 && units <= 2.0, "{change:?} cost {units} units");
     }
     // The block's record counts exactly what its events said.
-    let schedule = db.get_schedule(1).await.unwrap().unwrap();
-    let blocks = db.seat_blocks(&[schedule]).await.unwrap().remove(0);
+    let schedule = db.cached_schedule(1).await.unwrap().unwrap();
+    let blocks = db.cached_seat_blocks(&[schedule]).await.unwrap().remove(0);
     assert_eq!(blocks.len(), 4);
     assert_eq!(blocks[1].sold.len(), 51);
     assert_eq!(blocks[1].taken_at(0), 99);
@@ -248,7 +248,7 @@ async fn every_order_of_a_seats_events_ends_in_the_same_count() {
                 h.app().db.apply_seat_event(&events[i]).await.unwrap();
             }
             let schedules = h.app().db.list_schedules(1).await.unwrap();
-            let blocks = h.app().db.seat_blocks(&schedules).await.unwrap();
+            let blocks = h.app().db.cached_seat_blocks(&schedules).await.unwrap();
             let left = available_seats(10, &blocks[0], first - 1);
             assert_eq!(left, 10 - taken, "{order:?} of {events:?}: {blocks:?}");
         }
@@ -320,7 +320,7 @@ async fn seats_left_follow_a_fans_releases_and_returns() {
         .collect();
     local::streams::to_queue(QueueConsumer::Availability, fresh.app(), &cut).await;
     let schedules = fresh.app().db.list_schedules(1).await.unwrap();
-    let blocks = fresh.app().db.seat_blocks(&schedules).await.unwrap();
+    let blocks = fresh.app().db.cached_seat_blocks(&schedules).await.unwrap();
     let left = shared::domain::availability::available_seats(20, &blocks[0], fresh.app().now_ms());
     assert_eq!(left, 20, "a's hold and ticket both came back");
     h.audit().await;

@@ -165,7 +165,7 @@ async fn a_seat_page_costs_the_same_however_many_seats_are_held() {
     h.load(&catalog(600)).await;
     let meter = devkit::meter::Meter::default();
     let db = devkit::meter::metered(&h.app().db, &meter);
-    let schedule = db.get_schedule(1).await.unwrap().unwrap();
+    let schedule = db.cached_schedule(1).await.unwrap().unwrap();
     let now = h.clock.now_ms();
     let page = |after| {
         let (db, schedule, meter) = (db.clone(), schedule.clone(), meter.clone());

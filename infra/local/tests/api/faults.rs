@@ -210,7 +210,7 @@ async fn took_effect_once(h: &TestApp, op: Op, ctx: &Ctx) {
             assert_eq!(seats.iter().filter(|s| s.schedule_id == id).count(), 3);
         }
         Op::Window => {
-            let s = h.app().db.get_schedule(ctx.seat).await.unwrap().unwrap();
+            let s = h.app().db.cached_schedule(ctx.seat).await.unwrap().unwrap();
             assert_eq!(s.sale_closes_at, 1_767_916_800_000);
         }
         Op::CancelShow => {

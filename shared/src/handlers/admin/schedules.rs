@@ -144,7 +144,7 @@ pub async fn create(app: &App, req: &Request) -> Result<Reply, AppError> {
     let request = body.request()?;
     let concert = app
         .db
-        .get_concert(concert_id)
+        .cached_concert(concert_id)
         .await?
         .ok_or(AppError::ConcertNotFound)?;
     let plan = plan_schedule(&concert, &request, app.config.sale_timezone, app.now_ms())?;
