@@ -49,7 +49,7 @@ where
 /// Profiles the three fast reads on a running stack with an ACTIVE
 /// `token` of `user`.
 pub async fn profile(stack: &Running, user: &str, token: &str) -> Result<Vec<Layers>, String> {
-    let template = emulator::Template::builtin().map_err(|e| e.to_string())?;
+    let template = sam::Template::builtin().map_err(|e| e.to_string())?;
     let gw = Gateway {
         app: stack.app.clone(),
         routes: routes(&template)?,

@@ -247,7 +247,7 @@ async fn run(args: Args) -> Result<bool, String> {
     println!("\n{}", onsale::render(&bill));
 
     let cold = if args.coldstart {
-        let functions: Vec<String> = emulator::Template::builtin()
+        let functions: Vec<String> = sam::Template::builtin()
             .map_err(|e| e.to_string())?
             .functions
             .iter()

@@ -4,12 +4,11 @@
 
 pub mod streamlog;
 pub mod tables;
-pub mod template;
 pub mod untokened;
 
 pub use dynoxide;
 pub use dynoxide::Database;
-pub use template::Template;
+pub use sam::Template;
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use std::net::SocketAddr;
@@ -27,7 +26,7 @@ pub enum EmulatorError {
     #[error("emulator i/o: {0}")]
     Io(#[from] std::io::Error),
     #[error(transparent)]
-    Template(#[from] template::TemplateError),
+    Template(#[from] sam::TemplateError),
     #[error("creating table {table}: {message}")]
     CreateTable { table: String, message: String },
 }

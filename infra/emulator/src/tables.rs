@@ -1,7 +1,6 @@
 //! `CreateTable` and `UpdateTimeToLive` calls built from the template, and
 //! the reverse view used by the drift test.
 
-use crate::template::{Index, KeyAttr, Table, Template};
 use crate::EmulatorError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
@@ -9,6 +8,7 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
+use sam::{Index, KeyAttr, Table, Template};
 
 fn err(table: &str, e: impl std::fmt::Debug) -> EmulatorError {
     EmulatorError::CreateTable {

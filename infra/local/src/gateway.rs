@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{Request, Response};
 use devkit::event::{decode_segment, ApiCall};
-use emulator::Template;
+use sam::Template;
 use shared::http::request::MAX_BODY_BYTES;
 use shared::http::Reply;
 use shared::{App, AppError, Endpoint};
@@ -176,6 +176,42 @@ impl Gateway {
             None => Matched::NoRoute,
         }
     }
+}
+
+/// `GET /.well-known/jwks.json` (jwt mode): the public key the
+/// development identity provider's tokens are checked with.
+pub async fn serve_jwks(State(gw): State<Arc<Gateway>>) -> Response<Body> {
+    match &gw.identity {
+        Some(idp) => json_response(axum::http::StatusCode::OK, &idp.jwks()),
+        None => to_response(Reply::error(&AppError::RouteNotFound)),
+    }
+}
+
+/// `POST /dev/tokens` `{userId, expiresInSeconds?}` → 201 `{idToken}`.
+pub async fn serve_token(
+    State(gw): State<Arc<Gateway>>,
+    body: axum::body::Bytes,
+) -> Response<Body> {
+    let Some(idp) = &gw.identity else {
+        return to_response(Reply::error(&AppError::RouteNotFound));
+    };
+    match crate::identity::token_for(idp, &body, gw.app.now_ms()) {
+        Ok(token) => json_response(
+            axum::http::StatusCode::CREATED,
+            &serde_json::json!({ "idToken": token }),
+        ),
+        Err(e) => to_response(Reply::error(&e)),
+    }
+}
+
+fn json_response(status: axum::http::StatusCode, value: &serde_json::Value) -> Response<Body> {
+    let mut resp = Response::new(Body::from(value.to_string()));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
+    resp
 }
 
 fn to_response(reply: Reply) -> Response<Body> {

@@ -7,7 +7,6 @@
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-use axum::response::IntoResponse;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -138,35 +137,8 @@ impl DevIdentity {
     }
 }
 
-/// `GET /.well-known/jwks.json`: the public key tokens are checked with.
-pub async fn serve_jwks(
-    axum::extract::State(gw): axum::extract::State<std::sync::Arc<crate::gateway::Gateway>>,
-) -> axum::response::Response {
-    match &gw.identity {
-        Some(idp) => axum::Json(idp.jwks()).into_response(),
-        None => error(&shared::AppError::RouteNotFound),
-    }
-}
-
-/// `POST /dev/tokens` `{userId, expiresInSeconds?}` → 201 `{idToken}`.
-pub async fn serve_token(
-    axum::extract::State(gw): axum::extract::State<std::sync::Arc<crate::gateway::Gateway>>,
-    body: axum::body::Bytes,
-) -> axum::response::Response {
-    let Some(idp) = &gw.identity else {
-        return error(&shared::AppError::RouteNotFound);
-    };
-    match token_for(idp, &body, gw.app.now_ms()) {
-        Ok(token) => (
-            axum::http::StatusCode::CREATED,
-            axum::Json(json!({ "idToken": token })),
-        )
-            .into_response(),
-        Err(e) => error(&e),
-    }
-}
-
-fn token_for(idp: &DevIdentity, body: &[u8], now_ms: i64) -> Result<String, shared::AppError> {
+/// The token `POST /dev/tokens` issues for its body.
+pub fn token_for(idp: &DevIdentity, body: &[u8], now_ms: i64) -> Result<String, shared::AppError> {
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Ask {
@@ -183,13 +155,6 @@ fn token_for(idp: &DevIdentity, body: &[u8], now_ms: i64) -> Result<String, shar
     }
     idp.issue(&ask.user_id, now_ms, lifetime)
         .map_err(shared::AppError::internal)
-}
-
-fn error(e: &shared::AppError) -> axum::response::Response {
-    let reply = shared::http::Reply::error(e);
-    let status = axum::http::StatusCode::from_u16(reply.status)
-        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-    (status, [("content-type", "application/json")], reply.body).into_response()
 }
 
 #[cfg(test)]

@@ -58,36 +58,7 @@ impl Stack {
         clock: Arc<dyn Clock>,
     ) -> Result<Stack, String> {
         let template = Template::builtin().map_err(|e| e.to_string())?;
-        let file = match &settings.data_dir {
-            Some(dir) => {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| format!("DATA_DIR {}: {e}", dir.display()))?;
-                Some(dir.join("dynamodb.sqlite").to_string_lossy().into_owned())
-            }
-            None => None,
-        };
-        // An in-memory stack (tests) sweeps TTL by the service's own clock,
-        // so a test that sets the time expires exactly what it should.
-        let database = match &file {
-            Some(path) => emulator::open_file(path).map_err(|e| e.to_string())?,
-            None => emulator::Database::memory_with_clock(Arc::new(SharedClock(clock.clone())))
-                .map_err(|e| e.to_string())?,
-        };
-        let emulator = Emulator::serve_at(database, settings.emulator_addr)
-            .map_err(|e| format!("EMULATOR_ADDR {}: {e}", settings.emulator_addr))?;
-        tracing::info!(endpoint = %emulator.endpoint(), "DynamoDB emulator listening");
-        emulator
-            .create_tables(&template)
-            .await
-            .map_err(|e| e.to_string())?;
-        // A file database keeps its stream log indexed and trimmed; an
-        // in-memory one lives too briefly to need it.
-        let stream_log = file
-            .as_deref()
-            .map(StreamLog::open)
-            .transpose()
-            .map_err(|e| format!("stream log: {e}"))?;
-
+        let (emulator, stream_log) = open_store(&settings, &clock, &template).await?;
         // Locally the tables carry the template's logical ids.
         config.tables = Tables::default();
         let mut db = Db::new(emulator.client(), config.tables.clone());
@@ -95,152 +66,19 @@ impl Stack {
             db = devkit::meter::metered(&db, meter);
         }
         let app = App::new(db, clock, config);
-        if settings.seed_sample_data
-            && app
-                .db
-                .list_concerts()
-                .await
-                .map_err(|e| e.to_string())?
-                .is_empty()
-        {
-            let data = sample::catalog(app.now_ms(), app.config.sale_timezone);
-            app.db
-                .load_catalog(&data)
-                .await
-                .map_err(|e| e.to_string())?;
-            tracing::info!(
-                concerts = data.concerts.len(),
-                seats = data.seats.len(),
-                "loaded sample catalogue"
-            );
+        if settings.seed_sample_data {
+            seed(&app).await?;
         }
-
-        let positions_file = settings
-            .data_dir
-            .as_ref()
-            .map(|d| d.join("stream-positions.json"));
-        let positions = read_positions(positions_file.as_deref());
         let (stop, stopped) = watch::channel(false);
-        let mut tasks = Vec::new();
-        for f in &template.functions {
-            let schedules = f
-                .triggers
-                .iter()
-                .any(|t| matches!(t, emulator::template::Trigger::Schedule { .. }));
-            if !schedules {
-                continue;
-            }
-            let job = Scheduled::by_name(&f.handler)
-                .ok_or_else(|| format!("template schedules unknown function {}", f.handler))?;
-            tasks.push(tokio::spawn(run_timer(job, app.clone(), stopped.clone())));
-        }
-
-        let mut subscriptions = Vec::new();
-        let mut subscribe = |sink: Sink, table: &str| {
-            let reader = StreamReader::new(emulator.db.clone(), table)
-                .resume_after(positions.get(sink.name()).cloned());
-            subscriptions.push(Subscription::new(sink, reader));
-        };
-        for f in &template.functions {
-            for t in &f.triggers {
-                if let emulator::template::Trigger::Stream { table, .. } = t {
-                    let consumer = StreamConsumer::by_name(&f.handler).ok_or_else(|| {
-                        format!("template streams to unknown function {}", f.handler)
-                    })?;
-                    subscribe(Sink::Lambda(consumer), table);
-                }
-            }
-        }
-        for pipe in &template.pipes {
-            for f in &template.functions {
-                let reads_target = f.triggers.iter().any(
-                    |t| matches!(t, emulator::template::Trigger::Sqs { queue } if *queue == pipe.target_queue),
-                );
-                if reads_target {
-                    let consumer = QueueConsumer::by_name(&f.handler).ok_or_else(|| {
-                        format!("template queues to unknown function {}", f.handler)
-                    })?;
-                    subscribe(Sink::Pipe(consumer), &pipe.source_table);
-                }
-            }
-        }
-        tasks.push(tokio::spawn(run_ttl(
-            emulator.db.clone(),
-            settings.stream_poll,
-            stopped.clone(),
-        )));
-        tasks.push(tokio::spawn(run_streams(
-            subscriptions,
-            app.clone(),
-            settings.stream_poll,
-            Persistence {
-                positions_file,
-                stream_log,
-            },
-            stopped.clone(),
-        )));
-
+        let mut tasks =
+            run_in_background(&template, &app, &emulator, &settings, stream_log, &stopped)?;
         let admin_token = settings.admin_token.clone().unwrap_or_else(|| {
             let made = uuid::Uuid::new_v4().simple().to_string();
             tracing::info!("ADMIN_TOKEN is not set; the organiser's token for /admin/* is {made}");
             made
         });
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", settings.port))
-            .await
-            .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", settings.port))?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        // In jwt mode the stack is also the development identity provider.
-        let identity = match app.config.auth_mode {
-            shared::config::AuthMode::Open => None,
-            shared::config::AuthMode::Jwt => {
-                let issuer = settings
-                    .auth_issuer
-                    .clone()
-                    .unwrap_or_else(|| format!("http://{addr}"));
-                Some(Arc::new(identity::DevIdentity::new(
-                    &issuer,
-                    &settings.auth_audience,
-                )?))
-            }
-        };
-        let gateway = Arc::new(Gateway {
-            app: app.clone(),
-            routes: gateway::routes(&template)?,
-            admin_token: admin_token.clone(),
-            identity: identity.clone(),
-        });
-        // The API's OpenAPI document and a browsable page, served from
-        // assets built into the binary: nothing is fetched at run time.
-        let docs = utoipa_swagger_ui::SwaggerUi::new("/swagger-ui").url(
-            "/openapi.json",
-            <shared::openapi::ApiDoc as utoipa::OpenApi>::openapi(),
-        );
-        let mut router = axum::Router::new().merge(docs);
-        if identity.is_some() {
-            router = router
-                .route(
-                    "/.well-known/jwks.json",
-                    axum::routing::get(identity::serve_jwks),
-                )
-                .route("/dev/tokens", axum::routing::post(identity::serve_token));
-        }
-        let router = router
-            .fallback(gateway::serve)
-            .with_state(gateway)
-            .layer(axum::middleware::from_fn(gateway::log_request));
-        let mut server_stop = stopped.clone();
-        tasks.push(tokio::spawn(async move {
-            let shutdown = async move {
-                let _ = server_stop.wait_for(|s| *s).await;
-            };
-            let service = router.into_make_service_with_connect_info::<SocketAddr>();
-            if let Err(e) = axum::serve(listener, service)
-                .with_graceful_shutdown(shutdown)
-                .await
-            {
-                tracing::error!(error = %e, "gateway stopped");
-            }
-        }));
+        let (addr, server) = serve(&template, &app, &settings, &admin_token, stopped).await?;
+        tasks.push(server);
         Ok(Stack {
             addr,
             admin_token,
@@ -264,6 +102,229 @@ impl Stack {
         }
         self.emulator.stop();
     }
+}
+
+/// The emulator on its database — a file under `DATA_DIR`, or memory —
+/// with the template's tables, and the file's stream log.
+async fn open_store(
+    settings: &Settings,
+    clock: &Arc<dyn Clock>,
+    template: &Template,
+) -> Result<(Emulator, Option<StreamLog>), String> {
+    let file = match &settings.data_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| format!("DATA_DIR {}: {e}", dir.display()))?;
+            Some(dir.join("dynamodb.sqlite").to_string_lossy().into_owned())
+        }
+        None => None,
+    };
+    // An in-memory stack (tests) sweeps TTL by the service's own clock,
+    // so a test that sets the time expires exactly what it should.
+    let database = match &file {
+        Some(path) => emulator::open_file(path).map_err(|e| e.to_string())?,
+        None => emulator::Database::memory_with_clock(Arc::new(SharedClock(clock.clone())))
+            .map_err(|e| e.to_string())?,
+    };
+    let emulator = Emulator::serve_at(database, settings.emulator_addr)
+        .map_err(|e| format!("EMULATOR_ADDR {}: {e}", settings.emulator_addr))?;
+    tracing::info!(endpoint = %emulator.endpoint(), "DynamoDB emulator listening");
+    emulator
+        .create_tables(template)
+        .await
+        .map_err(|e| e.to_string())?;
+    // A file database keeps its stream log indexed and trimmed; an
+    // in-memory one lives too briefly to need it.
+    let stream_log = file
+        .as_deref()
+        .map(StreamLog::open)
+        .transpose()
+        .map_err(|e| format!("stream log: {e}"))?;
+    Ok((emulator, stream_log))
+}
+
+/// The sample catalogue, loaded into an empty database only.
+async fn seed(app: &App) -> Result<(), String> {
+    if !app
+        .db
+        .list_concerts()
+        .await
+        .map_err(|e| e.to_string())?
+        .is_empty()
+    {
+        return Ok(());
+    }
+    let data = sample::catalog(app.now_ms(), app.config.sale_timezone);
+    app.db
+        .load_catalog(&data)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(
+        concerts = data.concerts.len(),
+        seats = data.seats.len(),
+        "loaded sample catalogue"
+    );
+    Ok(())
+}
+
+/// What AWS runs beside the API, run here as the template declares it:
+/// each schedule's job on a timer, each stream subscription and pipe fed
+/// from the emulator's streams, and DynamoDB's TTL sweep.
+fn run_in_background(
+    template: &Template,
+    app: &App,
+    emulator: &Emulator,
+    settings: &Settings,
+    stream_log: Option<StreamLog>,
+    stopped: &watch::Receiver<bool>,
+) -> Result<Vec<JoinHandle<()>>, String> {
+    let mut tasks = Vec::new();
+    for job in scheduled_jobs(template)? {
+        tasks.push(tokio::spawn(run_timer(job, app.clone(), stopped.clone())));
+    }
+    let positions_file = settings
+        .data_dir
+        .as_ref()
+        .map(|d| d.join("stream-positions.json"));
+    let positions = read_positions(positions_file.as_deref());
+    let subscriptions = stream_sinks(template)?
+        .into_iter()
+        .map(|(sink, table)| {
+            let reader = StreamReader::new(emulator.db.clone(), &table)
+                .resume_after(positions.get(sink.name()).cloned());
+            Subscription::new(sink, reader)
+        })
+        .collect();
+    tasks.push(tokio::spawn(run_ttl(
+        emulator.db.clone(),
+        settings.stream_poll,
+        stopped.clone(),
+    )));
+    tasks.push(tokio::spawn(run_streams(
+        subscriptions,
+        app.clone(),
+        settings.stream_poll,
+        Persistence {
+            positions_file,
+            stream_log,
+        },
+        stopped.clone(),
+    )));
+    Ok(tasks)
+}
+
+/// The jobs of the template's scheduled functions.
+fn scheduled_jobs(template: &Template) -> Result<Vec<Scheduled>, String> {
+    template
+        .functions
+        .iter()
+        .filter(|f| {
+            f.triggers
+                .iter()
+                .any(|t| matches!(t, sam::Trigger::Schedule { .. }))
+        })
+        .map(|f| {
+            Scheduled::by_name(&f.handler)
+                .ok_or_else(|| format!("template schedules unknown function {}", f.handler))
+        })
+        .collect()
+}
+
+/// Every reader of a table's stream, with the table: the functions fed
+/// by a stream, and those fed by a pipe's queue.
+fn stream_sinks(template: &Template) -> Result<Vec<(Sink, String)>, String> {
+    let mut sinks = Vec::new();
+    for f in &template.functions {
+        for t in &f.triggers {
+            if let sam::Trigger::Stream { table, .. } = t {
+                let consumer = StreamConsumer::by_name(&f.handler)
+                    .ok_or_else(|| format!("template streams to unknown function {}", f.handler))?;
+                sinks.push((Sink::Lambda(consumer), table.clone()));
+            }
+        }
+    }
+    for pipe in &template.pipes {
+        for f in &template.functions {
+            let reads_target = f
+                .triggers
+                .iter()
+                .any(|t| matches!(t, sam::Trigger::Sqs { queue } if *queue == pipe.target_queue));
+            if reads_target {
+                let consumer = QueueConsumer::by_name(&f.handler)
+                    .ok_or_else(|| format!("template queues to unknown function {}", f.handler))?;
+                sinks.push((Sink::Pipe(consumer), pipe.source_table.clone()));
+            }
+        }
+    }
+    Ok(sinks)
+}
+
+/// The gateway on `127.0.0.1:PORT`: the template's routes, the OpenAPI
+/// document and its page, and in jwt mode the development identity
+/// provider. Returns where it listens and its task.
+async fn serve(
+    template: &Template,
+    app: &App,
+    settings: &Settings,
+    admin_token: &str,
+    stopped: watch::Receiver<bool>,
+) -> Result<(SocketAddr, JoinHandle<()>), String> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", settings.port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", settings.port))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    // In jwt mode the stack is also the development identity provider.
+    let identity = match app.config.auth_mode {
+        shared::config::AuthMode::Open => None,
+        shared::config::AuthMode::Jwt => {
+            let issuer = settings
+                .auth_issuer
+                .clone()
+                .unwrap_or_else(|| format!("http://{addr}"));
+            Some(Arc::new(identity::DevIdentity::new(
+                &issuer,
+                &settings.auth_audience,
+            )?))
+        }
+    };
+    let gateway = Arc::new(Gateway {
+        app: app.clone(),
+        routes: gateway::routes(template)?,
+        admin_token: admin_token.to_string(),
+        identity: identity.clone(),
+    });
+    // The API's OpenAPI document and a browsable page, served from
+    // assets built into the binary: nothing is fetched at run time.
+    let docs = utoipa_swagger_ui::SwaggerUi::new("/swagger-ui").url(
+        "/openapi.json",
+        <shared::openapi::ApiDoc as utoipa::OpenApi>::openapi(),
+    );
+    let mut router = axum::Router::new().merge(docs);
+    if identity.is_some() {
+        router = router
+            .route(
+                "/.well-known/jwks.json",
+                axum::routing::get(gateway::serve_jwks),
+            )
+            .route("/dev/tokens", axum::routing::post(gateway::serve_token));
+    }
+    let router = router
+        .fallback(gateway::serve)
+        .with_state(gateway)
+        .layer(axum::middleware::from_fn(gateway::log_request));
+    let mut server_stop = stopped;
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = server_stop.wait_for(|s| *s).await;
+        };
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(e) = axum::serve(listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %e, "gateway stopped");
+        }
+    });
+    Ok((addr, task))
 }
 
 /// EventBridge stand-in: one step of the job every `QUEUE_TICK_SECONDS`.

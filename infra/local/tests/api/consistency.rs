@@ -2,8 +2,8 @@
 //! these tests fail as soon as the local stack, the workspace or the
 //! fixtures could drift from it.
 
-use emulator::template::Trigger;
 use emulator::{Emulator, Template};
+use sam::Trigger;
 use shared::config::TABLE_ENV;
 use shared::jobs::{QueueConsumer, Scheduled, StreamConsumer};
 use shared::Endpoint;

@@ -171,7 +171,7 @@ impl TestApp {
     /// Fails when a DynamoDB call since the last `perms.reset()` needs a
     /// permission the template does not grant the function `handler`.
     pub fn assert_granted(&self, handler: &str) {
-        let template = emulator::Template::builtin().expect("template");
+        let template = sam::Template::builtin().expect("template");
         let grants: BTreeSet<_> = template.dynamodb_grants(handler).into_iter().collect();
         let missing: Vec<_> = self
             .perms

@@ -1,5 +1,6 @@
-//! The parts of `template.yaml` the local stack runs from: tables,
-//! functions and their events.
+//! The model of `template.yaml`: its tables, functions and their events,
+//! pipes and queues, as the emulator (which creates the tables), the local
+//! stack (which runs the functions) and the drift tests read them.
 
 use serde_yaml::Value;
 
