@@ -67,6 +67,25 @@ fn hold_attrs() -> String {
     format!("{}, {}, {}", a::HOLD_ID, a::HOLD_UNTIL, a::HOLDER)
 }
 
+/// The seat's count of refunded tickets and points, for the organiser's
+/// report: one more ticket, `:price` more points.
+fn refund_counts() -> String {
+    format!(
+        "{} :one, {} :price",
+        a::REFUNDED_TICKETS,
+        a::REFUNDED_POINTS
+    )
+}
+
+/// A refund of reservation `:rid`'s ticket: sold to it, counted.
+fn refunded(update: UpdateBuilder, rid: u64, price: i64) -> UpdateBuilder {
+    update
+        .condition_expression(sold_to())
+        .expression_attribute_values(":rid", n(rid))
+        .expression_attribute_values(":one", n(1))
+        .expression_attribute_values(":price", n(price))
+}
+
 /// A seat as a hold, a sale or a cancellation addresses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeatRef {
@@ -192,21 +211,14 @@ impl Db {
         rid: u64,
         price: i64,
     ) -> Result<Update, StoreError> {
-        self.seat(seat)
-            .update_expression(format!(
-                "REMOVE {}, {}, {} ADD {} :one, {} :price",
-                a::SOLD_RESERVE_ID,
-                a::SOLD_TO,
-                hold_attrs(),
-                a::REFUNDED_TICKETS,
-                a::REFUNDED_POINTS
-            ))
-            .condition_expression(sold_to())
-            .expression_attribute_values(":rid", n(rid))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":price", n(price))
-            .build()
-            .or_failed()
+        let update = self.seat(seat).update_expression(format!(
+            "REMOVE {}, {}, {} ADD {}",
+            a::SOLD_RESERVE_ID,
+            a::SOLD_TO,
+            hold_attrs(),
+            refund_counts()
+        ));
+        refunded(update, rid, price).build().or_failed()
     }
 
     /// free → cancelled: a free seat (or one whose hold lapsed), unless a
@@ -244,20 +256,11 @@ impl Db {
         rid: u64,
         price: i64,
     ) -> Result<Update, StoreError> {
-        self.seat(seat)
-            .update_expression(format!(
-                "SET {} = :c ADD {} :one, {} :price",
-                a::CANCELLED,
-                a::REFUNDED_TICKETS,
-                a::REFUNDED_POINTS
-            ))
-            .condition_expression(sold_to())
-            .expression_attribute_values(":c", state(SeatCancel::Ticket))
-            .expression_attribute_values(":rid", n(rid))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":price", n(price))
-            .build()
-            .or_failed()
+        let update = self
+            .seat(seat)
+            .update_expression(format!("SET {} = :c ADD {}", a::CANCELLED, refund_counts()))
+            .expression_attribute_values(":c", state(SeatCancel::Ticket));
+        refunded(update, rid, price).build().or_failed()
     }
 }
 
