@@ -2,7 +2,7 @@
 //! a time through a metered copy of the stack; item sizes; and what a
 //! million sold tickets cost on AWS at published on-demand prices.
 
-use crate::http::Client;
+use crate::stack::local_client;
 use crate::stack::Running;
 use aws_sdk_dynamodb::types::AttributeValue;
 use devkit::capacity::Measured;
@@ -138,7 +138,7 @@ pub async fn measure(catalog: &shared::store::catalog::CatalogData) -> Result<Me
         .load_catalog(catalog)
         .await
         .map_err(|e| e.to_string())?;
-    let c = Client::new(&stack.url);
+    let c = local_client(&stack.url)?;
     let user = "meter";
     let mut out = (Vec::new(), Vec::new());
     let mut token = String::new();

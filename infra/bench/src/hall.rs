@@ -2,8 +2,8 @@
 //! hall and on a filled one, and whether paging through every seat and the
 //! schedule list's seats-left both count exactly what is reservable.
 
-use crate::http::Client;
 use crate::ops::{CONCERT, SCHEDULE};
+use client::Client;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 

@@ -6,8 +6,8 @@
 //! because client, server and emulator share them; this shows which part
 //! the service adds.
 
-use crate::http::Client;
 use crate::ops::{Ops, CONCERT, SCHEDULE};
+use crate::stack::local_client;
 use crate::stack::Running;
 use crate::stats::table;
 use local::gateway::{routes, Call, Gateway};
@@ -56,7 +56,7 @@ pub async fn profile(stack: &Running, user: &str, token: &str) -> Result<Vec<Lay
         admin_token: uuid::Uuid::new_v4().to_string(),
         identity: None,
     };
-    let client = Client::new(&stack.url);
+    let client = local_client(&stack.url)?;
     let direct = Ops::Direct(stack.app.clone());
     let requests = [
         ("poll", format!("/queues/{user}")),

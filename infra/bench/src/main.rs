@@ -23,7 +23,6 @@ mod compare;
 mod cost;
 mod hall;
 mod heat;
-mod http;
 mod journey;
 mod layers;
 mod onsale;

@@ -2,7 +2,7 @@
 //! service, and as the same DynamoDB calls straight through the adapter
 //! (the baseline: no HTTP, no handler).
 
-use crate::http::Client;
+use client::Client;
 use serde_json::json;
 use shared::domain::ids::random_id;
 use shared::domain::points::{LedgerEntry, Payment};
@@ -30,7 +30,7 @@ pub struct Step<T = ()> {
 }
 
 pub enum Ops {
-    Http(Client),
+    Http(Box<Client>),
     Direct(App),
 }
 

@@ -9,8 +9,9 @@ use crate::hall::{self, Hall};
 use crate::journey::{self, Scenario};
 use crate::layers::{self, Layers};
 use crate::ops::Ops;
+use crate::stack;
+use crate::stack::local_client;
 use crate::stats::{OpSummary, Recorder};
-use crate::{http, stack};
 use futures::stream::{self, StreamExt};
 use shared::config::{Config, Tables};
 use shared::store::catalog::CatalogData;
@@ -164,7 +165,7 @@ pub async fn service(
     let (stack, dir) = on_file(sc, "run")?;
     let app = stack.app.clone();
     app.db.load_catalog(data).await.map_err(|e| e.to_string())?;
-    let client = http::Client::new(&stack.url);
+    let client = local_client(&stack.url)?;
     let mut hall = Hall {
         seats: sc.seats,
         held_before_fans: (sc.seats as f64 * sc.fill) as u64,
@@ -187,7 +188,7 @@ pub async fn service(
         None => Vec::new(),
     };
     let hall = viewer.map(|_| hall);
-    let ops = Ops::Http(client);
+    let ops = Ops::Http(Box::new(client));
     let rec = Recorder::default();
     let limit = Duration::from_secs(600);
     if sc.max_active < sc.users {

@@ -9,8 +9,9 @@
 //! does none of the lapse work every later minute carries, so its first
 //! minute is not the sustained rate.
 
-use crate::http::Client;
+use crate::stack::local_client;
 use crate::stack::Running;
+use client::Client;
 use serde_json::json;
 use shared::config::{Config, Tables};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -61,7 +62,7 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
         .load_catalog(&crate::catalog(SEATS))
         .await
         .map_err(|e| e.to_string())?;
-    let client = Client::new(&stack.url);
+    let client = local_client(&stack.url)?;
     let fans = admitted_fans(&client, &stack).await?;
     let minutes = seconds.div_ceil(60).max(1) as usize;
     let per_minute: Arc<Vec<Minute>> = Arc::new((0..minutes).map(|_| Minute::default()).collect());
@@ -104,7 +105,10 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
                         .lock()
                         .map(|mut u| u.push(format!("{}", a.status)))
                         .unwrap_or(()),
-                    Err(e) => unexpected.lock().map(|mut u| u.push(e)).unwrap_or(()),
+                    Err(e) => unexpected
+                        .lock()
+                        .map(|mut u| u.push(e.to_string()))
+                        .unwrap_or(()),
                 }
             }
         })
@@ -137,7 +141,7 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
 
 /// `FANS` users joined and admitted, with their tokens.
 async fn admitted_fans(client: &Client, stack: &Running) -> Result<Vec<(String, String)>, String> {
-    let ops = crate::ops::Ops::Http(client.clone());
+    let ops = crate::ops::Ops::Http(Box::new(client.clone()));
     let mut fans = Vec::with_capacity(FANS);
     for i in 0..FANS {
         let user = format!("soak{i}");

@@ -90,3 +90,8 @@ impl Running {
         }
     }
 }
+
+/// The load's HTTP client of the local stack at `url`.
+pub fn local_client(url: &str) -> Result<client::Client, String> {
+    client::Client::new(url, client::Auth::None).map_err(|e| e.to_string())
+}

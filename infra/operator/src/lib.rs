@@ -2,10 +2,9 @@
 //! load a show file through the organiser API and wait until every
 //! schedule is on offer.
 
-pub mod client;
 pub mod show;
 
-use client::Api;
+use client::Client;
 use serde_json::Value;
 use show::{idempotency_key, Show};
 use std::time::{Duration, Instant};
@@ -28,14 +27,15 @@ pub struct Outcome {
 
 /// Puts the show in `file` on sale; waits up to `wait` for each schedule
 /// written in the background.
-pub async fn load(api: &Api, file: &[u8], wait: Duration) -> Result<Outcome, String> {
+pub async fn load(api: &Client, file: &[u8], wait: Duration) -> Result<Outcome, String> {
     let show = Show::parse(file)?;
     let concert_id = match (&show.concert, show.concert_id) {
         (Some(body), _) => {
             let key = idempotency_key(file, "concert");
             let answer = api
-                .call("POST", "/admin/concerts", Some(body), Some(&key))
-                .await?;
+                .call("POST", "/admin/concerts", None, Some(body), Some(&key))
+                .await
+                .map_err(|e| e.to_string())?;
             let created = expect(answer, 201, "POST /admin/concerts")?;
             id(&created, "id")?
         }
@@ -47,7 +47,10 @@ pub async fn load(api: &Api, file: &[u8], wait: Duration) -> Result<Outcome, Str
         let started = Instant::now();
         let key = idempotency_key(file, &format!("schedule-{i}"));
         let path = format!("/admin/concerts/{concert_id}/schedules");
-        let answer = api.call("POST", &path, Some(body), Some(&key)).await?;
+        let answer = api
+            .call("POST", &path, None, Some(body), Some(&key))
+            .await
+            .map_err(|e| e.to_string())?;
         let created = expect(answer, 201, &format!("POST {path}"))?;
         let schedule_id = id(&created, "scheduleId")?;
         let ready = created["status"] == "READY" || wait_ready(api, schedule_id, wait).await?;
@@ -65,11 +68,12 @@ pub async fn load(api: &Api, file: &[u8], wait: Duration) -> Result<Outcome, Str
 }
 
 /// Polls the schedule's report until it is READY; `false` at the deadline.
-async fn wait_ready(api: &Api, schedule_id: u64, wait: Duration) -> Result<bool, String> {
+async fn wait_ready(api: &Client, schedule_id: u64, wait: Duration) -> Result<bool, String> {
     let deadline = Instant::now() + wait;
     let path = format!("/admin/schedules/{schedule_id}/report");
     loop {
-        let report = expect(api.call("GET", &path, None, None).await?, 200, &path)?;
+        let answer = api.call("GET", &path, None, None, None).await;
+        let report = expect(answer.map_err(|e| e.to_string())?, 200, &path)?;
         match report["status"].as_str() {
             Some("READY") => return Ok(true),
             Some("PREPARING") if Instant::now() < deadline => {

@@ -7,7 +7,7 @@
 //! role), whose principal needs the stack's `OrganiserPolicy`.
 
 use aws_credential_types::provider::ProvideCredentials;
-use operator::client::{Api, Auth};
+use client::{Auth, Client};
 use std::time::Duration;
 
 const USAGE: &str =
@@ -81,7 +81,7 @@ async fn main() {
 async fn run() -> Result<(), String> {
     let args = args()?;
     let file = std::fs::read(&args.file).map_err(|e| format!("{}: {e}", args.file))?;
-    let api = Api::new(&args.url, auth(args.region).await?)?;
+    let api = Client::new(&args.url, auth(args.region).await?).map_err(|e| e.to_string())?;
     let outcome = operator::load(&api, &file, args.wait).await?;
     println!("concert {}", outcome.concert_id);
     for s in &outcome.schedules {

@@ -2,9 +2,9 @@
 //! goes on sale, loading it again creates nothing twice, and a schedule
 //! too big for one call is finished by the stack's background worker.
 
+use client::{Auth, Client as Api};
 use local::settings::Settings;
 use local::Stack;
-use operator::client::{Api, Auth};
 use shared::clock::ManualClock;
 use shared::config::Config;
 use std::sync::Arc;
@@ -78,7 +78,13 @@ async fn a_big_schedule_is_finished_by_the_stacks_worker() {
     assert!(out.schedules[0].ready_after.is_some(), "never READY");
     let id = out.schedules[0].schedule_id;
     let report = api
-        .call("GET", &format!("/admin/schedules/{id}/report"), None, None)
+        .call(
+            "GET",
+            &format!("/admin/schedules/{id}/report"),
+            None,
+            None,
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(report.body["available"], 6_000, "{:?}", report.body);
