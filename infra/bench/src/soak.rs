@@ -85,31 +85,7 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
                     .call("POST", "/reservations", Some(token), Some(&body), None)
                     .await;
                 let measured = started.elapsed().checked_sub(WARMUP);
-                match answer {
-                    Ok(a) if a.status == 201 || a.status == 409 => match measured {
-                        None => {
-                            warmup.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Some(t) => {
-                            let minute = per_minute.get((t.as_secs() / 60) as usize);
-                            let slice = (t.as_secs() % 60 / SLICE_SECONDS) as usize;
-                            if let Some(m) = minute {
-                                m.answered[slice].fetch_add(1, Ordering::Relaxed);
-                                if a.status == 201 {
-                                    m.made.fetch_add(1, Ordering::Relaxed);
-                                }
-                            }
-                        }
-                    },
-                    Ok(a) => unexpected
-                        .lock()
-                        .map(|mut u| u.push(format!("{}", a.status)))
-                        .unwrap_or(()),
-                    Err(e) => unexpected
-                        .lock()
-                        .map(|mut u| u.push(e.to_string()))
-                        .unwrap_or(()),
-                }
+                record(answer, measured, &per_minute, &warmup, &unexpected);
             }
         })
     });
@@ -137,6 +113,43 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
         &audit,
         log_records,
     )
+}
+
+/// Counts one hold attempt's answer: in the warm-up, in its minute's
+/// slice (and as a hold made when it is one), or as unexpected.
+fn record(
+    answer: Result<client::Answer, client::ClientError>,
+    measured: Option<Duration>,
+    per_minute: &[Minute],
+    warmup: &AtomicUsize,
+    unexpected: &Mutex<Vec<String>>,
+) {
+    let status = match answer {
+        Ok(a) if a.status == 201 || a.status == 409 => a.status,
+        Ok(a) => {
+            return unexpected
+                .lock()
+                .map(|mut u| u.push(a.status.to_string()))
+                .unwrap_or(())
+        }
+        Err(e) => {
+            return unexpected
+                .lock()
+                .map(|mut u| u.push(e.to_string()))
+                .unwrap_or(())
+        }
+    };
+    let Some(t) = measured else {
+        warmup.fetch_add(1, Ordering::Relaxed);
+        return;
+    };
+    if let Some(m) = per_minute.get((t.as_secs() / 60) as usize) {
+        let slice = (t.as_secs() % 60 / SLICE_SECONDS) as usize;
+        m.answered[slice].fetch_add(1, Ordering::Relaxed);
+        if status == 201 {
+            m.made.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// `FANS` users joined and admitted, with their tokens.
