@@ -386,3 +386,80 @@ fn infra_functions_stay_under_eighty_lines() {
     }
     assert!(long.is_empty(), "split these:\n{}", long.join("\n"));
 }
+
+/// Every attribute an expression of the store names comes from the schema
+/// module of its table: the expressions' text holds only placeholders
+/// (`#name`, `:value`), the names of constants (`{HOLD_ID}`) and
+/// DynamoDB's own words.
+#[test]
+fn store_expressions_name_attributes_through_the_schema() {
+    const WORDS: &[&str] = &[
+        "SET",
+        "REMOVE",
+        "ADD",
+        "DELETE",
+        "AND",
+        "OR",
+        "NOT",
+        "IN",
+        "BETWEEN",
+        "attribute_exists",
+        "attribute_not_exists",
+        "begins_with",
+        "if_not_exists",
+        "size",
+        "contains",
+        "attribute_type",
+    ];
+    let mut found = Vec::new();
+    for (path, text) in sources("store") {
+        if path.ends_with("schema.rs") {
+            continue;
+        }
+        let code = code_of(&text);
+        for (at, _) in code.match_indices("_expression(") {
+            let rest = &code[at + "_expression(".len()..];
+            let rest = rest
+                .trim_start()
+                .trim_start_matches("format!(")
+                .trim_start();
+            let Some(body) = rest.strip_prefix('"') else {
+                continue;
+            };
+            let literal: String = body.split('"').next().unwrap_or_default().to_string();
+            // What a format string fills in is a constant's name, not text.
+            let mut plain = String::new();
+            let mut depth = 0;
+            for c in literal.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    _ if depth == 0 => plain.push(c),
+                    _ => {}
+                }
+            }
+            let mut prev = ' ';
+            let mut word = String::new();
+            for c in plain.chars().chain([' ']) {
+                if c.is_alphanumeric() || c == '_' {
+                    if word.is_empty() && matches!(prev, '#' | ':' | '.') {
+                        word.push('\u{0}');
+                    }
+                    word.push(c);
+                } else {
+                    let named = !word.starts_with('\u{0}') && !word.is_empty();
+                    if named && !WORDS.contains(&word.as_str()) {
+                        found.push(format!("{}: {word} in \"{literal}\"", path.display()));
+                    }
+                    word.clear();
+                }
+                prev = c;
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "attribute names spelled in expressions:\n{}",
+        found.join("\n")
+    );
+}

@@ -49,20 +49,23 @@ impl Db {
             SeatChange::Held => update
                 .expression_attribute_names("#h", HELD)
                 .update_expression("SET #h.#s = :until")
-                .condition_expression(format!("attribute_exists(pk) AND {}", older("#h"))),
+                .condition_expression(format!("attribute_exists({PK}) AND {}", older("#h"))),
             SeatChange::Sold => update
                 .expression_attribute_names("#sold", SOLD)
                 .update_expression("SET #sold.#s = :until")
-                .condition_expression(format!("attribute_exists(pk) AND {}", older("#sold"))),
+                .condition_expression(format!("attribute_exists({PK}) AND {}", older("#sold"))),
             SeatChange::Released => update
                 .expression_attribute_names("#h", HELD)
                 .update_expression("SET #h.#s = :neg")
-                .condition_expression(format!("attribute_exists(pk) AND {}", this_or_older("#h"))),
+                .condition_expression(format!(
+                    "attribute_exists({PK}) AND {}",
+                    this_or_older("#h")
+                )),
             SeatChange::Refunded => update
                 .expression_attribute_names("#sold", SOLD)
                 .update_expression("SET #sold.#s = :neg")
                 .condition_expression(format!(
-                    "attribute_exists(pk) AND {}",
+                    "attribute_exists({PK}) AND {}",
                     this_or_older("#sold")
                 )),
         };

@@ -9,10 +9,11 @@
 use super::error::{OrFailed, StoreError};
 use super::io::{key, n, s};
 use super::points::LEDGER_ENTRY;
+use super::schema::catalog::schedule_attr;
 use super::schema::catalog::{seat_pk, seat_sk, SEAT_CANCELLED};
 use super::schema::points::{user_pk, BALANCE, BALANCE_SK};
-use super::schema::reservations::{reservation_pk, RES_SK};
-use super::schema::state;
+use super::schema::reservations::{attr as ra, reservation_pk, RES_SK};
+use super::schema::{state, PK};
 use super::seat::SeatRef;
 use super::tx::Tx;
 use super::Db;
@@ -51,7 +52,7 @@ impl Db {
                 .set_key(Some(key(pk, sk)))
                 .update_expression("SET #status = :cancelling")
                 .condition_expression("#status IN (:p, :r)")
-                .expression_attribute_names("#status", "status")
+                .expression_attribute_names("#status", schedule_attr::STATUS)
                 .expression_attribute_values(":cancelling", state(ScheduleStatus::Cancelling))
                 .expression_attribute_values(":p", state(ScheduleStatus::Preparing))
                 .expression_attribute_values(":r", state(ScheduleStatus::Ready))
@@ -126,20 +127,10 @@ impl Db {
         refund: i64,
         now_ms: i64,
     ) -> Result<Update, StoreError> {
-        Update::builder()
-            .table_name(&self.tables.reservations)
-            .set_key(Some(key(reservation_pk(rid), RES_SK)))
-            .update_expression(
-                "SET #status = :cancelled, cancelledBy = :by, cancelledAt = :now, refund = :refund REMOVE #ttl",
-            )
-            .condition_expression("#status = :from")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_names("#ttl", super::schema::TTL)
-            .expression_attribute_values(":cancelled", state(ReservationStatus::Cancelled))
-            .expression_attribute_values(":by", state(Canceller::Organiser))
+        let by = Canceller::Organiser;
+        let update = self.cancelled_record(rid, by, refund, now_ms, "#status = :from".into());
+        update
             .expression_attribute_values(":from", state(from))
-            .expression_attribute_values(":now", n(now_ms))
-            .expression_attribute_values(":refund", n(refund))
             .build()
             .or_failed()
     }
@@ -178,7 +169,7 @@ impl Db {
             .client
             .query()
             .table_name(&self.tables.catalog)
-            .key_condition_expression("pk = :pk")
+            .key_condition_expression(format!("{PK} = :pk"))
             .expression_attribute_values(
                 ":pk",
                 s(super::schema::catalog::block_pk(schedule_id, block)),
@@ -270,26 +261,46 @@ impl Db {
         now_ms: i64,
     ) -> Result<Update, StoreError> {
         let (from, guard) = match r.status {
-            ReservationStatus::Temp => (ReservationStatus::Temp, " AND expiresAt > :now"),
-            _ => (ReservationStatus::Complete, ""),
+            ReservationStatus::Temp => (
+                ReservationStatus::Temp,
+                format!(" AND {} > :now", ra::EXPIRES_AT),
+            ),
+            _ => (ReservationStatus::Complete, String::new()),
         };
-        Update::builder()
-            .table_name(&self.tables.reservations)
-            .set_key(Some(key(reservation_pk(r.reserve_id), RES_SK)))
-            .update_expression(
-                "SET #status = :cancelled, cancelledBy = :by, cancelledAt = :now, refund = :refund REMOVE #ttl",
-            )
-            .condition_expression(format!("#status = :from AND userId = :user{guard}"))
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_names("#ttl", super::schema::TTL)
-            .expression_attribute_values(":cancelled", state(ReservationStatus::Cancelled))
-            .expression_attribute_values(":by", state(Canceller::Fan))
+        let condition = format!("#status = :from AND {} = :user{guard}", ra::USER_ID);
+        self.cancelled_record(r.reserve_id, Canceller::Fan, refund, now_ms, condition)
             .expression_attribute_values(":from", state(from))
             .expression_attribute_values(":user", s(r.user_id.clone()))
-            .expression_attribute_values(":now", n(now_ms))
-            .expression_attribute_values(":refund", n(refund))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .or_failed()
+    }
+
+    /// A reservation → CANCELLED by `by`, with its refund, under `condition`
+    /// (its `:from` and what else it names are the caller's to bind).
+    fn cancelled_record(
+        &self,
+        rid: u64,
+        by: Canceller,
+        refund: i64,
+        now_ms: i64,
+        condition: String,
+    ) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+        Update::builder()
+            .table_name(&self.tables.reservations)
+            .set_key(Some(key(reservation_pk(rid), RES_SK)))
+            .update_expression(format!(
+                "SET #status = :cancelled, {} = :by, {} = :now, {} = :refund REMOVE #ttl",
+                ra::CANCELLED_BY,
+                ra::CANCELLED_AT,
+                ra::REFUND
+            ))
+            .condition_expression(condition)
+            .expression_attribute_names("#status", ra::STATUS)
+            .expression_attribute_names("#ttl", super::schema::TTL)
+            .expression_attribute_values(":cancelled", state(ReservationStatus::Cancelled))
+            .expression_attribute_values(":by", state(by))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":refund", n(refund))
     }
 }

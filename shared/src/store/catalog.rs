@@ -4,6 +4,7 @@ use super::cache::item_key;
 use super::error::StoreError;
 use super::io::{from_item, key, s, to_item, Item};
 use super::schema::catalog::*;
+use super::schema::{PK, SK};
 use super::Db;
 use crate::domain::catalog::{block_of, Concert, Schedule, Seat, SEAT_BLOCK};
 
@@ -28,7 +29,7 @@ impl Db {
             .client
             .query()
             .table_name(&self.tables.catalog)
-            .key_condition_expression("pk = :pk")
+            .key_condition_expression(format!("{PK} = :pk"))
             .expression_attribute_values(":pk", s(CONCERTS_PK));
         self.query_all(query)
             .await?
@@ -75,7 +76,7 @@ impl Db {
             .client
             .query()
             .table_name(&self.tables.catalog)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .key_condition_expression(format!("{PK} = :pk AND begins_with({SK}, :prefix)"))
             .expression_attribute_values(":pk", s(concert_pk(concert_id)))
             .expression_attribute_values(":prefix", s(SCHEDULE_PREFIX));
         self.query_all(query)
@@ -144,7 +145,7 @@ impl Db {
             .client
             .query()
             .table_name(&self.tables.catalog)
-            .key_condition_expression("pk = :pk")
+            .key_condition_expression(format!("{PK} = :pk"))
             .expression_attribute_values(":pk", s(pk.clone()));
         let seats = self
             .query_all(query)

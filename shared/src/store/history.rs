@@ -6,7 +6,7 @@
 use super::error::{OrFailed, StoreError};
 use super::io::{from_item, n, s, Item};
 use super::schema::points::{user_pk, LEDGER_PREFIX};
-use super::schema::reservations::{reservation_pk, BY_USER_INDEX, RES_SK};
+use super::schema::reservations::{attr, reservation_pk, BY_USER_INDEX, RES_SK};
 use super::schema::{PK, SK};
 use super::Db;
 use crate::domain::points::LedgerEntry;
@@ -30,8 +30,8 @@ impl Db {
     ) -> Result<Page<Reservation, (i64, u64)>, StoreError> {
         let start: Option<Item> = after.map(|(at, rid)| {
             HashMap::from([
-                ("userId".to_string(), s(user_id)),
-                ("createdAt".to_string(), n(at)),
+                (attr::USER_ID.to_string(), s(user_id)),
+                (attr::CREATED_AT.to_string(), n(at)),
                 (PK.to_string(), s(reservation_pk(rid))),
                 (SK.to_string(), s(RES_SK)),
             ])
@@ -41,7 +41,7 @@ impl Db {
             .query()
             .table_name(&self.tables.reservations)
             .index_name(BY_USER_INDEX)
-            .key_condition_expression("userId = :u")
+            .key_condition_expression(format!("{} = :u", attr::USER_ID))
             .expression_attribute_values(":u", s(user_id))
             .set_exclusive_start_key(start);
         let (items, more) = newest_first::<Reservation>(query, limit).await?;
@@ -69,7 +69,7 @@ impl Db {
             .client
             .query()
             .table_name(&self.tables.points)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :ledger)")
+            .key_condition_expression(format!("{PK} = :pk AND begins_with({SK}, :ledger)"))
             .expression_attribute_values(":pk", s(user_pk(user_id)))
             .expression_attribute_values(":ledger", s(LEDGER_PREFIX))
             .set_exclusive_start_key(start);

@@ -8,8 +8,8 @@
 
 use super::error::{OrFailed, StoreError};
 use super::io::{conditional, key_pk, n, num_attr, s, str_attr, Item};
-use super::schema::idempotency::{APPLIED, DONE, PENDING};
-use super::schema::TTL;
+use super::schema::idempotency::{attr as a, APPLIED, DONE, PENDING};
+use super::schema::{PK, TTL};
 use super::Db;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, Update};
@@ -66,22 +66,23 @@ impl Db {
         now_ms: i64,
     ) -> Result<Begin, StoreError> {
         let mut item = key_pk(pk.clone());
-        item.insert("state".into(), s(PENDING));
-        item.insert("request".into(), s(request));
-        item.insert("claimedAt".into(), n(now_ms));
+        item.insert(a::STATE.into(), s(PENDING));
+        item.insert(a::REQUEST.into(), s(request));
+        item.insert(a::CLAIMED_AT.into(), n(now_ms));
         item.insert(TTL.into(), n(now_ms / 1000 + RETAIN_SECS));
         let out = self
             .client
             .put_item()
             .table_name(&self.tables.idempotency)
             .set_item(Some(item))
-            .condition_expression(
-                "attribute_not_exists(pk) OR #ttl < :now_s \
-                 OR (#state = :pending AND claimedAt <= :stale AND #request = :request)",
-            )
+            .condition_expression(format!(
+                "attribute_not_exists({PK}) OR #ttl < :now_s \
+                 OR (#state = :pending AND {} <= :stale AND #request = :request)",
+                a::CLAIMED_AT
+            ))
             .expression_attribute_names("#ttl", TTL)
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#request", "request")
+            .expression_attribute_names("#state", a::STATE)
+            .expression_attribute_names("#request", a::REQUEST)
             .expression_attribute_values(":now_s", n(now_ms / 1000))
             .expression_attribute_values(":pending", s(PENDING))
             .expression_attribute_values(":stale", n(now_ms - LEASE_MS))
@@ -111,14 +112,20 @@ impl Db {
         let update = Update::builder()
             .table_name(&self.tables.idempotency)
             .set_key(Some(key_pk(commit.claim.pk.clone())))
-            .condition_expression("#state = :pending AND claimedAt = :claimed")
-            .expression_attribute_names("#state", "state")
+            .condition_expression(format!(
+                "#state = :pending AND {} = :claimed",
+                a::CLAIMED_AT
+            ))
+            .expression_attribute_names("#state", a::STATE)
             .expression_attribute_values(":pending", s(PENDING))
             .expression_attribute_values(":claimed", n(commit.claim.claimed_at));
         let update = match &commit.answer {
             Some(r) => update
-                .update_expression("SET #state = :done, #status = :status, body = :body")
-                .expression_attribute_names("#status", "status")
+                .update_expression(format!(
+                    "SET #state = :done, #status = :status, {} = :body",
+                    a::BODY
+                ))
+                .expression_attribute_names("#status", a::STATUS)
                 .expression_attribute_values(":done", s(DONE))
                 .expression_attribute_values(":status", n(r.status))
                 .expression_attribute_values(":body", s(r.body.clone())),
@@ -137,10 +144,16 @@ impl Db {
             .update_item()
             .table_name(&self.tables.idempotency)
             .set_key(Some(key_pk(claim.pk.clone())))
-            .update_expression("SET #state = :done, #status = :status, body = :body")
-            .condition_expression("#state IN (:pending, :applied) AND claimedAt = :claimed")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#status", "status")
+            .update_expression(format!(
+                "SET #state = :done, #status = :status, {} = :body",
+                a::BODY
+            ))
+            .condition_expression(format!(
+                "#state IN (:pending, :applied) AND {} = :claimed",
+                a::CLAIMED_AT
+            ))
+            .expression_attribute_names("#state", a::STATE)
+            .expression_attribute_names("#status", a::STATUS)
             .expression_attribute_values(":done", s(DONE))
             .expression_attribute_values(":pending", s(PENDING))
             .expression_attribute_values(":applied", s(APPLIED))
@@ -159,8 +172,11 @@ impl Db {
             .delete_item()
             .table_name(&self.tables.idempotency)
             .set_key(Some(key_pk(claim.pk.clone())))
-            .condition_expression("#state = :pending AND claimedAt = :claimed")
-            .expression_attribute_names("#state", "state")
+            .condition_expression(format!(
+                "#state = :pending AND {} = :claimed",
+                a::CLAIMED_AT
+            ))
+            .expression_attribute_names("#state", a::STATE)
             .expression_attribute_values(":pending", s(PENDING))
             .expression_attribute_values(":claimed", n(claim.claimed_at))
             .send()
@@ -171,19 +187,19 @@ impl Db {
 
 /// What an existing record means for a request with body `request`.
 fn found(pk: String, old: &Item, request: &str) -> Begin {
-    if str_attr(old, "request") != Some(request) {
+    if str_attr(old, a::REQUEST) != Some(request) {
         return Begin::Mismatch;
     }
-    match str_attr(old, "state") {
+    match str_attr(old, a::STATE) {
         Some(DONE) => Begin::Replay(Recorded {
-            status: num_attr(old, "status")
+            status: num_attr(old, a::STATUS)
                 .and_then(|s| u16::try_from(s).ok())
                 .unwrap_or(500),
-            body: str_attr(old, "body").unwrap_or_default().to_string(),
+            body: str_attr(old, a::BODY).unwrap_or_default().to_string(),
         }),
         Some(APPLIED) => Begin::Applied(Claim {
             pk,
-            claimed_at: num_attr(old, "claimedAt").unwrap_or(0),
+            claimed_at: num_attr(old, a::CLAIMED_AT).unwrap_or(0),
         }),
         _ => Begin::InProgress,
     }

@@ -5,7 +5,8 @@
 
 use super::error::{OrFailed, StoreError};
 use super::io::{conditional, from_item, key_pk, n, to_item_pk};
-use super::schema::jobs::job_pk;
+use super::schema::jobs::{attr, job_pk};
+use super::schema::PK;
 use super::Db;
 use crate::domain::jobs::{Job, JobKind};
 use aws_sdk_dynamodb::types::Put;
@@ -16,7 +17,7 @@ impl Db {
         Put::builder()
             .table_name(&self.tables.jobs)
             .set_item(Some(to_item_pk(job_pk(job.kind, job.schedule_id), job)?))
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression(format!("attribute_not_exists({PK})"))
             .build()
             .or_failed()
     }
@@ -36,7 +37,11 @@ impl Db {
             .put_item()
             .table_name(&self.tables.jobs)
             .set_item(Some(to_item_pk(job_pk(next.kind, next.schedule_id), next)?))
-            .condition_expression("nextBlock = :read AND done = :false")
+            .condition_expression(format!(
+                "{} = :read AND {} = :false",
+                attr::NEXT_BLOCK,
+                attr::DONE
+            ))
             .expression_attribute_values(":read", n(read.next_block))
             .expression_attribute_values(
                 ":false",

@@ -11,7 +11,7 @@
 use super::error::{OrFailed, StoreError};
 use super::io::{key, n, num_attr, to_item};
 use super::schema::catalog::*;
-use super::schema::state;
+use super::schema::{state, PK};
 use super::tx::{Tx, IDEMPOTENCY};
 use super::Db;
 use crate::domain::catalog::{block_of, Concert, Schedule, ScheduleStatus, Seat, SEAT_BLOCK};
@@ -146,7 +146,7 @@ impl Db {
         Put::builder()
             .table_name(&self.tables.catalog)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression(format!("attribute_not_exists({PK})"))
             .build()
             .or_failed()
     }
@@ -177,7 +177,7 @@ impl Db {
             .put_item()
             .table_name(&self.tables.catalog)
             .set_item(Some(record))
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression(format!("attribute_not_exists({PK})"))
             .send()
             .await;
         super::io::conditional(out)?;
@@ -203,7 +203,7 @@ impl Db {
                 .table_name(&self.tables.catalog)
                 .set_key(Some(k))
                 .update_expression("SET #status = :to")
-                .expression_attribute_names("#status", "status")
+                .expression_attribute_names("#status", schedule_attr::STATUS)
                 .expression_attribute_values(":to", state(to));
             let mut allowed = Vec::new();
             for (i, f) in from.iter().enumerate() {
@@ -233,9 +233,13 @@ impl Db {
             let u = Update::builder()
                 .table_name(&self.tables.catalog)
                 .set_key(Some(k))
-                .update_expression("SET saleOpensAt = :o, saleClosesAt = :c")
-                .condition_expression("attribute_exists(pk) AND #status IN (:p, :r)")
-                .expression_attribute_names("#status", "status")
+                .update_expression(format!(
+                    "SET {} = :o, {} = :c",
+                    schedule_attr::SALE_OPENS_AT,
+                    schedule_attr::SALE_CLOSES_AT
+                ))
+                .condition_expression(format!("attribute_exists({PK}) AND #status IN (:p, :r)"))
+                .expression_attribute_names("#status", schedule_attr::STATUS)
                 .expression_attribute_values(":o", n(opens))
                 .expression_attribute_values(":c", n(closes))
                 .expression_attribute_values(":p", state(ScheduleStatus::Preparing))

@@ -7,7 +7,7 @@ use super::points::LEDGER_ENTRY;
 use super::queue::{QUEUE_SLOT, TOKEN, USER_TOKEN};
 use super::schema::catalog::SEAT_CANCELLED;
 use super::schema::points::{user_pk, BALANCE, BALANCE_SK};
-use super::schema::reservations::{reservation_pk, RES_SK};
+use super::schema::reservations::{attr as r, reservation_pk, RES_SK};
 use super::schema::{state, TTL};
 use super::seat::SeatRef;
 use super::tx::{Tx, IDEMPOTENCY};
@@ -102,9 +102,16 @@ impl Db {
         Update::builder()
             .table_name(&self.tables.reservations)
             .set_key(Some(key(reservation_pk(r.reserve_id), RES_SK)))
-            .update_expression("SET #status = :complete, paymentId = :pid REMOVE #ttl")
-            .condition_expression("#status = :temp AND expiresAt > :now AND userId = :user")
-            .expression_attribute_names("#status", "status")
+            .update_expression(format!(
+                "SET #status = :complete, {} = :pid REMOVE #ttl",
+                r::PAYMENT_ID
+            ))
+            .condition_expression(format!(
+                "#status = :temp AND {} > :now AND {} = :user",
+                r::EXPIRES_AT,
+                r::USER_ID
+            ))
+            .expression_attribute_names("#status", r::STATUS)
             .expression_attribute_names("#ttl", TTL)
             .expression_attribute_values(":complete", state(ReservationStatus::Complete))
             .expression_attribute_values(":temp", state(ReservationStatus::Temp))

@@ -7,6 +7,7 @@
 use super::error::{OrFailed, StoreError};
 use super::io::{key, n, num_attr, to_item};
 use super::schema::points::{ledger_sk, user_pk, BALANCE, BALANCE_SK, RECEIPT};
+use super::schema::SK;
 use super::tx::{Tx, IDEMPOTENCY};
 use super::Db;
 use crate::domain::points::{LedgerEntry, Payment};
@@ -76,7 +77,7 @@ impl Db {
         Put::builder()
             .table_name(&self.tables.points)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(sk)")
+            .condition_expression(format!("attribute_not_exists({SK})"))
             .build()
             .or_failed()
     }

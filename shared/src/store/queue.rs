@@ -12,6 +12,7 @@
 
 use super::error::{OrFailed, StoreError};
 use super::io::{conditional, from_item, key, n, num_attr, s, str_attr, to_item};
+use super::schema::queue::attr::*;
 use super::schema::queue::*;
 use super::schema::{state, PK, SK, TTL};
 use super::tx::Tx;
@@ -63,9 +64,9 @@ struct UserPointer {
 /// The copy of the line a counter shard carries.
 fn line_of(item: &super::io::Item) -> Line {
     Line {
-        admitted: num_attr(item, "admitted").unwrap_or(0).max(0) as u64,
-        free: num_attr(item, "free").map(|f| f.max(0) as u64),
-        per_minute: num_attr(item, "perMinute").unwrap_or(0).max(0) as u64,
+        admitted: num_attr(item, ADMITTED).unwrap_or(0).max(0) as u64,
+        free: num_attr(item, FREE).map(|f| f.max(0) as u64),
+        per_minute: num_attr(item, PER_MINUTE).unwrap_or(0).max(0) as u64,
     }
 }
 
@@ -99,11 +100,11 @@ impl Waiting {
 /// A waiting token as the `waiting` index shows it.
 fn waiting_of(item: &super::io::Item) -> Option<Waiting> {
     Some(Waiting {
-        issued_at: num_attr(item, "issuedAt")?,
-        ticket: num_attr(item, "ticket")? as u64,
+        issued_at: num_attr(item, ISSUED_AT)?,
+        ticket: num_attr(item, TICKET)? as u64,
         token_id: token_of(str_attr(item, PK)?)?.to_string(),
-        user_id: str_attr(item, "userId")?.to_string(),
-        last_seen: num_attr(item, "lastSeen"),
+        user_id: str_attr(item, USER_ID)?.to_string(),
+        last_seen: num_attr(item, LAST_SEEN),
     })
 }
 
@@ -133,14 +134,14 @@ impl Db {
             .table_name(&self.tables.queue)
             .set_key(Some(key(counter_pk(shard), COUNTER_SK)))
             .update_expression("ADD #next :one")
-            .expression_attribute_names("#next", "next")
+            .expression_attribute_names("#next", NEXT)
             .expression_attribute_values(":one", n(1))
             .return_values(ReturnValue::AllNew)
             .send()
             .await
             .or_failed()?;
         let attrs = out.attributes.unwrap_or_default();
-        let count = num_attr(&attrs, "next").unwrap_or(1).max(1) as u64;
+        let count = num_attr(&attrs, NEXT).unwrap_or(1).max(1) as u64;
         Ok((count, line_of(&attrs)))
     }
 
@@ -167,14 +168,14 @@ impl Db {
             .set_item(Some(to_item(user_pk(&token.user_id), TOKEN_SK, &pointer)?))
             // A WAIT token never expires; an ACTIVE or ENDED one makes way
             // once its expiry has passed.
-            .condition_expression("attribute_not_exists(pk) OR expireAt <= :now")
+            .condition_expression(format!("attribute_not_exists({PK}) OR {EXPIRE_AT} <= :now"))
             .expression_attribute_values(":now", n(now_ms))
             .build()
             .or_failed()?;
         let put_token = Put::builder()
             .table_name(&self.tables.queue)
             .set_item(Some(to_item(token_pk(&token.token_id), TOKEN_SK, &item)?))
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression(format!("attribute_not_exists({PK})"))
             .build()
             .or_failed()?;
         let tx = Tx::new().put(USER_TOKEN, put_user).put(TOKEN, put_token);
@@ -248,9 +249,13 @@ impl Db {
                 .update_item()
                 .table_name(&self.tables.queue)
                 .set_key(Some(key(counter_pk(shard), COUNTER_SK)))
-                .update_expression("SET admitted = :n, #free = :free, perMinute = :pace")
-                .condition_expression("attribute_not_exists(admitted) OR admitted < :n")
-                .expression_attribute_names("#free", "free")
+                .update_expression(format!(
+                    "SET {ADMITTED} = :n, #free = :free, {PER_MINUTE} = :pace"
+                ))
+                .condition_expression(format!(
+                    "attribute_not_exists({ADMITTED}) OR {ADMITTED} < :n"
+                ))
+                .expression_attribute_names("#free", FREE)
                 .expression_attribute_values(":n", n(line.admitted))
                 .expression_attribute_values(":free", n(line.free.unwrap_or(0)))
                 .expression_attribute_values(":pace", n(line.per_minute))
@@ -273,14 +278,14 @@ impl Db {
                 .client
                 .query()
                 .table_name(&self.tables.queue)
-                .key_condition_expression("pk = :pk")
+                .key_condition_expression(format!("{PK} = :pk"))
                 .expression_attribute_values(":pk", s(slot_shard_pk(shard)))
                 .consistent_read(true);
             slots.extend(self.query_all(query).await?.into_iter().filter_map(|item| {
                 Some(Slot {
                     slot: str_attr(&item, SK)?.parse().ok()?,
-                    until: num_attr(&item, "until")?,
-                    token_id: str_attr(&item, "tokenId").map(str::to_string),
+                    until: num_attr(&item, UNTIL)?,
+                    token_id: str_attr(&item, TOKEN_ID).map(str::to_string),
                 })
             }));
         }
@@ -328,11 +333,11 @@ impl Db {
         let mark = Update::builder()
             .table_name(&self.tables.queue)
             .set_key(Some(key(token_pk(token_id), TOKEN_SK)))
-            .update_expression("SET lastSeen = :now")
-            .condition_expression(
-                "#status = :wait AND (attribute_not_exists(lastSeen) OR lastSeen <= :stale)",
-            )
-            .expression_attribute_names("#status", "status")
+            .update_expression(format!("SET {LAST_SEEN} = :now"))
+            .condition_expression(format!(
+                "#status = :wait AND (attribute_not_exists({LAST_SEEN}) OR {LAST_SEEN} <= :stale)"
+            ))
+            .expression_attribute_names("#status", STATUS)
             .expression_attribute_values(":wait", state(status))
             .expression_attribute_values(":now", n(now_ms))
             .expression_attribute_values(":stale", n(now_ms - SEEN_EVERY_MS))
@@ -375,12 +380,12 @@ impl Db {
         end.token = Update::builder()
             .table_name(&self.tables.queue)
             .set_key(Some(key(token_pk(&token.token_id), TOKEN_SK)))
-            .update_expression("SET #status = :ended, expireAt = :now")
-            .condition_expression(
-                "#status = :active AND expireAt > :now AND lastSeen <= :cutoff \
-                 AND (attribute_not_exists(version) OR version = :version)",
-            )
-            .expression_attribute_names("#status", "status")
+            .update_expression(format!("SET #status = :ended, {EXPIRE_AT} = :now"))
+            .condition_expression(format!(
+                "#status = :active AND {EXPIRE_AT} > :now AND {LAST_SEEN} <= :cutoff \
+                 AND (attribute_not_exists({VERSION}) OR {VERSION} = :version)",
+            ))
+            .expression_attribute_names("#status", STATUS)
             .expression_attribute_values(":ended", state(TokenStatus::Ended))
             .expression_attribute_values(":active", state(TokenStatus::Active))
             .expression_attribute_values(":now", n(now_ms))
@@ -403,12 +408,14 @@ impl Db {
         let end = Update::builder()
             .table_name(&self.tables.queue)
             .set_key(Some(key(token_pk(&w.token_id), TOKEN_SK)))
-            .update_expression("SET #status = :ended, expireAt = :now REMOVE #shard")
+            .update_expression(format!("SET #status = :ended, {EXPIRE_AT} = :now REMOVE #shard"))
             .condition_expression(
-                "#status = :wait AND ((attribute_not_exists(lastSeen) AND issuedAt <= :cutoff) \
-                 OR lastSeen <= :cutoff)",
+                format!(
+                "#status = :wait AND ((attribute_not_exists({LAST_SEEN}) AND {ISSUED_AT} <= :cutoff) \
+                 OR {LAST_SEEN} <= :cutoff)",
+            ),
             )
-            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#status", STATUS)
             .expression_attribute_names("#shard", WAIT_SHARD)
             .expression_attribute_values(":ended", state(TokenStatus::Ended))
             .expression_attribute_values(":wait", state(TokenStatus::Wait))
@@ -436,10 +443,12 @@ impl Db {
         let take_slot = Update::builder()
             .table_name(&self.tables.queue)
             .set_key(Some(key(slot_pk(slot), slot_sk(slot))))
-            .update_expression("SET #until = :until, userId = :user, tokenId = :token")
+            .update_expression(format!(
+                "SET #until = :until, {USER_ID} = :user, {TOKEN_ID} = :token"
+            ))
             .condition_expression("attribute_not_exists(#until) OR #until <= :now")
             .expression_attribute_values(":token", s(w.token_id.clone()))
-            .expression_attribute_names("#until", "until")
+            .expression_attribute_names("#until", UNTIL)
             .expression_attribute_values(":until", n(until_ms))
             .expression_attribute_values(":now", n(now_ms))
             .expression_attribute_values(":user", s(w.user_id.clone()))
@@ -465,8 +474,8 @@ impl Db {
         Update::builder()
             .table_name(&self.tables.queue)
             .set_key(Some(key(user_pk(user_id), TOKEN_SK)))
-            .update_expression("SET expireAt = :at")
-            .condition_expression("tokenId = :token")
+            .update_expression(format!("SET {EXPIRE_AT} = :at"))
+            .condition_expression(format!("{TOKEN_ID} = :token"))
             .expression_attribute_values(":at", n(at_ms))
             .expression_attribute_values(":token", s(token_id.to_string()))
             .build()
@@ -485,11 +494,13 @@ impl Db {
             .table_name(&self.tables.queue)
             .set_key(Some(key(token_pk(&w.token_id), TOKEN_SK)))
             .update_expression(
-                "SET #status = :active, activeAt = :now, lastSeen = :now, expireAt = :until, slot = :slot, #ttl = :ttl, \
-                 holds = :none REMOVE #shard",
+                format!(
+                "SET #status = :active, {ACTIVE_AT} = :now, {LAST_SEEN} = :now, {EXPIRE_AT} = :until, {SLOT} = :slot, #ttl = :ttl, \
+                 {HOLDS} = :none REMOVE #shard",
+            ),
             )
-            .condition_expression("#status = :wait AND issuedAt = :issued")
-            .expression_attribute_names("#status", "status")
+            .condition_expression(format!("#status = :wait AND {ISSUED_AT} = :issued"))
+            .expression_attribute_names("#status", STATUS)
             .expression_attribute_names("#ttl", TTL)
             .expression_attribute_names("#shard", WAIT_SHARD)
             .expression_attribute_values(":active", state(TokenStatus::Active))
@@ -520,9 +531,9 @@ impl Db {
         let keep = Update::builder()
             .table_name(&self.tables.queue)
             .set_key(Some(key(token_pk(&token.token_id), TOKEN_SK)))
-            .update_expression("REMOVE holds.#rid")
-            .condition_expression("#status = :active AND expireAt > :now")
-            .expression_attribute_names("#status", "status")
+            .update_expression(format!("REMOVE {HOLDS}.#rid"))
+            .condition_expression(format!("#status = :active AND {EXPIRE_AT} > :now"))
+            .expression_attribute_names("#status", STATUS)
             .expression_attribute_names("#rid", reserve_id.to_string())
             .expression_attribute_values(":active", state(TokenStatus::Active))
             .expression_attribute_values(":now", n(now_ms))
@@ -547,20 +558,22 @@ impl Db {
         // Holds that lapsed since the token was read leave it here; removing
         // one a concurrent hold already removed does nothing.
         let lapsed = token.lapsed_holds(now_ms, MAX_LAPSED_DROPPED);
-        let mut expression = String::from("SET holds.#rid = :until ADD version :one");
+        let mut expression = format!("SET {HOLDS}.#rid = :until ADD {VERSION} :one");
         let mut update = Update::builder();
         for (i, rid) in lapsed.iter().enumerate() {
             let name = format!("#l{i}");
             expression.push_str(if i == 0 { " REMOVE " } else { ", " });
-            expression.push_str(&format!("holds.{name}"));
+            expression.push_str(&format!("{HOLDS}.{name}"));
             update = update.expression_attribute_names(name, *rid);
         }
         update
             .table_name(&self.tables.queue)
             .set_key(Some(key(token_pk(&token.token_id), TOKEN_SK)))
             .update_expression(expression)
-            .condition_expression("#status = :active AND expireAt > :now AND userId = :user")
-            .expression_attribute_names("#status", "status")
+            .condition_expression(format!(
+                "#status = :active AND {EXPIRE_AT} > :now AND {USER_ID} = :user"
+            ))
+            .expression_attribute_names("#status", STATUS)
             .expression_attribute_names("#rid", reserve_id.to_string())
             .expression_attribute_values(":until", n(until_ms))
             .expression_attribute_values(":one", n(1))
@@ -583,8 +596,8 @@ impl Db {
         let forget = Update::builder()
             .table_name(&self.tables.queue)
             .set_key(Some(key(token_pk(token_id), TOKEN_SK)))
-            .update_expression("REMOVE holds.#rid")
-            .condition_expression("attribute_exists(holds.#rid)")
+            .update_expression(format!("REMOVE {HOLDS}.#rid"))
+            .condition_expression(format!("attribute_exists({HOLDS}.#rid)"))
             .expression_attribute_names("#rid", r.reserve_id.to_string())
             .build()
             .or_failed()?;
@@ -603,12 +616,12 @@ impl Db {
         let end = Update::builder()
             .table_name(&self.tables.queue)
             .set_key(Some(key(token_pk(&token.token_id), TOKEN_SK)))
-            .update_expression("SET #status = :ended, expireAt = :now")
-            .condition_expression(
-                "#status = :active AND expireAt > :now \
-                 AND (attribute_not_exists(version) OR version = :version)",
-            )
-            .expression_attribute_names("#status", "status")
+            .update_expression(format!("SET #status = :ended, {EXPIRE_AT} = :now"))
+            .condition_expression(format!(
+                "#status = :active AND {EXPIRE_AT} > :now \
+                 AND (attribute_not_exists({VERSION}) OR {VERSION} = :version)",
+            ))
+            .expression_attribute_names("#status", STATUS)
             .expression_attribute_values(":ended", state(TokenStatus::Ended))
             .expression_attribute_values(":active", state(TokenStatus::Active))
             .expression_attribute_values(":now", n(now_ms))
@@ -620,8 +633,8 @@ impl Db {
                 .table_name(&self.tables.queue)
                 .set_key(Some(key(slot_pk(slot), slot_sk(slot))))
                 .update_expression("SET #until = :now")
-                .condition_expression("userId = :user AND #until > :now")
-                .expression_attribute_names("#until", "until")
+                .condition_expression(format!("{USER_ID} = :user AND #until > :now"))
+                .expression_attribute_names("#until", UNTIL)
                 .expression_attribute_values(":now", n(now_ms))
                 .expression_attribute_values(":user", s(token.user_id.clone()))
                 .build()

@@ -5,7 +5,10 @@
 
 use super::error::{OrFailed, StoreError};
 use super::io::{from_item, key, n, num_attr, str_attr};
-use super::schema::queue::{counter_pk, CONTROL_PK, CONTROL_SK, COUNTER_SK};
+use super::schema::queue::{
+    attr, counter_pk, CONTROL_PK, CONTROL_SK, COUNTER_SK, MAX_ACTIVE, PAUSED,
+};
+use super::schema::SK;
 use super::Db;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue};
 use serde::{Deserialize, Serialize};
@@ -42,11 +45,11 @@ impl Db {
             .set_key(Some(key(CONTROL_PK, CONTROL_SK)))
             .return_values(ReturnValue::AllNew);
         if let Some(p) = paused {
-            sets.push("paused = :p");
+            sets.push(format!("{PAUSED} = :p"));
             update = update.expression_attribute_values(":p", AttributeValue::Bool(p));
         }
         if let Some(m) = max_active {
-            sets.push("maxActive = :m");
+            sets.push(format!("{MAX_ACTIVE} = :m"));
             update = update.expression_attribute_values(":m", n(m));
         }
         if sets.is_empty() {
@@ -77,10 +80,11 @@ impl Db {
             )]);
             let mut found = self.batch_get_all(request).await?;
             for item in found.remove(&self.tables.queue).unwrap_or_default() {
-                if str_attr(&item, "sk") == Some(COUNTER_SK) {
-                    issued += num_attr(&item, "next").unwrap_or(0).max(0) as u64;
+                if str_attr(&item, SK) == Some(COUNTER_SK) {
+                    issued += num_attr(&item, attr::NEXT).unwrap_or(0).max(0) as u64;
                     // Every shard carries the line's whole admitted count.
-                    admitted = admitted.max(num_attr(&item, "admitted").unwrap_or(0).max(0) as u64);
+                    admitted =
+                        admitted.max(num_attr(&item, attr::ADMITTED).unwrap_or(0).max(0) as u64);
                 }
             }
         }

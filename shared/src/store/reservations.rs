@@ -16,7 +16,7 @@ use super::schema::catalog::{
 };
 use super::schema::queue::{holds_pk, slot_attrs, HOLDS_SK, TICKET_KEPT};
 use super::schema::reservations::{reservation_pk, RES_SK};
-use super::schema::{SK, TTL};
+use super::schema::{PK, SK, TTL};
 use super::seat::{SeatHold, SeatRef};
 use super::tx::{Tx, IDEMPOTENCY};
 use super::Db;
@@ -157,7 +157,7 @@ impl Db {
         Put::builder()
             .table_name(&self.tables.reservations)
             .set_item(Some(record))
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression(format!("attribute_not_exists({PK})"))
             .build()
             .or_failed()
     }
@@ -237,7 +237,7 @@ impl Db {
             .put_item()
             .table_name(&self.tables.reservations)
             .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
+            .condition_expression(format!("attribute_not_exists({PK})"))
             .send()
             .await;
         conditional(out)

@@ -61,6 +61,14 @@ pub mod catalog {
     pub fn seat_pk(schedule_id: u64, seat_id: u64) -> String {
         block_pk(schedule_id, block_of(seat_id))
     }
+    /// A schedule's attributes (both copies), as
+    /// `domain::catalog::Schedule` serialises them, that updates name.
+    pub mod schedule_attr {
+        pub const STATUS: &str = "status";
+        pub const SALE_OPENS_AT: &str = "saleOpensAt";
+        pub const SALE_CLOSES_AT: &str = "saleClosesAt";
+    }
+
     /// A seat's attributes, as `domain::catalog::Seat` serialises them;
     /// `store/seat.rs` builds every condition on them.
     pub mod seat_attr {
@@ -103,12 +111,38 @@ pub mod queue {
     pub const USER_PREFIX: &str = "USER#";
     pub const TOKEN_SK: &str = "TOKEN";
     pub const COUNTER_SK: &str = "COUNTER";
-    /// The organiser's control of admission.
+    /// The organiser's control of admission, and its attributes.
     pub const CONTROL_PK: &str = "QUEUE";
     pub const CONTROL_SK: &str = "CONTROL";
+    pub const PAUSED: &str = "paused";
+    pub const MAX_ACTIVE: &str = "maxActive";
     /// Admission slots are spread over this many partitions (`k mod 64`),
     /// so admissions and payments never share one hot key.
     pub const SLOT_SHARDS: u32 = 64;
+    /// The attributes of the queue table's items that conditions and
+    /// updates name: a token's (as `domain::queue::QueueToken` serialises
+    /// them), a user's pointer, a counter shard's and an admission slot's.
+    pub mod attr {
+        pub const STATUS: &str = "status";
+        pub const USER_ID: &str = "userId";
+        pub const TOKEN_ID: &str = "tokenId";
+        pub const TICKET: &str = "ticket";
+        pub const ISSUED_AT: &str = "issuedAt";
+        pub const ACTIVE_AT: &str = "activeAt";
+        pub const EXPIRE_AT: &str = "expireAt";
+        pub const LAST_SEEN: &str = "lastSeen";
+        pub const SLOT: &str = "slot";
+        pub const HOLDS: &str = "holds";
+        pub const VERSION: &str = "version";
+        /// A counter shard's: tickets issued, the line it was told.
+        pub const NEXT: &str = "next";
+        pub const ADMITTED: &str = "admitted";
+        pub const FREE: &str = "free";
+        pub const PER_MINUTE: &str = "perMinute";
+        /// An admission slot's end.
+        pub const UNTIL: &str = "until";
+    }
+
     /// Sparse index of waiting tokens: hash `waitShard`, range `ticket`.
     pub const WAITING_INDEX: &str = "waiting";
     pub const WAIT_SHARD: &str = "waitShard";
@@ -158,6 +192,18 @@ pub mod queue {
 /// availability count and the hold cleanup).
 pub mod reservations {
     pub const RES_SK: &str = "RES";
+    /// A reservation record's attributes, as `domain::reservation::Reservation`
+    /// serialises them, that conditions and updates name.
+    pub mod attr {
+        pub const STATUS: &str = "status";
+        pub const USER_ID: &str = "userId";
+        pub const EXPIRES_AT: &str = "expiresAt";
+        pub const CREATED_AT: &str = "createdAt";
+        pub const PAYMENT_ID: &str = "paymentId";
+        pub const CANCELLED_BY: &str = "cancelledBy";
+        pub const CANCELLED_AT: &str = "cancelledAt";
+        pub const REFUND: &str = "refund";
+    }
     /// A user's reservations: hash `userId`, range `createdAt`.
     pub const BY_USER_INDEX: &str = "byUser";
 
@@ -192,6 +238,13 @@ pub mod points {
 pub mod jobs {
     use crate::domain::jobs::JobKind;
 
+    /// A job's attributes, as `domain::jobs::Job` serialises them, that
+    /// its progress condition names.
+    pub mod attr {
+        pub const NEXT_BLOCK: &str = "nextBlock";
+        pub const DONE: &str = "done";
+    }
+
     pub fn job_pk(kind: JobKind, schedule_id: u64) -> String {
         let kind = match kind {
             JobKind::Prepare => "PREPARE",
@@ -203,6 +256,15 @@ pub mod jobs {
 
 /// `IdempotencyTable`: one record per (user, operation, key).
 pub mod idempotency {
+    /// A record's attributes: its state, the request it answers, when it
+    /// was claimed, and the stored answer.
+    pub mod attr {
+        pub const STATE: &str = "state";
+        pub const REQUEST: &str = "request";
+        pub const CLAIMED_AT: &str = "claimedAt";
+        pub const STATUS: &str = "status";
+        pub const BODY: &str = "body";
+    }
     pub const PENDING: &str = "PENDING";
     pub const DONE: &str = "DONE";
     pub const APPLIED: &str = "APPLIED";
