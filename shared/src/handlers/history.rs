@@ -9,7 +9,7 @@ use crate::domain::ids::{parse_id, UserId};
 use crate::domain::points::EntryKind;
 use crate::domain::reservation::status_at;
 #[cfg(feature = "openapi")]
-use crate::http::error::ErrorBody;
+use crate::http::error::{ErrorBody, IdentityRefusals};
 use crate::http::request::{path_user, query_param};
 use crate::http::{AppError, Reply};
 use lambda_http::Request;
@@ -56,8 +56,7 @@ pub struct ReservationsBody {
             ("cursor" = Option<String>, Query, pattern = r"^[0-9]{1,16}-[0-9]{1,16}$", description = "`nextCursor` of the previous page"),
         ),
         responses(
-            (status = 401, description = "AUTH_MODE=jwt: identity token missing, malformed, forged or expired (in AWS the JWT authorizer's own 401 body)", body = ErrorBody),
-            (status = 403, description = "AUTH_MODE=jwt: the identity token names another user (IDENTITY_MISMATCH)", body = ErrorBody),
+            IdentityRefusals,
             (status = 200, description = "The user's reservations, newest first, each with its status now", body = ReservationsBody),
             (status = 400, description = "Malformed user id, limit or cursor", body = ErrorBody),
         )
@@ -129,8 +128,7 @@ pub struct EntryBody {
             ("cursor" = Option<String>, Query, pattern = r"^[0-9]{16}#[0-9]{1,16}$", description = "`nextCursor` of the previous page"),
         ),
         responses(
-            (status = 401, description = "AUTH_MODE=jwt: identity token missing, malformed, forged or expired (in AWS the JWT authorizer's own 401 body)", body = ErrorBody),
-            (status = 403, description = "AUTH_MODE=jwt: the identity token names another user (IDENTITY_MISMATCH)", body = ErrorBody),
+            IdentityRefusals,
             (status = 200, description = "Point movements, newest first; their amounts sum to the balance", body = HistoryBody),
             (status = 400, description = "Malformed user id, limit or cursor", body = ErrorBody),
         )

@@ -9,7 +9,7 @@ use crate::domain::points::Payment;
 use crate::domain::queue::QueueToken;
 use crate::domain::reservation::{check_payable, PayRefusal};
 #[cfg(feature = "openapi")]
-use crate::http::error::ErrorBody;
+use crate::http::error::{ErrorBody, JsonBodyRefusals};
 use crate::http::json::typed_body;
 use crate::http::{AppError, Reply};
 use crate::store::idempotency::Claim;
@@ -74,7 +74,7 @@ impl From<&Payment> for PaymentBody {
             description = "Same key and body: the first reply again, no second payment")),
         request_body = PayRequest,
         responses(
-            (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
+            JsonBodyRefusals,
             (status = 201, description = "Paid: points debited, seat sold, token ended", body = PaymentBody),
             (status = 400, description = "결제 금액이 일치하지 않습니다. / malformed body", body = ErrorBody),
             (status = 401, description = "Token missing, malformed, unknown, over or spent", body = ErrorBody),
@@ -83,7 +83,6 @@ impl From<&Payment> for PaymentBody {
             (status = 404, description = "Unknown reservation", body = ErrorBody),
             (status = 409, description = "결제할 수 없는 예약 내역입니다. / key in use", body = ErrorBody),
             (status = 410, description = "임시 예약 시간이 만료되었습니다.", body = ErrorBody),
-            (status = 413, description = "Body over 64 KiB", body = ErrorBody),
             (status = 422, description = "Key reused with another body", body = ErrorBody),
         )
     )

@@ -6,7 +6,7 @@ use crate::app::App;
 use crate::domain::ids::UserId;
 use crate::domain::points::{validate_charge, LedgerEntry};
 #[cfg(feature = "openapi")]
-use crate::http::error::ErrorBody;
+use crate::http::error::{ErrorBody, IdentityRefusals, JsonBodyRefusals};
 use crate::http::json::typed_body;
 use crate::http::request::path_user;
 use crate::http::{AppError, Reply};
@@ -59,13 +59,11 @@ async fn balance_reply(app: &App, user_id: &str) -> Result<Reply, AppError> {
             description = "Same key and body: the first reply again, no second charge")),
         request_body = ChargeRequest,
         responses(
-            (status = 401, description = "AUTH_MODE=jwt: identity token missing, malformed, forged or expired (in AWS the JWT authorizer's own 401 body)", body = ErrorBody),
-            (status = 403, description = "AUTH_MODE=jwt: the identity token names another user (IDENTITY_MISMATCH)", body = ErrorBody),
-            (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
+            JsonBodyRefusals,
+            IdentityRefusals,
             (status = 200, description = "The balance after the charge", body = PointsBody),
             (status = 400, description = "Malformed body or key, amount out of range, or balance limit", body = ErrorBody),
             (status = 409, description = "Key in use by a request still running", body = ErrorBody),
-            (status = 413, description = "Body over 64 KiB", body = ErrorBody),
             (status = 422, description = "Key reused with another body", body = ErrorBody),
         )
     )
@@ -138,8 +136,7 @@ async fn balance_now(app: &App, user: &str) -> Result<Done, AppError> {
         get, path = "/points/{userId}", tag = "points",
         params(("userId" = UserId, Path)),
         responses(
-            (status = 401, description = "AUTH_MODE=jwt: identity token missing, malformed, forged or expired (in AWS the JWT authorizer's own 401 body)", body = ErrorBody),
-            (status = 403, description = "AUTH_MODE=jwt: the identity token names another user (IDENTITY_MISMATCH)", body = ErrorBody),
+            IdentityRefusals,
             (status = 200, description = "The balance (0 if never charged)", body = PointsBody),
             (status = 400, description = "Malformed user id", body = ErrorBody),
         )

@@ -9,7 +9,7 @@ use crate::domain::queue::{
     Pace, QueueToken, TokenState, TokenStatus,
 };
 #[cfg(feature = "openapi")]
-use crate::http::error::ErrorBody;
+use crate::http::error::{ErrorBody, IdentityRefusals, JsonBodyRefusals};
 use crate::http::request::{bearer, json_body, path_user};
 use crate::http::{AppError, Reply};
 use crate::store::queue::JoinOutcome;
@@ -80,13 +80,11 @@ fn token_reply(body: &TokenBody, status: StatusCode) -> Result<Reply, AppError> 
         post, path = "/queues", tag = "queue",
         request_body = JoinRequest,
         responses(
-            (status = 401, description = "AUTH_MODE=jwt: identity token missing, malformed, forged or expired (in AWS the JWT authorizer's own 401 body)", body = ErrorBody),
-            (status = 403, description = "AUTH_MODE=jwt: the identity token names another user (IDENTITY_MISMATCH)", body = ErrorBody),
-            (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
+            JsonBodyRefusals,
+            IdentityRefusals,
             (status = 201, description = "A WAIT token with its position", body = TokenBody),
             (status = 400, description = "Malformed body", body = ErrorBody),
             (status = 409, description = "이미 토큰이 존재합니다.", body = ErrorBody),
-            (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         )
     )
 )]

@@ -13,7 +13,7 @@ use crate::domain::reservation::{
     plan_cancel, plan_hold, CancelPlan, CancelRefusal, HoldRefusal, Reservation, ReservationStatus,
 };
 #[cfg(feature = "openapi")]
-use crate::http::error::ErrorBody;
+use crate::http::error::{ErrorBody, JsonBodyRefusals};
 use crate::http::json::typed_body;
 use crate::http::{AppError, Reply};
 use crate::store::cancellation::FanCancel;
@@ -96,14 +96,13 @@ impl From<&Reservation> for ReservationBody {
             description = "Same key and body: the first reply again, no second hold")),
         request_body = ReserveRequest,
         responses(
-            (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
+            JsonBodyRefusals,
             (status = 201, description = "Held (TEMP) until expiredAt", body = ReservationBody),
             (status = 400, description = "Malformed body or key", body = ErrorBody),
             (status = 401, description = "Token missing, malformed, unknown or over", body = ErrorBody),
             (status = 403, description = "Token waiting or another user's", body = ErrorBody),
             (status = 404, description = "Unknown concert, schedule or seat, or not of each other", body = ErrorBody),
             (status = 409, description = "이미 예약된 좌석입니다. / the hold limit / key in use", body = ErrorBody),
-            (status = 413, description = "Body over 64 KiB", body = ErrorBody),
             (status = 422, description = "Key reused with another body", body = ErrorBody),
         )
     )
@@ -214,14 +213,13 @@ pub struct CancelledBody {
         ),
         request_body = CancelRequest,
         responses(
+            JsonBodyRefusals,
             (status = 401, description = "AUTH_MODE=jwt: identity token missing, malformed, forged or expired (in AWS the JWT authorizer's own 401 body)", body = ErrorBody),
-            (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
             (status = 200, description = "Cancelled: a hold released (refund 0) or a ticket refunded in full, its seat back on sale", body = CancelledBody),
             (status = 400, description = "Malformed id, body or key", body = ErrorBody),
             (status = 403, description = "Another user's reservation", body = ErrorBody),
             (status = 404, description = "Unknown reservation", body = ErrorBody),
             (status = 409, description = "취소할 수 없는 예약입니다. / 취소 가능 기간이 지났습니다. / 취소된 공연입니다.", body = ErrorBody),
-            (status = 413, description = "Body over 64 KiB", body = ErrorBody),
             (status = 422, description = "Key reused with another body", body = ErrorBody),
         )
     )

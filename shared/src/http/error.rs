@@ -97,6 +97,32 @@ pub struct ErrorBody {
     pub code: String,
 }
 
+/// The refusals of an identity route in `AUTH_MODE=jwt` (SPEC §8), as the
+/// OpenAPI document lists them on every such route.
+#[cfg(feature = "openapi")]
+#[derive(utoipa::IntoResponses)]
+pub enum IdentityRefusals {
+    /// AUTH_MODE=jwt: identity token missing, malformed, forged or expired (in AWS the JWT authorizer's own 401 body)
+    #[response(status = 401)]
+    Invalid(ErrorBody),
+    /// AUTH_MODE=jwt: the identity token names another user (IDENTITY_MISMATCH)
+    #[response(status = 403)]
+    Mismatch(ErrorBody),
+}
+
+/// The refusals of every route that reads a JSON body, as the OpenAPI
+/// document lists them on each.
+#[cfg(feature = "openapi")]
+#[derive(utoipa::IntoResponses)]
+pub enum JsonBodyRefusals {
+    /// Body over 64 KiB
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    /// A body sent as anything but JSON
+    #[response(status = 415)]
+    NotJson(ErrorBody),
+}
+
 impl AppError {
     pub fn bad_request(msg: impl Into<String>) -> Self {
         AppError::BadRequest(msg.into())

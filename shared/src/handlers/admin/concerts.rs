@@ -6,7 +6,7 @@ use crate::domain::catalog::Concert;
 use crate::domain::organiser::check_concert;
 use crate::handlers::idempotency::{self, Done, Keyed};
 #[cfg(feature = "openapi")]
-use crate::http::error::ErrorBody;
+use crate::http::error::{ErrorBody, JsonBodyRefusals};
 use crate::http::json::typed_body;
 use crate::http::{AppError, Reply};
 use crate::store::idempotency::Claim;
@@ -40,11 +40,10 @@ pub struct NewConcert {
             description = "Same key and body: the first reply again, nothing created twice")),
         request_body = NewConcert,
         responses(
-            (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
+            JsonBodyRefusals,
             (status = 201, description = "The concert", body = Concert),
             (status = 400, description = "Malformed body, empty title, or start after end", body = ErrorBody),
             (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),
-            (status = 413, description = "Body over 64 KiB", body = ErrorBody),
             (status = 422, description = "Key reused with another body", body = ErrorBody),
         )
     )

@@ -11,7 +11,7 @@ use crate::domain::organiser::{
 };
 use crate::handlers::idempotency::{self, Done, Keyed};
 #[cfg(feature = "openapi")]
-use crate::http::error::ErrorBody;
+use crate::http::error::{ErrorBody, JsonBodyRefusals};
 use crate::http::json::typed_body;
 use crate::http::request::path_id;
 use crate::http::{AppError, Reply};
@@ -127,12 +127,11 @@ impl NewSchedule {
         ),
         request_body = NewSchedule,
         responses(
-            (status = 415, description = "A body sent as anything but JSON", body = ErrorBody),
+            JsonBodyRefusals,
             (status = 201, description = "READY (up to 5,000 seats, written in the call) or PREPARING (finished in the background)", body = ScheduleBody),
             (status = 400, description = "Date outside the concert, no or duplicate sections, seats not in 1..60000, price not in 1..10000000, opens ≥ closes", body = ErrorBody),
             (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),
             (status = 404, description = "Unknown concert", body = ErrorBody),
-            (status = 413, description = "Body over 64 KiB", body = ErrorBody),
             (status = 422, description = "Key reused with another body", body = ErrorBody),
         )
     )
