@@ -4,6 +4,7 @@
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError};
 use crate::domain::ids::Entropy;
+use crate::provider::Provider;
 use crate::store::resilience::CallLimits;
 use crate::store::Db;
 use std::sync::Arc;
@@ -17,6 +18,8 @@ pub struct App {
     /// The activator's count of everyone who has left the line, and
     /// whether every counter shard has it yet (see `jobs::activator`).
     pub line: Arc<std::sync::Mutex<Option<LineCount>>>,
+    /// The payment provider; None with `PAYMENT_PROVIDER=none`.
+    pub provider: Option<Arc<Provider>>,
 }
 
 /// The waiting line as this process's activator knows it: everyone who
@@ -43,6 +46,7 @@ impl App {
             clock,
             config: Arc::new(config),
             line: Arc::default(),
+            provider: None,
         }
     }
 
@@ -50,7 +54,8 @@ impl App {
     pub async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
         let db = Db::from_config(&config).await;
-        Ok(App::new(db, Arc::new(SystemClock), config))
+        let provider = Provider::from_env(&config.payment).await;
+        Ok(App::new(db, Arc::new(SystemClock), config).with_provider(provider))
     }
 
     pub fn now_ms(&self) -> i64 {
@@ -61,6 +66,12 @@ impl App {
     /// store's too): a test or a simulation fixes it with a seed.
     pub fn with_entropy(mut self, entropy: Arc<dyn Entropy>) -> Self {
         self.db = self.db.with_entropy(entropy);
+        self
+    }
+
+    /// The same app paying through `provider`.
+    pub fn with_provider(mut self, provider: Option<Provider>) -> Self {
+        self.provider = provider.map(Arc::new);
         self
     }
 

@@ -85,6 +85,39 @@ pub struct Config {
     pub dynamodb_attempt_timeout_ms: u64,
     /// Timeout of a whole DynamoDB call, retries included.
     pub dynamodb_timeout_ms: u64,
+    /// Where points come from (SPEC §11).
+    pub payment: PaymentConfig,
+}
+
+/// Which payment provider the service uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentProvider {
+    /// Points on the fan's word (`PATCH /points`): the seed's behaviour.
+    None,
+    /// Toss Payments API v1.
+    Toss,
+    /// The local stack's stand-in of Toss Payments.
+    Sandbox,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentConfig {
+    pub provider: PaymentProvider,
+    /// The provider's API (empty: Toss's own, or the local sandbox).
+    pub api_url: Option<String>,
+    /// The secret key, given directly (locally).
+    pub secret_key: String,
+    /// The Secrets Manager secret holding the key (AWS); wins over
+    /// `secret_key` when set.
+    pub secret_id: Option<String>,
+    /// Handed to the fan's app for the provider's checkout.
+    pub client_key: String,
+    /// An unconfirmed top-up lapses after this long.
+    pub topup_pending_seconds: i64,
+    /// Reconciliation asks about a top-up pending this long.
+    pub reconcile_after_seconds: i64,
+    /// Longest wait for one provider call.
+    pub timeout_ms: u64,
 }
 
 impl Default for Config {
@@ -141,8 +174,37 @@ impl Config {
             catalog_cache_ms: at_least_zero(&get, "CATALOG_CACHE_MS")?,
             dynamodb_attempt_timeout_ms: positive(&get, "DYNAMODB_ATTEMPT_TIMEOUT_MS")?,
             dynamodb_timeout_ms: positive(&get, "DYNAMODB_TIMEOUT_MS")?,
+            payment: payment(&get)?,
         })
     }
+}
+
+fn payment(get: &impl Fn(&str) -> Option<String>) -> Result<PaymentConfig, ConfigError> {
+    let text = |name: &str| get(name).unwrap_or_else(|| default_of(name).to_string());
+    let raw = text("PAYMENT_PROVIDER");
+    let provider = match raw.trim() {
+        "none" => PaymentProvider::None,
+        "toss" => PaymentProvider::Toss,
+        "sandbox" => PaymentProvider::Sandbox,
+        _ => {
+            return Err(ConfigError {
+                name: "PAYMENT_PROVIDER".into(),
+                value: raw,
+                expected: "`none`, `toss` or `sandbox`",
+            })
+        }
+    };
+    let set = |name: &str| Some(text(name)).filter(|v| !v.trim().is_empty());
+    Ok(PaymentConfig {
+        provider,
+        api_url: set("PAYMENT_API_URL"),
+        secret_key: text("PAYMENT_SECRET_KEY"),
+        secret_id: set("PAYMENT_SECRET_ID"),
+        client_key: text("PAYMENT_CLIENT_KEY"),
+        topup_pending_seconds: positive(get, "TOPUP_PENDING_SECONDS")?,
+        reconcile_after_seconds: positive(get, "RECONCILE_AFTER_SECONDS")?,
+        timeout_ms: positive(get, "PAYMENT_TIMEOUT_MS")?,
+    })
 }
 
 /// A positive number from the environment, else the setting's default.

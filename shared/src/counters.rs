@@ -26,6 +26,11 @@ pub mod name {
     pub const REPLAYS: &str = "IdempotentReplays";
     pub const BUSY: &str = "BusyAnswers";
     pub const SERVER_ERRORS: &str = "ServerErrors";
+    pub const TOPUPS_CREDITED: &str = "TopupsCredited";
+    pub const PROVIDER_ERRORS: &str = "ProviderErrors";
+    pub const TOPUPS_OVERDUE: &str = "TopupsPendingOverdue";
+    pub const WITHDRAWALS_OVERDUE: &str = "WithdrawalsPendingOverdue";
+    pub const REVERSAL_SHORTFALL: &str = "ReversalShortfall";
 }
 
 /// Installs the recorder (once per process; later calls get `None`).
@@ -100,4 +105,29 @@ pub fn holds_expired(n: usize) {
 
 pub fn refunds(n: u64) {
     counter!(name::REFUNDS).increment(n);
+}
+
+/// Points a confirmed top-up credited.
+pub fn topup_credited(amount: i64) {
+    counter!(name::TOPUPS_CREDITED).increment(amount.max(0) as u64);
+}
+
+/// A provider call with no usable answer (down, timed out, 5xx, 429, our
+/// key refused): the alarm's metric.
+pub fn provider_error(method: &str, why: &str) {
+    tracing::warn!(method, error = why, "payment provider unavailable");
+    counter!(name::PROVIDER_ERRORS).increment(1);
+}
+
+/// Top-ups and withdrawals still pending past their deadline, as the
+/// reconciliation round found them.
+pub fn pending_overdue(topups: usize, withdrawals: usize) {
+    metrics::gauge!(name::TOPUPS_OVERDUE).set(topups as f64);
+    metrics::gauge!(name::WITHDRAWALS_OVERDUE).set(withdrawals as f64);
+}
+
+/// Points a provider-side cancel should have taken back but the balance
+/// no longer had.
+pub fn reversal_shortfall(points: i64) {
+    counter!(name::REVERSAL_SHORTFALL).increment(points.max(0) as u64);
 }

@@ -6,7 +6,9 @@
 
 use crate::app::App;
 use crate::counters::Counted;
-use crate::handlers::{admin, catalog, history, payments, points, queue, reservations};
+use crate::handlers::{
+    admin, catalog, history, payments, points, queue, reservations, topups, webhooks, withdrawals,
+};
 use crate::http::access_log::RequestLine;
 use crate::http::{AppError, Reply};
 use futures::future::BoxFuture;
@@ -72,6 +74,13 @@ pub static ENDPOINTS: &[Endpoint] = &[
     route!("post-reservation-cancel", reservations::cancel),
     route!("get-reservations", history::reservations),
     route!("get-points-history", history::points),
+    route!("post-topup", topups::create),
+    route!("post-topup-confirm", topups::confirm),
+    route!("get-topup", topups::get),
+    route!("post-withdrawal", withdrawals::create),
+    route!("get-withdrawal", withdrawals::get),
+    route!("post-payment-webhook", webhooks::receive),
+    route!("post-admin-reconcile", admin::reconcile::run),
 ];
 
 impl Endpoint {

@@ -16,7 +16,9 @@ pub mod jobs;
 pub mod lambda;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod provider;
 pub mod settings;
+pub mod settlement;
 pub mod store;
 
 pub use app::App;

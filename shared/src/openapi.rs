@@ -36,6 +36,13 @@ use utoipa::{Modify, OpenApi};
         crate::handlers::admin::report::report,
         crate::handlers::admin::queue::get,
         crate::handlers::admin::queue::put,
+        crate::handlers::topups::create,
+        crate::handlers::topups::confirm,
+        crate::handlers::topups::get,
+        crate::handlers::withdrawals::create,
+        crate::handlers::withdrawals::get,
+        crate::handlers::webhooks::receive,
+        crate::handlers::admin::reconcile::run,
     ),
     modifiers(&BearerToken, &Links),
     tags(
@@ -43,6 +50,7 @@ use utoipa::{Modify, OpenApi};
         (name = "queue", description = "The waiting room"),
         (name = "reservations", description = "Seat holds, tickets and their cancellation"),
         (name = "points", description = "Prepaid points and payment"),
+        (name = "money", description = "Top-ups through the payment provider and withdrawals back to the card (PAYMENT_PROVIDER toss or sandbox)"),
         (name = "organiser", description = "Putting shows on sale, cancelling them, running the waiting room"),
     )
 )]

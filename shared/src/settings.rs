@@ -24,6 +24,8 @@ pub enum InTemplate {
     /// This value, written as it is (the deployed stack's, unlike the
     /// local default).
     Value(&'static str),
+    /// `!Ref` of this resource (unset locally).
+    RefOf(&'static str),
     /// Not set by the template.
     Absent,
 }
@@ -215,6 +217,69 @@ pub const SETTINGS: &[Setting] = &[
         "SeatPageSize",
         "default and largest page of the seat list",
     ),
+    Setting {
+        template: InTemplate::Parameter("PaymentProvider", "toss"),
+        ..service(
+            "PAYMENT_PROVIDER",
+            "none",
+            "",
+            "where points come from: `none` (on the fan's word, `PATCH /points`), `toss` (Toss Payments top-ups and withdrawals) or `sandbox` (the local stack's stand-in of Toss under `/sandbox/toss`)",
+        )
+    },
+    Setting {
+        template: InTemplate::Absent,
+        ..service(
+            "PAYMENT_API_URL",
+            "",
+            "",
+            "the provider's API (empty: `https://api.tosspayments.com` for `toss`, the stack's own `/sandbox/toss` for `sandbox`)",
+        )
+    },
+    Setting {
+        template: InTemplate::Absent,
+        ..service(
+            "PAYMENT_SECRET_KEY",
+            "test_sk_sandbox",
+            "",
+            "the provider's secret key where no `PAYMENT_SECRET_ID` is set (locally); the sandbox accepts only this key",
+        )
+    },
+    Setting {
+        template: InTemplate::RefOf("PaymentSecret"),
+        ..service(
+            "PAYMENT_SECRET_ID",
+            "",
+            "",
+            "the Secrets Manager secret holding the provider's secret key, read once per cold start (in AWS; empty: use `PAYMENT_SECRET_KEY`)",
+        )
+    },
+    service(
+        "PAYMENT_CLIENT_KEY",
+        "test_ck_sandbox",
+        "PaymentClientKey",
+        "the provider's client key, handed to the fan's app with each top-up for the checkout window",
+    ),
+    service(
+        "TOPUP_PENDING_SECONDS",
+        "900",
+        "TopupPendingSeconds",
+        "a top-up not confirmed within this long lapses (`EXPIRED`)",
+    ),
+    service(
+        "RECONCILE_AFTER_SECONDS",
+        "60",
+        "ReconcileAfterSeconds",
+        "reconciliation asks the provider about a top-up still `PENDING` this long after it was made",
+    ),
+    Setting {
+        template: InTemplate::Literal,
+        ..service(
+            "PAYMENT_TIMEOUT_MS",
+            "4000",
+            "",
+            "longest wait for one provider call (below the functions' 10 s timeout); no answer is an unknown outcome, settled later",
+        )
+    },
     table(
         "CATALOG_TABLE",
         "CatalogTable",

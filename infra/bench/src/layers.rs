@@ -57,7 +57,7 @@ pub async fn profile(stack: &Running, user: &str, token: &str) -> Result<Vec<Lay
         identity: None,
     };
     let client = local_client(&stack.url)?;
-    let direct = Ops::Direct(stack.app.clone());
+    let direct = Ops::Direct(Box::new(stack.app.clone()));
     let requests = [
         ("poll", format!("/queues/{user}")),
         ("schedules", format!("/concerts/{CONCERT}/schedules")),

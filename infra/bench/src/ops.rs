@@ -31,7 +31,7 @@ pub struct Step<T = ()> {
 
 pub enum Ops {
     Http(Box<Client>),
-    Direct(App),
+    Direct(Box<App>),
 }
 
 fn st(code: u16) -> String {

@@ -55,7 +55,7 @@ async fn fill_hall(app: &App, sc: &Scenario) -> Result<(), String> {
     if count == 0 {
         return Ok(());
     }
-    let ops = Ops::Direct(app.clone());
+    let ops = Ops::Direct(Box::new(app.clone()));
     let seats: Vec<u64> = (sc.seats - count + 1..=sc.seats).collect();
     // A filler's holds go one after another: its hold slots are shared.
     let fillers: Vec<Vec<u64>> = seats.chunks(4).map(<[u64]>::to_vec).collect();
@@ -231,7 +231,7 @@ pub async fn baseline(
     let app = stack.app.clone();
     app.db.load_catalog(data).await.map_err(|e| e.to_string())?;
     fill_hall(&app, sc).await?;
-    let ops = Ops::Direct(app.clone());
+    let ops = Ops::Direct(Box::new(app.clone()));
     let rec = Recorder::default();
     let fans = journey::join(&ops, &rec, sc, "base").await;
     // Admission is the activator's, not a request's: done between phases.

@@ -5,7 +5,7 @@ use crate::inspect::{self, Error};
 use shared::domain::catalog::{Seat, SeatCancel};
 use shared::domain::points::{EntryKind, LedgerEntry};
 use shared::domain::reservation::{Reservation, ReservationStatus};
-use shared::store::schema::points::{user_of, BALANCE, BALANCE_SK, RECEIPT};
+use shared::store::schema::points::{user_of, BALANCE, BALANCE_SK, LEDGER_PREFIX, RECEIPT};
 use shared::store::schema::{PK, SK};
 use shared::store::{from_item, num_attr, str_attr, Db};
 use std::collections::{BTreeMap, BTreeSet};
@@ -65,10 +65,16 @@ async fn read_money(db: &Db, audit: &mut Audit) -> Result<Money, Error> {
             .and_then(user_of)
             .unwrap_or_default()
             .to_string();
-        if str_attr(&item, SK) == Some(BALANCE_SK) {
+        let sk = str_attr(&item, SK).unwrap_or_default();
+        if sk == BALANCE_SK {
             money
                 .balances
                 .insert(user, num_attr(&item, BALANCE).unwrap_or(0));
+            continue;
+        }
+        // Top-ups, withdrawals and their funds are checked against the
+        // provider's records (`money_source`).
+        if !sk.starts_with(LEDGER_PREFIX) {
             continue;
         }
         let has_receipt = item.contains_key(RECEIPT);

@@ -6,7 +6,7 @@ use shared::domain::catalog::Seat;
 use shared::domain::points::LedgerEntry;
 use shared::domain::queue::QueueToken;
 use shared::domain::reservation::Reservation;
-use shared::store::schema::{catalog, points, queue, reservations, PK, SK};
+use shared::store::schema::{catalog, money, points, queue, reservations, PK, SK};
 use shared::store::{from_item, str_attr, Db, Item};
 
 /// What a direct read or write can fail with.
@@ -88,6 +88,19 @@ pub async fn ledger(db: &Db, user_id: &str) -> Result<Vec<LedgerEntry>, Error> {
     entries.retain(|e| points::user_pk(&e.user_id) == user);
     entries.sort_by_key(|e| (e.at, e.entry_id));
     Ok(entries)
+}
+
+/// Every top-up, in whatever state.
+pub async fn topups(db: &Db) -> Result<Vec<shared::domain::money::Topup>, Error> {
+    scan_as(db, &db.tables.points, |sk| sk == money::TOPUP_SK).await
+}
+
+/// Every fund (a DONE top-up's uncancelled remainder).
+pub async fn funds(db: &Db) -> Result<Vec<shared::domain::money::Fund>, Error> {
+    scan_as(db, &db.tables.points, |sk| {
+        sk.starts_with(money::FUND_PREFIX)
+    })
+    .await
 }
 
 /// One item by its key, read consistently.

@@ -10,6 +10,7 @@ pub mod faults;
 pub mod footprint;
 pub mod inspect;
 pub mod meter;
+pub mod money_audit;
 pub mod permissions;
 
 /// `config` with DynamoDB timeouts far above anything the emulator takes

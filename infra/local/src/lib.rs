@@ -4,6 +4,7 @@
 
 pub mod gateway;
 pub mod identity;
+pub mod payments;
 pub mod sample;
 pub mod settings;
 pub mod streams;
@@ -43,6 +44,8 @@ pub struct Stack {
     pub admin_token: String,
     pub app: App,
     pub emulator: Emulator,
+    /// The payment provider's stand-in (`PAYMENT_PROVIDER=sandbox`).
+    pub sandbox: Option<sandbox::http::Served>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -65,7 +68,14 @@ impl Stack {
         if let Some(meter) = &settings.meter {
             db = devkit::meter::metered(&db, meter);
         }
-        let app = App::new(db, clock, config);
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", settings.port))
+            .await
+            .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", settings.port))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let base_url = format!("http://{addr}");
+        let sandbox = payments::sandbox(&config.payment, &base_url);
+        let provider = payments::provider(&config.payment, &base_url)?;
+        let app = App::new(db, clock, config).with_provider(provider);
         if settings.seed_sample_data {
             seed(&app).await?;
         }
@@ -77,13 +87,22 @@ impl Stack {
             tracing::info!("ADMIN_TOKEN is not set; the organiser's token for /admin/* is {made}");
             made
         });
-        let (addr, server) = serve(&template, &app, &settings, &admin_token, stopped).await?;
+        let server = serve(
+            Listening { listener, addr },
+            &template,
+            &app,
+            &settings,
+            &admin_token,
+            sandbox.as_ref(),
+            stopped,
+        )?;
         tasks.push(server);
         Ok(Stack {
             addr,
             admin_token,
             app,
             emulator,
+            sandbox,
             stop,
             tasks,
         })
@@ -97,6 +116,9 @@ impl Stack {
     /// and poller, then closes the database.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
+        if let Some(s) = &self.sandbox {
+            s.release();
+        }
         for t in self.tasks {
             let _ = t.await;
         }
@@ -258,20 +280,25 @@ fn stream_sinks(template: &Template) -> Result<Vec<(Sink, String)>, String> {
     Ok(sinks)
 }
 
+/// The gateway's socket, bound before the app is built (the sandbox's
+/// address is the stack's own).
+struct Listening {
+    listener: tokio::net::TcpListener,
+    addr: SocketAddr,
+}
+
 /// The gateway on `127.0.0.1:PORT`: the template's routes, the OpenAPI
-/// document and its page, and in jwt mode the development identity
-/// provider. Returns where it listens and its task.
-async fn serve(
+/// document and its page, in jwt mode the development identity provider,
+/// and the payment sandbox when there is one. Returns its task.
+fn serve(
+    Listening { listener, addr }: Listening,
     template: &Template,
     app: &App,
     settings: &Settings,
     admin_token: &str,
+    sandbox: Option<&sandbox::http::Served>,
     stopped: watch::Receiver<bool>,
-) -> Result<(SocketAddr, JoinHandle<()>), String> {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", settings.port))
-        .await
-        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", settings.port))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+) -> Result<JoinHandle<()>, String> {
     // In jwt mode the stack is also the development identity provider.
     let identity = match app.config.auth_mode {
         shared::config::AuthMode::Open => None,
@@ -307,10 +334,11 @@ async fn serve(
             )
             .route("/dev/tokens", axum::routing::post(gateway::serve_token));
     }
-    let router = router
-        .fallback(gateway::serve)
-        .with_state(gateway)
-        .layer(axum::middleware::from_fn(gateway::log_request));
+    let mut router = router.fallback(gateway::serve).with_state(gateway);
+    if let Some(s) = sandbox {
+        router = router.nest(sandbox::http::PREFIX, s.router());
+    }
+    let router = router.layer(axum::middleware::from_fn(gateway::log_request));
     let mut server_stop = stopped;
     let task = tokio::spawn(async move {
         let shutdown = async move {
@@ -324,7 +352,7 @@ async fn serve(
             tracing::error!(error = %e, "gateway stopped");
         }
     });
-    Ok((addr, task))
+    Ok(task)
 }
 
 /// EventBridge stand-in: one step of the job every `QUEUE_TICK_SECONDS`.

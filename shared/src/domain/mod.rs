@@ -6,6 +6,7 @@ pub mod availability;
 pub mod catalog;
 pub mod ids;
 pub mod jobs;
+pub mod money;
 pub mod number;
 pub mod organiser;
 pub mod points;

@@ -5,12 +5,23 @@ use super::Invalid;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EntryKind {
+    /// + points on the fan's word (`PAYMENT_PROVIDER=none` only).
     Charge,
+    /// − a ticket's price.
     Payment,
+    /// + a cancelled ticket's price.
     Refund,
+    /// + a charge the payment provider confirmed.
+    Topup,
+    /// − points sent back to the card.
+    Withdrawal,
+    /// + the part of a withdrawal the provider refused.
+    WithdrawalReversed,
+    /// − a charge the provider cancelled by itself.
+    TopupReversed,
 }
 
 /// One movement of a user's balance, written in the same transaction as
@@ -26,6 +37,15 @@ pub struct LedgerEntry {
     pub at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reserve_id: Option<u64>,
+    /// The top-up of a `TOPUP` or `TOPUP_REVERSED` entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+    /// The withdrawal of a `WITHDRAWAL` or `WITHDRAWAL_REVERSED` entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawal_id: Option<String>,
+    /// The provider's payment behind a `TOPUP` entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_key: Option<String>,
 }
 
 impl LedgerEntry {
@@ -38,6 +58,9 @@ impl LedgerEntry {
             amount,
             at,
             reserve_id: None,
+            order_id: None,
+            withdrawal_id: None,
+            payment_key: None,
         }
     }
 
@@ -56,6 +79,9 @@ impl LedgerEntry {
             amount: price,
             at,
             reserve_id: Some(reserve_id),
+            order_id: None,
+            withdrawal_id: None,
+            payment_key: None,
         }
     }
 
@@ -68,8 +94,55 @@ impl LedgerEntry {
             amount: -p.price,
             at: p.created_at,
             reserve_id: Some(p.reserve_id),
+            order_id: None,
+            withdrawal_id: None,
+            payment_key: None,
         }
     }
+
+    /// A movement of money through the provider: `amount` signed, naming
+    /// its top-up or withdrawal.
+    pub fn provider(
+        entropy: &dyn Entropy,
+        kind: EntryKind,
+        user_id: &str,
+        amount: i64,
+        at: i64,
+        source: Source<'_>,
+    ) -> Self {
+        let (order_id, withdrawal_id, payment_key) = match source {
+            Source::Topup {
+                order_id,
+                payment_key,
+            } => (
+                Some(order_id.to_string()),
+                None,
+                payment_key.map(str::to_string),
+            ),
+            Source::Withdrawal(id) => (None, Some(id.to_string()), None),
+        };
+        LedgerEntry {
+            entry_id: random_id(entropy),
+            user_id: user_id.to_string(),
+            kind,
+            amount,
+            at,
+            reserve_id: None,
+            order_id,
+            withdrawal_id,
+            payment_key,
+        }
+    }
+}
+
+/// What a provider entry names.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    Topup {
+        order_id: &'a str,
+        payment_key: Option<&'a str>,
+    },
+    Withdrawal(&'a str),
 }
 
 /// A completed payment, as its receipt shows it.

@@ -109,11 +109,18 @@ pub struct HistoryBody {
 pub struct EntryBody {
     entry_id: String,
     kind: EntryKind,
-    /// Signed: + for a charge or a refund, − for a payment.
+    /// Signed: + for a charge, top-up, refund or reversed withdrawal; − for
+    /// a payment, withdrawal or reversed top-up.
     amount: i64,
     at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     reserve_id: Option<u64>,
+    /// `TOPUP` and `TOPUP_REVERSED`: the top-up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    order_id: Option<String>,
+    /// `WITHDRAWAL` and `WITHDRAWAL_REVERSED`: the withdrawal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    withdrawal_id: Option<String>,
 }
 
 #[cfg_attr(
@@ -159,6 +166,8 @@ pub async fn points(app: &App, req: &Request) -> Result<Reply, AppError> {
                 amount: e.amount,
                 at: format_ms(e.at),
                 reserve_id: e.reserve_id,
+                order_id: e.order_id,
+                withdrawal_id: e.withdrawal_id,
             })
             .collect(),
         next_cursor: page.next,

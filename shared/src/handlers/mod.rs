@@ -12,3 +12,6 @@ pub mod payments;
 pub mod points;
 pub mod queue;
 pub mod reservations;
+pub mod topups;
+pub mod webhooks;
+pub mod withdrawals;

@@ -63,12 +63,17 @@ async fn balance_reply(app: &App, user_id: &str) -> Result<Reply, AppError> {
             IdentityRefusals,
             (status = 200, description = "The balance after the charge", body = PointsBody),
             (status = 400, description = "Malformed body or key, amount out of range, or balance limit", body = ErrorBody),
+            (status = 403, description = "A payment provider is configured: top up through it (CHARGE_VIA_PROVIDER)", body = ErrorBody),
             (status = 409, description = "Key in use by a request still running", body = ErrorBody),
             (status = 422, description = "Key reused with another body", body = ErrorBody),
         )
     )
 )]
 pub async fn charge(app: &App, req: &Request) -> Result<Reply, AppError> {
+    // With a payment provider, points come only from its confirmed charges.
+    if app.provider.is_some() {
+        return Err(AppError::ChargeViaProvider);
+    }
     let caller = identity::caller(app, req)?;
     let (value, body): (_, ChargeRequest) = typed_body(req)?;
     identity::acts_for(caller.as_deref(), &body.user_id)?;

@@ -78,6 +78,24 @@ pub enum AppError {
     IdempotencyMismatch,
     #[error("idempotent request still in progress")]
     IdempotencyInProgress,
+    #[error("not found")]
+    NotFound,
+    #[error("points come only from the payment provider")]
+    ChargeViaProvider,
+    #[error("top-up belongs to another user")]
+    TopupForbidden,
+    #[error("amount differs from the order's")]
+    TopupAmountMismatch,
+    #[error("top-up cannot be confirmed")]
+    TopupClosed,
+    #[error("payment declined by the provider: {0}")]
+    PaymentDeclined(String),
+    #[error("too many pending top-ups")]
+    TopupPendingLimit,
+    #[error("withdrawal belongs to another user")]
+    WithdrawalForbidden,
+    #[error("withdrawal exceeds what is refundable")]
+    WithdrawalExceedsRefundable,
     #[error("busy: {0}")]
     Busy(String),
     #[error("internal error: {0}")]
@@ -95,6 +113,13 @@ pub struct ErrorBody {
     pub status: String,
     pub message: String,
     pub code: String,
+    /// `PAYMENT_DECLINED` only: the provider's own code for the refusal.
+    #[serde(
+        default,
+        rename = "providerCode",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub provider_code: Option<String>,
 }
 
 /// The refusals of an identity route in `AUTH_MODE=jwt` (SPEC §8), as the
@@ -175,6 +200,15 @@ impl AppError {
             BalanceLimit => (S::BAD_REQUEST, "BALANCE_LIMIT", "보유 가능한 최대 포인트를 초과합니다."),
             IdempotencyMismatch => (S::UNPROCESSABLE_ENTITY, "IDEMPOTENCY_KEY_REUSED", "같은 Idempotency-Key로 다른 요청을 보낼 수 없습니다."),
             IdempotencyInProgress => (S::CONFLICT, "IDEMPOTENCY_IN_PROGRESS", "같은 Idempotency-Key의 요청이 처리 중입니다."),
+            NotFound => (S::NOT_FOUND, "NOT_FOUND", "요청한 대상을 찾을 수 없습니다."),
+            ChargeViaProvider => (S::FORBIDDEN, "CHARGE_VIA_PROVIDER", "포인트는 결제로만 충전할 수 있습니다."),
+            TopupForbidden => (S::FORBIDDEN, "TOPUP_FORBIDDEN", "본인의 충전 주문이 아닙니다."),
+            TopupAmountMismatch => (S::BAD_REQUEST, "AMOUNT_MISMATCH", "결제 금액이 주문 금액과 다릅니다."),
+            TopupClosed => (S::CONFLICT, "TOPUP_CLOSED", "충전할 수 없는 주문입니다."),
+            PaymentDeclined(_) => (S::PAYMENT_REQUIRED, "PAYMENT_DECLINED", "결제가 승인되지 않았습니다."),
+            TopupPendingLimit => (S::CONFLICT, "TOPUP_PENDING_LIMIT", "진행 중인 충전이 너무 많습니다."),
+            WithdrawalForbidden => (S::FORBIDDEN, "WITHDRAWAL_FORBIDDEN", "본인의 환불 요청이 아닙니다."),
+            WithdrawalExceedsRefundable => (S::CONFLICT, "WITHDRAWAL_EXCEEDS_REFUNDABLE", "환불 가능한 금액을 초과했습니다."),
             Busy(_) => (S::SERVICE_UNAVAILABLE, "BUSY", "요청이 많아 처리하지 못했습니다. 잠시 후 다시 시도해 주세요."),
             Internal(_) => (S::INTERNAL_SERVER_ERROR, "INTERNAL", "일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요."),
         }
@@ -202,6 +236,10 @@ impl AppError {
             status: reason_name(status),
             message: self.message(),
             code: self.code().to_string(),
+            provider_code: match self {
+                AppError::PaymentDeclined(code) => Some(code.clone()),
+                _ => None,
+            },
         }
     }
 }

@@ -18,6 +18,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scheduled {
     Activator,
+    /// Settles pending top-ups and withdrawals with the provider (SPEC §11).
+    Reconcile,
 }
 
 /// How long one scheduled invocation keeps working: EventBridge fires at
@@ -25,11 +27,12 @@ pub enum Scheduled {
 pub const SCHEDULED_RUN: Duration = Duration::from_secs(55);
 
 impl Scheduled {
-    pub const ALL: &'static [Scheduled] = &[Scheduled::Activator];
+    pub const ALL: &'static [Scheduled] = &[Scheduled::Activator, Scheduled::Reconcile];
 
     pub fn name(self) -> &'static str {
         match self {
             Scheduled::Activator => "activator",
+            Scheduled::Reconcile => "reconcile",
         }
     }
 
@@ -43,6 +46,7 @@ impl Scheduled {
             // Boxed: the round's future is deep enough to trip the compiler's
             // layout recursion limit in the binaries that await it.
             Scheduled::Activator => Box::pin(activator::round(app)).await.map(|_| ()),
+            Scheduled::Reconcile => reconcile(app).await,
         }
     }
 
@@ -50,8 +54,20 @@ impl Scheduled {
     pub async fn invocation(self, app: &App, budget: Duration) -> Result<(), StoreError> {
         match self {
             Scheduled::Activator => Box::pin(activator::run_for(app, budget)).await.map(|_| ()),
+            // One round a minute: the provider's records change slowly.
+            Scheduled::Reconcile => reconcile(app).await,
         }
     }
+}
+
+async fn reconcile(app: &App) -> Result<(), StoreError> {
+    let round = Box::pin(crate::settlement::reconcile::round(app))
+        .await
+        .map_err(StoreError::failed)?;
+    if round != crate::settlement::reconcile::Round::default() {
+        tracing::info!(?round, "reconciliation round");
+    }
+    Ok(())
 }
 
 /// Functions fed by a DynamoDB stream (Lambda event source mapping).

@@ -21,7 +21,9 @@ pub mod reservations;
 pub mod resilience;
 pub mod schema;
 pub mod seat;
+pub mod topups;
 pub mod tx;
+pub mod withdrawals;
 
 use crate::config::{Config, Tables};
 use crate::domain::ids::{Entropy, OsEntropy};

@@ -234,6 +234,76 @@ pub mod points {
     }
 }
 
+/// `PointsTable` also holds the money that moves through the payment
+/// provider (SPEC §11): top-ups, withdrawals with one item per planned
+/// cancel, each user's refundable funds and the markers of what is still
+/// pending, so every credit or debit shares a transaction with them.
+pub mod money {
+    pub const TOPUP_PREFIX: &str = "TOPUP#";
+    pub const TOPUP_SK: &str = "TOPUP";
+    pub const WITHDRAWAL_PREFIX: &str = "WITHDRAWAL#";
+    pub const WITHDRAWAL_SK: &str = "WITHDRAWAL";
+    pub const PART_PREFIX: &str = "PART#";
+    /// `USER#{user}`/`FUND#{doneAt}#{orderId}`: a DONE top-up's remainder.
+    pub const FUND_PREFIX: &str = "FUND#";
+    /// `PENDING#{kind}#{shard}`/`{since}#{id}`: one marker per pending
+    /// top-up or withdrawal, for reconciliation to find.
+    pub const PENDING_PREFIX: &str = "PENDING#";
+    /// Marker partitions per kind, to spread a rush of top-ups.
+    pub const PENDING_SHARDS: u64 = 8;
+
+    /// Attributes that conditions and updates name.
+    pub mod attr {
+        pub const STATUS: &str = "status";
+        pub const PAYMENT_KEY: &str = "paymentKey";
+        pub const DONE_AT: &str = "doneAt";
+        pub const POINT: &str = "point";
+        pub const PROVIDER_CODE: &str = "providerCode";
+        pub const REVERSED: &str = "reversed";
+        pub const SHORTFALL: &str = "shortfall";
+        pub const REMAINING: &str = "remaining";
+        pub const STATE: &str = "state";
+        /// On the balance item: how many top-ups are pending, and their sum.
+        pub const PENDING_COUNT: &str = "pendingTopups";
+        pub const PENDING_AMOUNT: &str = "pendingAmount";
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Pending {
+        Topup,
+        Withdrawal,
+    }
+
+    pub fn topup_pk(order_id: &str) -> String {
+        format!("{TOPUP_PREFIX}{order_id}")
+    }
+    pub fn withdrawal_pk(id: &str) -> String {
+        format!("{WITHDRAWAL_PREFIX}{id}")
+    }
+    pub fn part_sk(index: u32) -> String {
+        format!("{PART_PREFIX}{index:03}")
+    }
+    pub fn fund_sk(done_at: i64, order_id: &str) -> String {
+        format!("{FUND_PREFIX}{done_at:016}#{order_id}")
+    }
+    pub fn pending_pk(kind: Pending, shard: u64) -> String {
+        let kind = match kind {
+            Pending::Topup => "TOPUP",
+            Pending::Withdrawal => "WITHDRAWAL",
+        };
+        format!("{PENDING_PREFIX}{kind}#{shard}")
+    }
+    /// The marker of `id`, pending since `since`: its partition follows
+    /// from the id, so whoever settles it finds it again.
+    pub fn pending_key(kind: Pending, id: &str, since: i64) -> (String, String) {
+        let shard = id
+            .bytes()
+            .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64))
+            % PENDING_SHARDS;
+        (pending_pk(kind, shard), format!("{since:016}#{id}"))
+    }
+}
+
 /// `JobsTable`: one item per background job; its stream runs the job.
 pub mod jobs {
     use crate::domain::jobs::JobKind;

@@ -6,7 +6,7 @@ use super::io::{backoff, Item};
 use super::Db;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
-use aws_sdk_dynamodb::types::{CancellationReason, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{CancellationReason, Delete, Put, TransactWriteItem, Update};
 
 /// The entry name every idempotent operation gives its record's write.
 pub const IDEMPOTENCY: &str = "idempotency";
@@ -51,6 +51,12 @@ impl Tx {
     pub fn update(mut self, name: &'static str, update: Update) -> Self {
         self.entries
             .push((name, TransactWriteItem::builder().update(update).build()));
+        self
+    }
+
+    pub fn delete(mut self, name: &'static str, delete: Delete) -> Self {
+        self.entries
+            .push((name, TransactWriteItem::builder().delete(delete).build()));
         self
     }
 

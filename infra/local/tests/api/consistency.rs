@@ -229,6 +229,9 @@ fn readme_row(s: &shared::settings::Setting) -> String {
             default.push_str(&format!(" (template: {in_template})"));
         }
         InTemplate::Value(value) => default.push_str(&format!(" (template: `{value}`)")),
+        InTemplate::RefOf(resource) => {
+            default.push_str(&format!(" (template: the `{resource}` secret)"))
+        }
         _ => {}
     }
     format!("| `{}` | {default} | {} |", s.name, s.meaning)
@@ -296,6 +299,14 @@ fn the_template_sets_every_service_setting_as_defined() {
                     "Globals must set {}: !Ref {}",
                     s.name,
                     s.default
+                );
+            }
+            (Scope::Service, InTemplate::RefOf(resource)) => {
+                assert_eq!(
+                    reference,
+                    Some(resource),
+                    "Globals must set {}: !Ref {resource}",
+                    s.name
                 );
             }
             (Scope::Service, InTemplate::Value(value)) => {

@@ -75,6 +75,9 @@ async fn every_endpoint_fixture_is_served() {
     );
 
     for endpoint in shared::endpoints::ENDPOINTS {
+        if MONEY.contains(&endpoint.name()) {
+            continue;
+        }
         let path = events_dir().join(format!("{}.json", endpoint.name()));
         let json =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -86,6 +89,71 @@ async fn every_endpoint_fixture_is_served() {
             (200..300).contains(&reply.status),
             "{}: {} {}",
             endpoint.name(),
+            reply.status,
+            reply.body
+        );
+    }
+}
+
+/// The money routes' fixtures, served by a stack paying through the
+/// sandbox, in the table's order: top-up, confirm, read, withdraw, read,
+/// webhook, reconcile.
+const MONEY: [&str; 7] = [
+    "post-topup",
+    "post-topup-confirm",
+    "get-topup",
+    "post-withdrawal",
+    "get-withdrawal",
+    "post-payment-webhook",
+    "post-admin-reconcile",
+];
+
+#[tokio::test]
+async fn every_money_fixture_is_served() {
+    let h = TestApp::with_sandbox(|_| {}).await;
+    // The confirm fixture confirms this order, paid under this key.
+    let confirm = std::fs::read_to_string(events_dir().join("post-topup-confirm.json")).unwrap();
+    let event: serde_json::Value = serde_json::from_str(&confirm).unwrap();
+    let order = event["pathParameters"]["orderId"].as_str().unwrap();
+    let body: serde_json::Value = serde_json::from_str(event["body"].as_str().unwrap()).unwrap();
+    let amount = body["amount"].as_i64().unwrap();
+    let topup = shared::domain::money::Topup {
+        order_id: order.into(),
+        user_id: "user1234".into(),
+        amount,
+        status: shared::domain::money::TopupStatus::Pending,
+        created_at: h.app().now_ms(),
+        expires_at: h.app().now_ms() + 900_000,
+        payment_key: None,
+        done_at: None,
+        point: None,
+        provider_code: None,
+        reversed: 0,
+        shortfall: 0,
+    };
+    let limits = shared::store::topups::TopupLimits {
+        max_pending: 3,
+        max_balance: i64::MAX,
+    };
+    h.app()
+        .db
+        .create_topup(&topup, limits, None)
+        .await
+        .unwrap()
+        .unwrap();
+    h.provider()
+        .checkout_as(body["paymentKey"].as_str().unwrap(), order, amount)
+        .unwrap();
+    for name in MONEY {
+        let endpoint = shared::Endpoint::by_name(name).unwrap();
+        let json = std::fs::read_to_string(events_dir().join(format!("{name}.json"))).unwrap();
+        let req = request_from_event(&json).unwrap();
+        h.perms.reset();
+        let reply = endpoint.reply(h.app(), &req).await;
+        h.assert_granted(name);
+        assert!(
+            (200..300).contains(&reply.status),
+            "{name}: {} {}",
             reply.status,
             reply.body
         );

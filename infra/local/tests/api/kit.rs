@@ -38,6 +38,9 @@ pub struct TestApp {
     pub faults: devkit::faults::Faults,
     /// Where [`TestApp::run_jobs`] has read the jobs table's stream to.
     jobs_stream: std::sync::Mutex<local::streams::StreamReader>,
+    /// The payment provider's stand-in, on a loopback port of its own
+    /// (see [`TestApp::with_sandbox`]).
+    pub sandbox: Option<sandbox::http::Served>,
 }
 
 pub struct Resp {
@@ -56,6 +59,27 @@ impl std::fmt::Debug for Resp {
 impl TestApp {
     pub async fn new() -> TestApp {
         Self::with(|_| {}).await
+    }
+
+    /// A service paying through the sandbox, which its Toss client reaches
+    /// over HTTP; provider calls time out after 300 ms (a lost answer).
+    pub async fn with_sandbox(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let (served, url, _task) = local::payments::serve_alone("test_sk_sandbox")
+            .await
+            .expect("sandbox");
+        let mut h = Self::with(|c| {
+            c.payment.provider = shared::config::PaymentProvider::Sandbox;
+            c.payment.api_url = Some(url.clone());
+            c.payment.secret_key = "test_sk_sandbox".into();
+            c.payment.timeout_ms = 300;
+            tweak(c);
+        })
+        .await;
+        let provider = local::payments::provider(&h.app().config.payment, "").expect("provider");
+        let app = h.gw.app.clone().with_provider(provider);
+        h.gw.app = app;
+        h.sandbox = Some(served);
+        h
     }
 
     pub async fn with(tweak: impl FnOnce(&mut Config)) -> TestApp {
@@ -101,6 +125,7 @@ impl TestApp {
             perms,
             faults,
             jobs_stream,
+            sandbox: None,
         }
     }
 

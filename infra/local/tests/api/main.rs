@@ -14,6 +14,8 @@ mod holds;
 mod identity;
 mod invariants;
 mod kit;
+mod money;
+mod money_kit;
 mod onsale;
 mod payments;
 mod queue;

@@ -6,6 +6,7 @@
 
 pub mod concerts;
 pub mod queue;
+pub mod reconcile;
 pub mod report;
 pub mod schedules;
 
