@@ -10,6 +10,8 @@
 //! in line at the advised poll interval) --fill F (0: share of the hall
 //! held before the fans arrive)
 //! --out PATH (target/bench/report.json) --no-coldstart
+//! --topups N (only the top-up confirm's latency against the sandbox:
+//! the service's part beside the provider's own)
 //! --soak SECONDS (only the sustained-load profile: hold traffic against a
 //! file-backed stack, throughput per minute; fails below 80% of the first
 //! minute)
@@ -33,6 +35,7 @@ mod runs;
 mod soak;
 mod stack;
 mod stats;
+mod topups;
 
 use chrono::{Days, Utc};
 use journey::Scenario;
@@ -47,6 +50,7 @@ struct Args {
     scenario: Scenario,
     rounds: usize,
     soak: Option<u64>,
+    topups: Option<usize>,
     out: PathBuf,
     coldstart: bool,
 }
@@ -65,6 +69,7 @@ fn parse_args() -> Result<Args, String> {
     let mut out = PathBuf::from("target/bench/report.json");
     let mut coldstart = true;
     let mut soak = None;
+    let mut topups = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{a} needs a value"));
@@ -89,6 +94,7 @@ fn parse_args() -> Result<Args, String> {
             "--out" => out = PathBuf::from(value()?),
             "--no-coldstart" => coldstart = false,
             "--soak" => soak = Some(num(value()?)?.clamp(60, 3_600)),
+            "--topups" => topups = Some(num(value()?)?.clamp(1, 10_000) as usize),
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -99,6 +105,7 @@ fn parse_args() -> Result<Args, String> {
         rounds,
         scenario: sc,
         soak,
+        topups,
         out,
         coldstart,
     })
@@ -311,9 +318,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let outcome = match args.soak {
-        Some(seconds) => soak::run(seconds).await,
-        None => run(args).await,
+    let outcome = match (args.soak, args.topups) {
+        (Some(seconds), _) => soak::run(seconds).await,
+        (None, Some(n)) => topups::run(n, args.scenario.concurrency).await,
+        (None, None) => run(args).await,
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

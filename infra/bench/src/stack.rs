@@ -13,6 +13,8 @@ pub struct Running {
     pub app: App,
     /// The stack's embedded database, for reading its streams directly.
     pub db: emulator::Database,
+    /// The payment provider's stand-in (`PAYMENT_PROVIDER=sandbox`).
+    pub sandbox: Option<sandbox::http::Served>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -42,6 +44,7 @@ impl Running {
                                 stack.url(),
                                 stack.app.clone(),
                                 stack.emulator.db.clone(),
+                                stack.sandbox.clone(),
                             )));
                             let _ = stopped.await;
                             stack.stop().await;
@@ -53,11 +56,12 @@ impl Running {
                 });
             })
             .map_err(|e| e.to_string())?;
-        let (url, app, db) = ready_rx.recv().map_err(|e| e.to_string())??;
+        let (url, app, db, sandbox) = ready_rx.recv().map_err(|e| e.to_string())??;
         Ok(Running {
             url,
             app,
             db,
+            sandbox,
             stop: Some(stop),
             thread: Some(thread),
         })
