@@ -6,6 +6,7 @@
 //! `/sandbox/toss` on the local stack.
 
 pub mod http;
+pub mod in_process;
 mod page;
 
 use serde::{Deserialize, Serialize};
@@ -202,6 +203,25 @@ impl Sandbox {
         Some(mode)
     }
 
+    /// The opening of a call that changes money: the answer its
+    /// idempotency key already has, or a fault's, else the fault (a lost
+    /// answer) the call goes ahead under.
+    fn begin(
+        st: &mut State,
+        key: Option<&str>,
+        op: Operation,
+        (code, message): (&str, &str),
+    ) -> Result<Option<Mode>, Answer> {
+        if let Some(done) = key.and_then(|k| st.answered.get(k)) {
+            return Err(Answer::Reply(200, done.clone()));
+        }
+        match Self::next_fault(st, op) {
+            Some(Mode::Down) => Err(down()),
+            Some(Mode::Refuse) => Err(error(403, code, message)),
+            other => Ok(other),
+        }
+    }
+
     /// `POST /v1/payments/confirm`.
     pub fn confirm(
         &self,
@@ -211,17 +231,11 @@ impl Sandbox {
         key: Option<&str>,
     ) -> Answer {
         let mut st = self.state();
-        if let Some(done) = key.and_then(|k| st.answered.get(k)) {
-            return Answer::Reply(200, done.clone());
-        }
-        let fault = Self::next_fault(&mut st, Operation::Confirm);
-        match fault {
-            Some(Mode::Down) => return down(),
-            Some(Mode::Refuse) => {
-                return error(403, "REJECT_CARD_PAYMENT", "카드사에서 거절된 결제입니다.")
-            }
-            _ => {}
-        }
+        let refusal = ("REJECT_CARD_PAYMENT", "카드사에서 거절된 결제입니다.");
+        let fault = match Self::begin(&mut st, key, Operation::Confirm, refusal) {
+            Ok(f) => f,
+            Err(answer) => return answer,
+        };
         let Some(p) = st.payments.get_mut(payment_key) else {
             return error(
                 404,
@@ -302,21 +316,11 @@ impl Sandbox {
         key: Option<&str>,
     ) -> Answer {
         let mut st = self.state();
-        if let Some(done) = key.and_then(|k| st.answered.get(k)) {
-            return Answer::Reply(200, done.clone());
-        }
-        let fault = Self::next_fault(&mut st, Operation::Cancel);
-        match fault {
-            Some(Mode::Down) => return down(),
-            Some(Mode::Refuse) => {
-                return error(
-                    403,
-                    "NOT_CANCELABLE_PAYMENT",
-                    "취소 할 수 없는 결제 입니다.",
-                )
-            }
-            _ => {}
-        }
+        let refusal = ("NOT_CANCELABLE_PAYMENT", "취소 할 수 없는 결제 입니다.");
+        let fault = match Self::begin(&mut st, key, Operation::Cancel, refusal) {
+            Ok(f) => f,
+            Err(answer) => return answer,
+        };
         let issued = st.issued;
         let Some(p) = st.payments.get_mut(payment_key) else {
             return not_found();

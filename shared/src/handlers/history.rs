@@ -63,11 +63,7 @@ pub struct ReservationsBody {
     )
 )]
 pub async fn reservations(app: &App, req: &Request) -> Result<Reply, AppError> {
-    let caller = identity::caller(app, req)?;
-    let user =
-        query_param(req, "userId").ok_or_else(|| AppError::bad_request("userId가 필요합니다."))?;
-    let user = UserId::parse(&user)?;
-    identity::acts_for(caller.as_deref(), &user)?;
+    let user = identity::query_user(app, req)?;
     let limit = limit(req)?;
     // The cursor is `{createdAt}-{reserveId}` of the last item shown.
     let after = query_param(req, "cursor")

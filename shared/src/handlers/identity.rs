@@ -6,7 +6,8 @@
 
 use crate::app::App;
 use crate::config::AuthMode;
-use crate::http::request::verified_user;
+use crate::domain::ids::UserId;
+use crate::http::request::{query_param, verified_user};
 use crate::http::AppError;
 use lambda_http::Request;
 
@@ -27,4 +28,14 @@ pub fn acts_for(caller: Option<&str>, user: &str) -> Result<(), AppError> {
         Some(sub) if sub != user => Err(AppError::IdentityMismatch),
         _ => Ok(()),
     }
+}
+
+/// The `?userId=` a read names, checked, once the caller may act for it.
+pub fn query_user(app: &App, req: &Request) -> Result<UserId, AppError> {
+    let caller = caller(app, req)?;
+    let user =
+        query_param(req, "userId").ok_or_else(|| AppError::bad_request("userId가 필요합니다."))?;
+    let user = UserId::parse(&user)?;
+    acts_for(caller.as_deref(), &user)?;
+    Ok(user)
 }

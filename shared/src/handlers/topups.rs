@@ -14,7 +14,7 @@ use crate::domain::points::validate_charge;
 #[cfg(feature = "openapi")]
 use crate::http::error::{ErrorBody, IdentityRefusals, JsonBodyRefusals};
 use crate::http::json::typed_body;
-use crate::http::request::{path_param, query_param};
+use crate::http::request::path_param;
 use crate::http::{AppError, Reply};
 use crate::provider::toss::ALREADY_PROCESSED;
 use crate::provider::ProviderError;
@@ -330,11 +330,7 @@ async fn declined(app: &App, topup: Topup, key: &str, code: String) -> Result<To
 )]
 pub async fn get(app: &App, req: &Request) -> Result<Reply, AppError> {
     provider(app)?;
-    let caller = identity::caller(app, req)?;
-    let user =
-        query_param(req, "userId").ok_or_else(|| AppError::bad_request("userId가 필요합니다."))?;
-    let user = UserId::parse(&user)?;
-    identity::acts_for(caller.as_deref(), &user)?;
+    let user = identity::query_user(app, req)?;
     let topup = owned_topup(app, req, &user).await?;
     Reply::ok(&body_of(&topup, None))
 }

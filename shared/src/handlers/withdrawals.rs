@@ -13,7 +13,7 @@ use crate::domain::points::{EntryKind, LedgerEntry, Source};
 #[cfg(feature = "openapi")]
 use crate::http::error::{ErrorBody, IdentityRefusals, JsonBodyRefusals};
 use crate::http::json::typed_body;
-use crate::http::request::{path_param, query_param};
+use crate::http::request::path_param;
 use crate::http::{AppError, Reply};
 use crate::settlement::{provider, withdrawals::advance};
 use crate::store::idempotency::Claim;
@@ -188,11 +188,7 @@ async fn record(
 )]
 pub async fn get(app: &App, req: &Request) -> Result<Reply, AppError> {
     provider(app)?;
-    let caller = identity::caller(app, req)?;
-    let user =
-        query_param(req, "userId").ok_or_else(|| AppError::bad_request("userId가 필요합니다."))?;
-    let user = UserId::parse(&user)?;
-    identity::acts_for(caller.as_deref(), &user)?;
+    let user = identity::query_user(app, req)?;
     let id = path_param(req, "withdrawalId")?;
     if !valid_order_id(&id) {
         return Err(AppError::bad_request(
