@@ -634,3 +634,128 @@ async fn the_local_stack_serves_the_sandbox_on_its_own_port() {
     assert_eq!(status, 403);
     stack.stop().await;
 }
+
+/// In jwt mode the money routes are identity routes (SPEC §8): no token
+/// 401, another's 403, nothing stored; the webhook needs none.
+#[tokio::test]
+async fn the_money_routes_need_the_fans_identity() {
+    let h = TestApp::with_sandbox(|c| c.auth_mode = shared::config::AuthMode::Jwt).await;
+    let user = "verified-payer";
+    let routes = [
+        (
+            "POST",
+            "/points/topups".to_string(),
+            Some(json!({"userId": user, "amount": 1000})),
+            201,
+        ),
+        (
+            "POST",
+            "/points/topups/top_unknown1/confirm".into(),
+            Some(json!({"userId": user, "paymentKey": "k", "amount": 1000})),
+            404,
+        ),
+        (
+            "GET",
+            format!("/points/topups/top_unknown1?userId={user}"),
+            None,
+            404,
+        ),
+        (
+            "POST",
+            "/points/withdrawals".into(),
+            Some(json!({"userId": user, "amount": 1})),
+            409,
+        ),
+        (
+            "GET",
+            format!("/points/withdrawals/wd_unknown1?userId={user}"),
+            None,
+            404,
+        ),
+    ];
+    let idp = h.gw.identity.clone().unwrap();
+    let other = idp.issue("someone-else", h.app().now_ms(), 600).unwrap();
+    let mine = idp.issue(user, h.app().now_ms(), 600).unwrap();
+    for (method, path, body, _) in &routes {
+        let none = h.req(method, path, None, body.as_ref()).await;
+        assert_eq!(
+            (none.status, &none.body["code"]),
+            (401, &json!("IDENTITY_INVALID")),
+            "{method} {path}"
+        );
+        let theirs = h.req(method, path, Some(&other), body.as_ref()).await;
+        assert_eq!(
+            (theirs.status, &theirs.body["code"]),
+            (403, &json!("IDENTITY_MISMATCH")),
+            "{method} {path}"
+        );
+    }
+    assert!(
+        devkit::inspect::topups(&h.app().db)
+            .await
+            .unwrap()
+            .is_empty(),
+        "refusals store nothing"
+    );
+    for (method, path, body, status) in &routes {
+        let r = h.req(method, path, Some(&mine), body.as_ref()).await;
+        assert_eq!(r.status, *status, "{method} {path}: {r:?}");
+    }
+    let hint = json!({"eventType": "PAYMENT_STATUS_CHANGED", "data": {"orderId": "top_unknown1", "paymentKey": "k"}});
+    assert_eq!(
+        h.req("POST", "/webhooks/payments", None, Some(&hint))
+            .await
+            .status,
+        200
+    );
+    for amount in [json!(0), json!(1_000_001), json!(1.5), json!("100")] {
+        let r = h
+            .req(
+                "POST",
+                "/points/topups",
+                Some(&mine),
+                Some(&json!({"userId": user, "amount": amount})),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{amount}: {r:?}");
+    }
+}
+
+/// A provider cancel after the points were spent takes back what is left
+/// and records the rest as the top-up's shortfall.
+#[tokio::test]
+async fn a_reversal_beyond_the_balance_records_its_shortfall() {
+    let h = TestApp::with_sandbox(|_| {}).await;
+    h.load(&catalog(3)).await;
+    let (order, key) = h.fund("spender", 60_000).await;
+    let token = h.active("spender").await;
+    let (rid, price) = h.hold("spender", &token, 1).await;
+    assert_eq!(h.pay("spender", &token, rid, price, None).await.status, 201);
+    let left = 60_000 - price;
+    assert!(matches!(
+        h.provider().cancel(&key, "chargeback", 60_000, None),
+        sandbox::Answer::Reply(200, _)
+    ));
+    assert_eq!(h.webhook(&key).await.status, 200);
+    assert_eq!(h.points("spender").await, 0);
+    let topup = devkit::inspect::topups(&h.app().db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.order_id == order)
+        .unwrap();
+    assert_eq!((topup.reversed, topup.shortfall), (60_000, 60_000 - left));
+    h.audit_money().await;
+}
+
+/// Behind CloudFront every route needs the origin secret except the
+/// provider's webhook, which comes straight to the API.
+#[tokio::test]
+async fn the_webhook_reaches_the_api_without_the_edge() {
+    let h = TestApp::with_sandbox(|c| c.edge_origin_secret = Some("edge-secret".into())).await;
+    let r = h.topup("edge-fan", 100).await;
+    assert_eq!((r.status, &r.body["code"]), (403, &json!("EDGE_REQUIRED")));
+    let hint = json!({"eventType": "PAYMENT_STATUS_CHANGED", "data": {"orderId": "top_unknown1", "paymentKey": "k"}});
+    let r = h.req("POST", "/webhooks/payments", None, Some(&hint)).await;
+    assert_eq!(r.status, 200, "{r:?}");
+}
