@@ -155,7 +155,7 @@ impl Gateway {
             let Some(params) = r.capture(path) else {
                 continue;
             };
-            allowed.push(r.method.clone());
+            allowed.push((r.literal_count(), r.method.clone()));
             if r.method != method {
                 continue;
             }
@@ -169,9 +169,17 @@ impl Gateway {
         match best {
             Some((r, p)) => Matched::Route(r, p),
             None if !allowed.is_empty() => {
-                allowed.sort();
-                allowed.dedup();
-                Matched::WrongMethod(allowed)
+                // The methods of the resource the path names: its most
+                // specific route pattern (as the OpenAPI document lists it).
+                let specific = allowed.iter().map(|(n, _)| *n).max().unwrap_or(0);
+                let mut methods: Vec<String> = allowed
+                    .into_iter()
+                    .filter(|(n, _)| *n == specific)
+                    .map(|(_, m)| m)
+                    .collect();
+                methods.sort();
+                methods.dedup();
+                Matched::WrongMethod(methods)
             }
             None => Matched::NoRoute,
         }

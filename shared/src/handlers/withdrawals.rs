@@ -15,7 +15,8 @@ use crate::http::error::{ErrorBody, IdentityRefusals, JsonBodyRefusals};
 use crate::http::json::typed_body;
 use crate::http::request::path_param;
 use crate::http::{AppError, Reply};
-use crate::settlement::{provider, withdrawals::advance};
+use crate::settlement::provider;
+use crate::settlement::withdrawals::{advance, REQUEST_BUDGET};
 use crate::store::idempotency::Claim;
 use crate::store::withdrawals::WithdrawOutcome;
 use crate::store::StoreError;
@@ -112,7 +113,7 @@ pub async fn create(app: &App, req: &Request) -> Result<Reply, AppError> {
     // crash finds the withdrawal its first attempt recorded.
     let id = idempotency::key_of(req)?.map(|k| keyed_withdrawal_id(user, &k));
     let answer = |id: String| async move {
-        let (w, parts) = advance(app, &id).await?;
+        let (w, parts) = advance(app, &id, REQUEST_BUDGET).await?;
         Ok(Done {
             reply: Reply::created(&body_of(app, &w, &parts).await?)?,
             recorded: false,

@@ -9,6 +9,7 @@ use crate::domain::money::{TopupStatus, WithdrawalStatus};
 use crate::http::AppError;
 use crate::store::schema::money::Pending;
 use serde::Serialize;
+use std::time::{Duration, Instant};
 
 /// What one round did.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
@@ -22,16 +23,26 @@ pub struct Round {
     pub pending: u64,
 }
 
+/// How long one round works (the function's timeout is 60 s); what it
+/// does not reach waits for the next round.
+pub const ROUND_BUDGET: Duration = Duration::from_secs(40);
+
 /// One round; a no-op without a provider.
 pub async fn round(app: &App) -> Result<Round, AppError> {
     let mut round = Round::default();
     if app.provider.is_none() {
         return Ok(round);
     }
+    let started = Instant::now();
+    let left = || ROUND_BUDGET.saturating_sub(started.elapsed());
     let now = app.now_ms();
     let due = now - app.config.payment.reconcile_after_seconds * 1000;
     let mut overdue = (0, 0);
     for order_id in app.db.pending_since(Pending::Topup, due).await? {
+        if left().is_zero() {
+            round.pending += 1;
+            continue;
+        }
         match topup(app, &order_id, now).await {
             Ok(Some(TopupStatus::Done)) => round.settled_topups += 1,
             Ok(Some(TopupStatus::Expired)) => round.expired_topups += 1,
@@ -43,7 +54,7 @@ pub async fn round(app: &App) -> Result<Round, AppError> {
         }
     }
     for id in app.db.pending_since(Pending::Withdrawal, now + 1).await? {
-        match withdrawals::advance(app, &id).await {
+        match withdrawals::advance(app, &id, left()).await {
             Ok((w, _)) if w.status != WithdrawalStatus::Pending => round.settled_withdrawals += 1,
             Ok((w, _)) => {
                 round.pending += 1;

@@ -8,13 +8,27 @@ use crate::domain::points::{EntryKind, LedgerEntry, Source};
 use crate::http::AppError;
 use crate::provider::ProviderError;
 use crate::store::StoreError;
+use std::time::{Duration, Instant};
+
+/// How long a fan's request keeps sending cancels: a slow provider
+/// leaves the rest to reconciliation rather than the function timing out.
+pub const REQUEST_BUDGET: Duration = Duration::from_secs(5);
 
 /// Sends every PENDING part's cancel (each with its own idempotency key)
-/// and records what the provider answered; finishes the withdrawal once
-/// no part is left unanswered. Returns it as it stands after.
-pub async fn advance(app: &App, id: &str) -> Result<(Withdrawal, Vec<Part>), AppError> {
+/// until `budget` is spent, and records what the provider answered;
+/// finishes the withdrawal once no part is left unanswered. Returns it as
+/// it stands after.
+pub async fn advance(
+    app: &App,
+    id: &str,
+    budget: Duration,
+) -> Result<(Withdrawal, Vec<Part>), AppError> {
+    let started = Instant::now();
     let (w, parts) = app.db.withdrawal(id).await?.ok_or(AppError::NotFound)?;
     for part in parts.iter().filter(|p| p.state == PartState::Pending) {
+        if started.elapsed() >= budget {
+            break;
+        }
         settle_part(app, &w, part).await?;
     }
     let (mut w, parts) = app.db.withdrawal(id).await?.ok_or(AppError::NotFound)?;

@@ -759,3 +759,48 @@ async fn the_webhook_reaches_the_api_without_the_edge() {
     let r = h.req("POST", "/webhooks/payments", None, Some(&hint)).await;
     assert_eq!(r.status, 200, "{r:?}");
 }
+
+/// `/points/topups` and `/points/withdrawals` are resources of their own:
+/// a wrong method there lists only theirs, though `GET /points/topups`
+/// reaches the balance of a user called `topups`, as in API Gateway.
+#[tokio::test]
+async fn a_money_path_advertises_only_its_own_methods() {
+    use local::gateway::Matched;
+    let h = TestApp::with_sandbox(|_| {}).await;
+    for path in ["/points/topups", "/points/withdrawals"] {
+        match h.gw.find("OPTIONS", path) {
+            Matched::WrongMethod(methods) => assert_eq!(methods, ["POST"], "{path}"),
+            _ => panic!("{path}: a route for OPTIONS"),
+        }
+    }
+    assert_eq!(
+        h.req("GET", "/points/topups", None, None).await.body["userId"],
+        "topups"
+    );
+}
+
+/// Cancels are sent only while the caller's time budget lasts; what is
+/// left stays PENDING for the next round, and nothing is sent twice.
+#[tokio::test]
+async fn a_withdrawal_sends_cancels_only_within_its_budget() {
+    use shared::settlement::withdrawals::advance;
+    use std::time::Duration;
+    let h = TestApp::with_sandbox(|_| {}).await;
+    h.fund("budget", 5000).await;
+    h.provider().fault(Operation::Cancel, Mode::Down, 0, 1);
+    let w = h.withdraw("budget", 5000, None).await;
+    assert_eq!(w.body["status"], "PENDING");
+    let id = w.body["withdrawalId"].as_str().unwrap();
+    let (spent, _) = advance(h.app(), id, Duration::ZERO).await.unwrap();
+    assert_eq!(
+        spent.status,
+        shared::domain::money::WithdrawalStatus::Pending
+    );
+    assert!(
+        h.provider().records()[0].cancels.is_empty(),
+        "nothing sent without time"
+    );
+    let (done, _) = advance(h.app(), id, Duration::from_secs(5)).await.unwrap();
+    assert_eq!(done.status, shared::domain::money::WithdrawalStatus::Done);
+    h.audit_money().await;
+}
