@@ -123,10 +123,7 @@ async fn the_whole_journey_ends_with_the_money_back_on_the_card() {
 #[tokio::test]
 async fn a_confirm_is_refused_in_the_contracts_order() {
     let h = TestApp::with_sandbox(|_| {}).await;
-    let order = h.topup("a", 5000).await.body["orderId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let order = h.new_order("a", 5000).await;
     let key = h.checkout(&order, 5000);
     let code = |r: &crate::kit::Resp| {
         (
@@ -165,10 +162,7 @@ async fn a_confirm_is_refused_in_the_contracts_order() {
         .unwrap();
     assert_eq!(record.status, "IN_PROGRESS", "the provider was not asked");
 
-    let declined_order = h.topup("a", 7000).await.body["orderId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let declined_order = h.new_order("a", 7000).await;
     let declined_key = h
         .provider()
         .checkout(&declined_order, 7000, true)
@@ -237,10 +231,7 @@ async fn confirm_webhook_and_reconciliation_racing_credit_each_top_up_once() {
     for i in 0..50 {
         let user = format!("racer{i}");
         let amount = 1000 + i;
-        let order = h.topup(&user, amount).await.body["orderId"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let order = h.new_order(&user, amount).await;
         let key = h.checkout(&order, amount);
         orders.push((user, order, key, amount));
     }
@@ -281,10 +272,7 @@ async fn every_provider_fault_delays_money_and_never_loses_or_doubles_it() {
     let h = TestApp::with_sandbox(|_| {}).await;
     for (i, mode) in [Mode::Down, Mode::LoseAnswer].into_iter().enumerate() {
         let user = format!("f{i}");
-        let order = h.topup(&user, 3000).await.body["orderId"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let order = h.new_order(&user, 3000).await;
         let key = h.checkout(&order, 3000);
         h.provider().fault(Operation::Confirm, mode, 0, 1);
         let r = h.confirm(&user, &order, &key, 3000).await;
@@ -346,10 +334,7 @@ async fn every_provider_fault_delays_money_and_never_loses_or_doubles_it() {
     let cancels: usize = h.provider().records().iter().map(|r| r.cancels.len()).sum();
     assert_eq!(cancels, 2, "a lost answer's retry is the same cancel");
     // A webhook whose lookup fails asks to be sent again.
-    let order = h.topup("f9", 10).await.body["orderId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let order = h.new_order("f9", 10).await;
     let key = h.checkout(&order, 10);
     h.provider().confirm(&key, &order, 10, None);
     h.provider().fault(Operation::Any, Mode::Down, 0, 1);
@@ -363,10 +348,7 @@ async fn every_provider_fault_delays_money_and_never_loses_or_doubles_it() {
 async fn a_forged_webhook_credits_nothing() {
     let h = TestApp::with_sandbox(|_| {}).await;
     let (small_order, small_key) = h.fund("small", 100).await;
-    let large = h.topup("large", 900_000).await.body["orderId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let large = h.new_order("large", 900_000).await;
     let large_key = h.checkout(&large, 900_000);
     let forged = |order: &str, key: &str| {
         json!({"eventType": "PAYMENT_STATUS_CHANGED", "createdAt": "2026-01-01T00:00:00+09:00",
@@ -486,15 +468,9 @@ async fn concurrent_withdrawals_never_take_more_than_there_is() {
 #[tokio::test]
 async fn expired_top_ups_settle_late_and_provider_reversals_are_taken_back() {
     let h = TestApp::with_sandbox(|_| {}).await;
-    let order = h.topup("late", 4000).await.body["orderId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let order = h.new_order("late", 4000).await;
     let key = h.checkout(&order, 4000);
-    let never = h.topup("late", 500).await.body["orderId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let never = h.new_order("late", 500).await;
     h.advance_ms(901_000);
     let round = h.reconcile().await;
     assert_eq!(

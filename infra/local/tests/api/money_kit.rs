@@ -15,6 +15,13 @@ impl TestApp {
         self.req("POST", "/points/topups", None, Some(&body)).await
     }
 
+    /// A new PENDING top-up's order id.
+    pub async fn new_order(&self, user: &str, amount: i64) -> String {
+        let r = self.topup(user, amount).await;
+        assert_eq!(r.status, 201, "{r:?}");
+        r.body["orderId"].as_str().expect("orderId").to_string()
+    }
+
     /// The fan pays in the provider's window: the payment key.
     pub fn checkout(&self, order: &str, amount: i64) -> String {
         self.provider()
