@@ -372,3 +372,70 @@ fn every_table_and_index_can_be_pre_warmed() {
     }
     assert_eq!(tables, TABLE_ENV.len());
 }
+
+/// An alarm that cannot reach its topic notifies nobody, and CloudWatch
+/// can publish to an encrypted topic only with a key whose policy lets it
+/// (never the AWS-managed `alias/aws/sns`): every alarm notifies the
+/// alarm topic, whose key the template owns and opens to CloudWatch.
+#[test]
+fn every_alarm_can_notify() {
+    let template = Template::builtin().unwrap();
+    let resources = template.root["Resources"].as_mapping().unwrap();
+    let resource = |name: &str| &template.root["Resources"][name];
+    let mut alarms = 0;
+    for (name, r) in resources {
+        if r["Type"].as_str() != Some("AWS::CloudWatch::Alarm") {
+            continue;
+        }
+        alarms += 1;
+        let actions = format!("{:?}", r["Properties"]["AlarmActions"]);
+        assert!(
+            actions.contains("AlarmTopic"),
+            "{name:?} notifies {actions}"
+        );
+    }
+    assert!(alarms > 10);
+    let key = &resource("AlarmTopic")["Properties"]["KmsMasterKeyId"];
+    let key_name = format!("{key:?}");
+    assert!(
+        key_name.contains("AlarmTopicKey"),
+        "the alarm topic's key: {key_name}"
+    );
+    let policy = &resource("AlarmTopicKey")["Properties"]["KeyPolicy"]["Statement"];
+    let opens_to_cloudwatch = policy.as_sequence().unwrap().iter().any(|s| {
+        let actions = format!("{:?}", s["Action"]);
+        s["Effect"].as_str() == Some("Allow")
+            && s["Principal"]["Service"].as_str() == Some("cloudwatch.amazonaws.com")
+            && actions.contains("kms:Decrypt")
+            && actions.contains("kms:GenerateDataKey")
+    });
+    assert!(
+        opens_to_cloudwatch,
+        "CloudWatch cannot use the alarm topic's key"
+    );
+}
+
+/// A scheduled function's missed minute is made up by the next one: the
+/// scheduler's asynchronous invocation is never retried late.
+#[test]
+fn scheduled_functions_are_not_retried_late() {
+    let template = Template::builtin().unwrap();
+    let resources = template.root["Resources"].as_mapping().unwrap();
+    let mut scheduled = 0;
+    for (name, r) in resources {
+        let events = format!("{:?}", r["Properties"]["Events"]);
+        if !events.contains("ScheduleV2") {
+            continue;
+        }
+        scheduled += 1;
+        let config = &r["Properties"]["EventInvokeConfig"];
+        assert_eq!(config["MaximumRetryAttempts"].as_u64(), Some(0), "{name:?}");
+        assert!(
+            config["MaximumEventAgeInSeconds"]
+                .as_u64()
+                .is_some_and(|s| s <= 60),
+            "{name:?}"
+        );
+    }
+    assert_eq!(scheduled, 2, "the activator and reconciliation");
+}
