@@ -5,7 +5,7 @@
 # every function deploys.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. infra/tools.sh aws-sam-cli==1.170.0 cfn-lint==1.58.0 cargo-lambda==1.9.2 ziglang==0.17.1
+. infra/tools.sh   # the deploy tools, pinned there
 
 # No telemetry and no credentials: nothing here talks to AWS.
 export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1

@@ -81,6 +81,11 @@ pub const SETTINGS: &[Setting] = &[
         "local stack: where its DynamoDB emulator listens, for `sam local`, the AWS CLI or NoSQL Workbench (port 0 picks a free one)",
     ),
     local(
+        "EMULATOR_ALLOW_REMOTE",
+        "false",
+        "local stack: `true` lets `EMULATOR_ADDR` be off loopback (Docker Desktop); the emulator accepts any credentials, so anyone who reaches it can read and change every table",
+    ),
+    local(
         "PORT",
         "8080",
         "local stack: port on 127.0.0.1 (0 picks a free one)",

@@ -27,6 +27,27 @@ pub struct Settings {
     pub meter: Option<devkit::meter::Meter>,
 }
 
+/// Where the emulator may listen: it accepts any credentials, so off
+/// loopback it hands the whole database to anyone who can reach the
+/// port — only when `EMULATOR_ALLOW_REMOTE=true` says so, with a warning.
+fn emulator_addr(addr: &str, allow_remote: &str) -> Result<SocketAddr, String> {
+    let parsed: SocketAddr = addr
+        .parse()
+        .map_err(|_| format!("EMULATOR_ADDR={addr:?} is not an address like 127.0.0.1:8000"))?;
+    if parsed.ip().is_loopback() {
+        return Ok(parsed);
+    }
+    match allow_remote {
+        "true" | "1" => {
+            tracing::warn!(%parsed, "the DynamoDB emulator accepts any credentials and listens beyond loopback: anyone who reaches it can read and change every table");
+            Ok(parsed)
+        }
+        _ => Err(format!(
+            "EMULATOR_ADDR={addr} is not on loopback: the emulator accepts any credentials, so anyone who reaches it could read and change every table; set EMULATOR_ALLOW_REMOTE=true to allow it anyway"
+        )),
+    }
+}
+
 impl Settings {
     pub fn from_env() -> Result<Self, String> {
         // Unset or empty: the setting's default from `shared::settings`.
@@ -50,10 +71,7 @@ impl Settings {
             "0" | "false" => false,
             v => return Err(format!("SEED_SAMPLE_DATA={v:?} is not true or false")),
         };
-        let e = get("EMULATOR_ADDR");
-        let emulator_addr = e
-            .parse()
-            .map_err(|_| format!("EMULATOR_ADDR={e:?} is not an address like 127.0.0.1:8000"))?;
+        let emulator_addr = emulator_addr(&get("EMULATOR_ADDR"), &get("EMULATOR_ALLOW_REMOTE"))?;
         Ok(Settings {
             port,
             emulator_addr,
@@ -84,5 +102,23 @@ impl Settings {
             auth_audience: default_of("AUTH_AUDIENCE").to_string(),
             meter: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::emulator_addr;
+
+    #[test]
+    fn the_emulator_stays_on_loopback_unless_allowed() {
+        assert!(emulator_addr("127.0.0.1:8000", "false").is_ok());
+        assert!(emulator_addr("[::1]:0", "false").is_ok());
+        let refused = emulator_addr("0.0.0.0:8000", "false").unwrap_err();
+        assert!(refused.contains("EMULATOR_ALLOW_REMOTE=true"), "{refused}");
+        assert!(emulator_addr("0.0.0.0:8000", "true").is_ok());
+        assert!(
+            emulator_addr("localhost:8000", "true").is_err(),
+            "an address, not a name"
+        );
     }
 }

@@ -439,3 +439,25 @@ fn scheduled_functions_are_not_retried_late() {
     }
     assert_eq!(scheduled, 2, "the activator and reconciliation");
 }
+
+/// The seats-left consumer cannot take the sale path's concurrency, and
+/// API Gateway's own throttling (which no function sees) raises an alarm.
+#[test]
+fn background_work_is_capped_and_gateway_throttles_are_seen() {
+    let template = Template::builtin().unwrap();
+    let r = &template.root["Resources"];
+    let sqs = &r["AvailabilityFunction"]["Properties"]["Events"]["ReservationEvents"]["Properties"];
+    assert!(sqs["ScalingConfig"]["MaximumConcurrency"]
+        .as_u64()
+        .is_some_and(|n| (2..=10).contains(&n)));
+    let filter = &r["ApiThrottledMetricFilter"]["Properties"];
+    assert!(format!("{:?}", filter["LogGroupName"]).contains("ApiAccessLogGroup"));
+    assert!(filter["FilterPattern"].as_str().unwrap().contains("429"));
+    let metric = filter["MetricTransformations"][0]["MetricName"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        r["ApiThrottledAlarm"]["Properties"]["MetricName"].as_str(),
+        Some(metric)
+    );
+}
