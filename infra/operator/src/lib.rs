@@ -1,7 +1,8 @@
 //! The operator's command, as a library the binary and its tests share:
 //! load a show file through the organiser API and wait until every
-//! schedule is on offer.
+//! schedule is on offer, and the everyday organiser calls (`commands`).
 
+pub mod commands;
 pub mod show;
 
 use client::Client;

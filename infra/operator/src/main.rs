@@ -1,47 +1,70 @@
-//! `operator load-show <file> --url <base URL> [--region <region>] [--wait <seconds>]`
+//! `operator [--url <base URL>] [--region <region>] [--json] <command>`:
+//! the organiser's command line — `load-show <file>`, `queue status|pause|
+//! resume|resize <n>`, `report <scheduleId>`, `cancel-schedule
+//! <scheduleId>`, `reconcile` (`--help` on each).
 //!
-//! Loads a show file (the organiser API's own bodies, see `sample-show.json`)
-//! into a stack. With `ADMIN_TOKEN` set it talks to a local stack with that
-//! token; otherwise it signs every request with the operator's AWS
-//! credentials (the usual chain: environment, profile, SSO cache, instance
-//! role), whose principal needs the stack's `OrganiserPolicy`.
+//! With `ADMIN_TOKEN` set it talks to a local stack with that token;
+//! otherwise it signs every request with the operator's AWS credentials
+//! (the usual chain: environment, profile, SSO cache, instance role),
+//! whose principal needs the stack's `OrganiserPolicy`.
 
 use aws_credential_types::provider::ProvideCredentials;
+use clap::{Parser, Subcommand};
 use client::{Auth, Client};
+use operator::commands::{human, Command};
 use std::time::Duration;
 
-const USAGE: &str =
-    "usage: operator load-show <file> --url <base URL> [--region <region>] [--wait <seconds>]";
-
-struct Args {
-    file: String,
+#[derive(Parser)]
+#[command(
+    name = "operator",
+    about = "Run a sale from the terminal: the organiser API of a local or deployed stack"
+)]
+struct Cli {
+    /// The API's base URL (`http://127.0.0.1:8080`, or the stack's ApiUrl).
+    #[arg(long, global = true, default_value = "http://127.0.0.1:8080")]
     url: String,
+    /// AWS region for SigV4 (else the usual AWS configuration).
+    #[arg(long, global = true)]
     region: Option<String>,
-    wait: Duration,
+    /// Print the API's JSON bodies instead of readable lines.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Cmd,
 }
 
-fn args() -> Result<Args, String> {
-    let mut it = std::env::args().skip(1);
-    if it.next().as_deref() != Some("load-show") {
-        return Err(USAGE.into());
-    }
-    let file = it.next().ok_or(USAGE)?;
-    let (mut url, mut region, mut wait) = (None, None, Duration::from_secs(600));
-    while let Some(flag) = it.next() {
-        let value = it.next().ok_or(USAGE)?;
-        match flag.as_str() {
-            "--url" => url = Some(value),
-            "--region" => region = Some(value),
-            "--wait" => wait = Duration::from_secs(value.parse().map_err(|_| USAGE)?),
-            _ => return Err(USAGE.into()),
-        }
-    }
-    Ok(Args {
-        file,
-        url: url.ok_or(USAGE)?,
-        region,
-        wait,
-    })
+#[derive(Subcommand)]
+enum Cmd {
+    /// Put a show file (the organiser API's own bodies) on sale.
+    LoadShow {
+        file: String,
+        /// Seconds to wait for schedules written in the background.
+        #[arg(long, default_value_t = 600)]
+        wait: u64,
+    },
+    /// The waiting room: status, pause, resume, resize.
+    Queue {
+        #[command(subcommand)]
+        action: QueueAction,
+    },
+    /// A schedule's sales report.
+    Report { schedule_id: u64 },
+    /// Cancel a schedule: every ticket refunded, every hold released.
+    CancelSchedule { schedule_id: u64 },
+    /// One reconciliation round with the payment provider now.
+    Reconcile,
+}
+
+#[derive(Subcommand)]
+enum QueueAction {
+    /// Paused or not, the most ACTIVE at once, how many are active and waiting.
+    Status,
+    /// Stop admitting (joins are still taken).
+    Pause,
+    /// Admit again.
+    Resume,
+    /// Set the most tokens ACTIVE at once.
+    Resize { max_active: u64 },
 }
 
 async fn auth(region: Option<String>) -> Result<Auth, String> {
@@ -72,17 +95,39 @@ async fn auth(region: Option<String>) -> Result<Auth, String> {
 
 #[tokio::main]
 async fn main() {
-    if let Err(e) = run().await {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli).await {
         eprintln!("{e}");
         std::process::exit(1);
     }
 }
 
-async fn run() -> Result<(), String> {
-    let args = args()?;
-    let file = std::fs::read(&args.file).map_err(|e| format!("{}: {e}", args.file))?;
-    let api = Client::new(&args.url, auth(args.region).await?).map_err(|e| e.to_string())?;
-    let outcome = operator::load(&api, &file, args.wait).await?;
+async fn run(cli: Cli) -> Result<(), String> {
+    let api = Client::new(&cli.url, auth(cli.region).await?).map_err(|e| e.to_string())?;
+    let command = match cli.command {
+        Cmd::LoadShow { file, wait } => return load_show(&api, &file, wait).await,
+        Cmd::Queue { action } => match action {
+            QueueAction::Status => Command::QueueStatus,
+            QueueAction::Pause => Command::QueuePause,
+            QueueAction::Resume => Command::QueueResume,
+            QueueAction::Resize { max_active } => Command::QueueResize(max_active),
+        },
+        Cmd::Report { schedule_id } => Command::Report(schedule_id),
+        Cmd::CancelSchedule { schedule_id } => Command::CancelSchedule(schedule_id),
+        Cmd::Reconcile => Command::Reconcile,
+    };
+    let body = command.run(&api).await?;
+    if cli.json {
+        println!("{body}");
+    } else {
+        print!("{}", human(&body));
+    }
+    Ok(())
+}
+
+async fn load_show(api: &Client, path: &str, wait: u64) -> Result<(), String> {
+    let file = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    let outcome = operator::load(api, &file, Duration::from_secs(wait)).await?;
     println!("concert {}", outcome.concert_id);
     for s in &outcome.schedules {
         match s.ready_after {
@@ -94,7 +139,7 @@ async fn run() -> Result<(), String> {
                 t.as_secs_f64()
             ),
             None => println!(
-                "schedule {} on {}: {} seats, still PREPARING (GET /admin/schedules/{}/report)",
+                "schedule {} on {}: {} seats, still PREPARING (operator report {})",
                 s.schedule_id, s.date, s.total_seats, s.schedule_id
             ),
         }
