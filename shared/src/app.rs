@@ -54,7 +54,7 @@ impl App {
     pub async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
         let db = Db::from_config(&config).await;
-        let provider = Provider::from_env(&config.payment).await;
+        let provider = Provider::from_env(&config.payment);
         Ok(App::new(db, Arc::new(SystemClock), config).with_provider(provider))
     }
 

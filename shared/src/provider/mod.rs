@@ -15,7 +15,7 @@ use crate::config::{PaymentConfig, PaymentProvider};
 use secret::SecretKey;
 use std::sync::Arc;
 use std::time::Duration;
-use transport::{HyperTransport, Transport};
+use transport::Transport;
 
 /// Toss Payments' API.
 pub const TOSS_API: &str = "https://api.tosspayments.com";
@@ -54,29 +54,19 @@ impl Provider {
     }
 
     /// The provider of a Lambda function: Toss's API over HTTPS, the key
-    /// from Secrets Manager when `PAYMENT_SECRET_ID` is set.
-    pub async fn from_env(config: &PaymentConfig) -> Option<Provider> {
+    /// from Secrets Manager when `PAYMENT_SECRET_ID` is set; nothing is
+    /// loaded until the first call.
+    pub fn from_env(config: &PaymentConfig) -> Option<Provider> {
         if config.provider == PaymentProvider::None {
             return None;
         }
         let key = match &config.secret_id {
-            Some(id) => {
-                let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                    .load()
-                    .await;
-                SecretKey::managed(id.clone(), &sdk)
-            }
+            Some(id) => SecretKey::managed(id.clone()),
             None => SecretKey::Given(config.secret_key.clone()),
         };
-        let transport: Arc<dyn Transport> = match HyperTransport::new() {
-            Ok(t) => Arc::new(t),
-            Err(e) => {
-                // Without TLS roots no call can succeed: every provider
-                // call answers 503 (and alarms) until the function is fixed.
-                tracing::error!(error = %e, "payment provider transport not built");
-                Arc::new(transport::Unreachable(e.to_string()))
-            }
-        };
+        // Every function has the provider's settings; only the money
+        // functions send, so the TLS pool is built on the first send.
+        let transport: Arc<dyn Transport> = Arc::new(transport::LazyHyper::default());
         Provider::new(config, TOSS_API, key, transport)
     }
 }

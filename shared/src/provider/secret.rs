@@ -12,17 +12,16 @@ pub enum SecretKey {
     Given(String),
     Managed {
         secret_id: String,
-        client: aws_sdk_secretsmanager::Client,
         cached: tokio::sync::OnceCell<String>,
     },
 }
 
 impl SecretKey {
-    /// The key read from Secrets Manager on first use.
-    pub fn managed(secret_id: String, sdk: &aws_config::SdkConfig) -> Self {
+    /// The key read from Secrets Manager on first use: a function that
+    /// never calls the provider never loads the client at its cold start.
+    pub fn managed(secret_id: String) -> Self {
         SecretKey::Managed {
             secret_id,
-            client: aws_sdk_secretsmanager::Client::new(sdk),
             cached: tokio::sync::OnceCell::new(),
         }
     }
@@ -30,23 +29,18 @@ impl SecretKey {
     pub async fn get(&self) -> Result<String, ProviderError> {
         match self {
             SecretKey::Given(key) => Ok(key.clone()),
-            SecretKey::Managed {
-                secret_id,
-                client,
-                cached,
-            } => cached
-                .get_or_try_init(|| read(client, secret_id))
-                .await
-                .cloned(),
+            SecretKey::Managed { secret_id, cached } => {
+                cached.get_or_try_init(|| read(secret_id)).await.cloned()
+            }
         }
     }
 }
 
-async fn read(
-    client: &aws_sdk_secretsmanager::Client,
-    secret_id: &str,
-) -> Result<String, ProviderError> {
-    let out = client
+async fn read(secret_id: &str) -> Result<String, ProviderError> {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let out = aws_sdk_secretsmanager::Client::new(&sdk)
         .get_secret_value()
         .secret_id(secret_id)
         .send()

@@ -106,17 +106,24 @@ impl Transport for HyperTransport {
     }
 }
 
-/// A transport that cannot send (its TLS setup failed): every call is
-/// an unknown outcome.
-#[derive(Debug)]
-pub struct Unreachable(pub String);
+/// [`HyperTransport`] built on its first send (reading the system's TLS
+/// roots is work a function that never sends should not do at its cold
+/// start); a failure to build is a failure of every send.
+#[derive(Debug, Default)]
+pub struct LazyHyper(std::sync::OnceLock<Result<HyperTransport, TransportError>>);
 
-impl Transport for Unreachable {
+impl Transport for LazyHyper {
     fn send(
         &self,
-        _req: Outgoing,
-        _timeout: Duration,
+        req: Outgoing,
+        timeout: Duration,
     ) -> BoxFuture<'_, Result<Incoming, TransportError>> {
-        Box::pin(async move { Err(TransportError::Failed(self.0.clone())) })
+        match self.0.get_or_init(HyperTransport::new) {
+            Ok(hyper) => hyper.send(req, timeout),
+            Err(e) => {
+                let e = e.clone();
+                Box::pin(async move { Err(e) })
+            }
+        }
     }
 }
