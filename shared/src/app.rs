@@ -15,23 +15,8 @@ pub struct App {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
-    /// The activator's count of everyone who has left the line, and
-    /// whether every counter shard has it yet (see `jobs::activator`).
-    pub line: Arc<std::sync::Mutex<Option<LineCount>>>,
     /// The payment provider; None with `PAYMENT_PROVIDER=none`.
     pub provider: Option<Arc<Provider>>,
-}
-
-/// The waiting line as this process's activator knows it: everyone who
-/// has left it (admitted or skipped), the slots the last admitting round
-/// left free, its pace, and whether every counter shard has all that yet.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct LineCount {
-    pub line: crate::domain::queue::Line,
-    pub published: bool,
-    /// Tokens whose admission or skip failed without an answer: it may
-    /// have applied. Each is read again until its fate is known.
-    pub uncertain: Vec<String>,
 }
 
 impl App {
@@ -45,7 +30,6 @@ impl App {
                 }),
             clock,
             config: Arc::new(config),
-            line: Arc::default(),
             provider: None,
         }
     }

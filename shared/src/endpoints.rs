@@ -25,6 +25,11 @@ pub enum Reach {
     /// Also straight at the API: the payment provider's webhook, which
     /// nothing it sends is trusted by (the provider's own record decides).
     Direct,
+    /// Straight at the API only: the organiser's routes, whose SigV4
+    /// signature API Gateway verifies (CloudFront rewrites `Host`, so a
+    /// signed request cannot come through it). An operator pauses
+    /// admission whether or not the edge is up.
+    Signed,
 }
 
 /// One row of the route table.
@@ -49,6 +54,13 @@ impl PartialEq for Endpoint {
 }
 
 impl Eq for Endpoint {}
+
+/// An organiser's route (`/admin/*`, IAM-authorised in the template).
+macro_rules! admin {
+    ($name:literal, $handler:path) => {
+        route!($name, $handler, Counted::Nothing, Reach::Signed)
+    };
+}
 
 macro_rules! route {
     ($name:literal, $handler:path) => {
@@ -79,13 +91,13 @@ pub static ENDPOINTS: &[Endpoint] = &[
     route!("patch-points", points::charge),
     route!("get-points", points::get),
     route!("post-payment", payments::pay, Counted::Payments),
-    route!("post-admin-concert", admin::concerts::create),
-    route!("post-admin-schedule", admin::schedules::create),
-    route!("patch-admin-schedule", admin::schedules::patch),
-    route!("post-admin-schedule-cancel", admin::schedules::cancel),
-    route!("get-admin-report", admin::report::report),
-    route!("get-admin-queue", admin::queue::get),
-    route!("put-admin-queue", admin::queue::put),
+    admin!("post-admin-concert", admin::concerts::create),
+    admin!("post-admin-schedule", admin::schedules::create),
+    admin!("patch-admin-schedule", admin::schedules::patch),
+    admin!("post-admin-schedule-cancel", admin::schedules::cancel),
+    admin!("get-admin-report", admin::report::report),
+    admin!("get-admin-queue", admin::queue::get),
+    admin!("put-admin-queue", admin::queue::put),
     route!("post-reservation-cancel", reservations::cancel),
     route!("get-reservations", history::reservations),
     route!("get-points-history", history::points),
@@ -100,13 +112,18 @@ pub static ENDPOINTS: &[Endpoint] = &[
         Counted::Nothing,
         Reach::Direct
     ),
-    route!("post-admin-reconcile", admin::reconcile::run),
+    admin!("post-admin-reconcile", admin::reconcile::run),
 ];
 
 impl Endpoint {
     /// The function's name: its `Handler` in the template.
     pub fn name(self) -> &'static str {
         self.name
+    }
+
+    /// Who may call it when the API sits behind CloudFront.
+    pub fn reach(self) -> Reach {
+        self.reach
     }
 
     pub fn by_name(name: &str) -> Option<Endpoint> {
@@ -125,7 +142,8 @@ impl Endpoint {
 
     async fn answer(self, app: &App, req: &Request) -> Reply {
         // Behind CloudFront, only requests that came through it count
-        // (the provider's webhook comes straight to the API).
+        // (the provider's webhook and the organiser's signed calls come
+        // straight to the API).
         let edge = app.config.edge_origin_secret.as_ref();
         if let Some(secret) = edge.filter(|_| self.reach == Reach::ThroughEdge) {
             let sent = crate::http::request::header(req, "x-origin-verify");

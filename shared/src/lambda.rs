@@ -5,7 +5,8 @@
 //! invocation; the metric recorder is flushed after each one.
 
 use crate::app::App;
-use crate::jobs::{QueueConsumer, Scheduled, StreamConsumer, SCHEDULED_RUN};
+use crate::domain::ids::OsEntropy;
+use crate::jobs::{Job, QueueConsumer, Scheduled, StreamConsumer, SCHEDULED_RUN};
 use crate::Endpoint;
 use futures::future::BoxFuture;
 pub use lambda_http::Error;
@@ -51,6 +52,8 @@ pub async fn serve(name: &str) -> Result<(), Error> {
         return serve_http(endpoint).await;
     }
     if let Some(job) = Scheduled::by_name(name) {
+        // One runner per process, kept for its life (the activator's lease).
+        let job: &'static Job = Box::leak(Box::new(job.start(&OsEntropy)));
         // A job that fails returns its error, so the function's `Errors`
         // metric counts it.
         return serve_events(move |app, _: serde_json::Value| {

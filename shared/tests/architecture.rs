@@ -364,7 +364,7 @@ fn the_import_graph_sees_imports() {
 #[test]
 fn infra_functions_stay_under_eighty_lines() {
     const STILL_LONG: &[(&str, usize)] = &[
-        ("bench/src/cost.rs", 257),
+        ("bench/src/cost.rs", 242),
         ("bench/src/main.rs", 163),
         ("bench/src/pricing.rs", 88),
         ("bench/src/onsale.rs", 88),

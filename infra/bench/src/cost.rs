@@ -142,18 +142,11 @@ pub async fn measure(catalog: &shared::store::catalog::CatalogData) -> Result<Me
     let user = "meter";
     let mut out = (Vec::new(), Vec::new());
     let mut token = String::new();
-    step(
-        &meter,
-        "activator round (nobody waiting)",
-        &mut out,
-        || async {
-            shared::jobs::activator::round(&app)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        },
-    )
-    .await?;
+    let round = || async {
+        let r = stack.activator.round(&app).await;
+        r.map(|_| ()).map_err(|e| e.to_string())
+    };
+    step(&meter, "activator round (nobody waiting)", &mut out, round).await?;
     step(&meter, "join (POST /queues)", &mut out, || async {
         let a = c
             .call(
@@ -169,13 +162,7 @@ pub async fn measure(catalog: &shared::store::catalog::CatalogData) -> Result<Me
         Ok(())
     })
     .await?;
-    step(&meter, "activator round admitting 1", &mut out, || async {
-        shared::jobs::activator::round(&app)
-            .await
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    })
-    .await?;
+    step(&meter, "activator round admitting 1", &mut out, round).await?;
     let per_token = {
         let rounds = &out.1[out.1.len() - 1..];
         let empty = out
@@ -319,9 +306,7 @@ pub async fn measure(catalog: &shared::store::catalog::CatalogData) -> Result<Me
             )
             .await?;
         let t2 = a.body["tokenId"].as_str().unwrap_or_default().to_string();
-        shared::jobs::activator::round(&app)
-            .await
-            .map_err(|e| e.to_string())?;
+        round().await?;
         meter.reset();
         let body = json!({"userId": "meter2", "concertId": 1, "scheduleId": 1, "seatId": 1});
         let a = c

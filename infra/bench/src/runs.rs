@@ -14,6 +14,7 @@ use crate::stack::local_client;
 use crate::stats::{OpSummary, Recorder};
 use futures::stream::{self, StreamExt};
 use shared::config::{Config, Tables};
+use shared::jobs::activator::Activator;
 use shared::store::catalog::CatalogData;
 use shared::App;
 use std::time::Duration;
@@ -50,7 +51,7 @@ pub fn config(sc: &Scenario) -> Config {
 
 /// Holds `fill` of the hall's seats, from the last seat down, through the
 /// same hold path the fans use (four seats per filler, the hold cap).
-async fn fill_hall(app: &App, sc: &Scenario) -> Result<(), String> {
+async fn fill_hall(app: &App, activator: &Activator, sc: &Scenario) -> Result<(), String> {
     let count = (sc.seats as f64 * sc.fill) as u64;
     if count == 0 {
         return Ok(());
@@ -60,7 +61,7 @@ async fn fill_hall(app: &App, sc: &Scenario) -> Result<(), String> {
     // A filler's holds go one after another: its hold slots are shared.
     let fillers: Vec<Vec<u64>> = seats.chunks(4).map(<[u64]>::to_vec).collect();
     let total = fillers.len();
-    let tokens = admit_fillers(app, &ops, total).await?;
+    let tokens = admit_fillers(app, activator, &ops, total).await?;
     let done = std::sync::atomic::AtomicUsize::new(0);
     let failed: usize = stream::iter(fillers.into_iter().zip(tokens).enumerate())
         .map(|(i, (seats, token))| {
@@ -95,7 +96,12 @@ async fn fill_hall(app: &App, sc: &Scenario) -> Result<(), String> {
 /// The fillers are fans like any other: they join and are admitted before
 /// they hold (the gate wants an ACTIVE token). Their slots come on top of
 /// the run's, so the fans after them find the run's own number free.
-async fn admit_fillers(app: &App, ops: &Ops, total: usize) -> Result<Vec<String>, String> {
+async fn admit_fillers(
+    app: &App,
+    activator: &Activator,
+    ops: &Ops,
+    total: usize,
+) -> Result<Vec<String>, String> {
     let max = app.config.queue_max_active + total as u32;
     app.db
         .set_queue_control(Some(false), Some(max))
@@ -116,9 +122,7 @@ async fn admit_fillers(app: &App, ops: &Ops, total: usize) -> Result<Vec<String>
     // Rounds of our own besides the stack's timer, until the line's count
     // says every filler is in (nobody else has joined yet).
     for _ in 0..100 {
-        shared::jobs::activator::round(app)
-            .await
-            .map_err(|e| e.to_string())?;
+        activator.round(app).await.map_err(|e| e.to_string())?;
         let (_, left) = app
             .db
             .line_totals(app.config.queue_shards)
@@ -178,7 +182,7 @@ pub async fn service(
     if let Some(token) = &viewer {
         hall.page_ms_empty = hall::page_ms(&client, token, sc.seats).await?;
     }
-    fill_hall(&app, sc).await?;
+    fill_hall(&app, &stack.activator, sc).await?;
     if let Some(token) = &viewer {
         hall.page_ms_filled = hall::page_ms(&client, token, sc.seats).await?;
         hall::count(&client, token, &mut hall).await?;
@@ -230,16 +234,17 @@ pub async fn baseline(
     let (stack, dir) = on_file(sc, "base")?;
     let app = stack.app.clone();
     app.db.load_catalog(data).await.map_err(|e| e.to_string())?;
-    fill_hall(&app, sc).await?;
+    fill_hall(&app, &stack.activator, sc).await?;
     let ops = Ops::Direct(Box::new(app.clone()));
     let rec = Recorder::default();
     let fans = journey::join(&ops, &rec, sc, "base").await;
     // Admission is the activator's, not a request's: done between phases.
-    while shared::jobs::activator::round(&app)
+    while stack
+        .activator
+        .round(&app)
         .await
         .map_err(|e| e.to_string())?
-        .admitted
-        > 0
+        .is_some_and(|r| r.admitted > 0)
     {}
     journey::poll_times(&ops, &rec, sc, &fans, polls).await;
     journey::browse(&ops, &rec, sc, &fans).await;

@@ -162,11 +162,12 @@ async fn admitted_fans(client: &Client, stack: &Running) -> Result<Vec<(String, 
         let token = joined.value.ok_or(format!("join: {}", joined.status))?;
         fans.push((user, token));
     }
-    while shared::jobs::activator::round(&stack.app)
+    while stack
+        .activator
+        .round(&stack.app)
         .await
         .map_err(|e| e.to_string())?
-        .admitted
-        > 0
+        .is_some_and(|r| r.admitted > 0)
     {}
     Ok(fans)
 }

@@ -4,13 +4,17 @@
 use local::settings::Settings;
 use local::Stack;
 use shared::config::Config;
+use shared::jobs::activator::Activator;
 use shared::App;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 
 pub struct Running {
     pub url: String,
     pub app: App,
+    /// The stack's activator, for rounds of a tool's own.
+    pub activator: Arc<Activator>,
     /// The stack's embedded database, for reading its streams directly.
     pub db: emulator::Database,
     /// The payment provider's stand-in (`PAYMENT_PROVIDER=sandbox`).
@@ -43,6 +47,7 @@ impl Running {
                             let _ = ready_tx.send(Ok((
                                 stack.url(),
                                 stack.app.clone(),
+                                stack.activator.clone(),
                                 stack.emulator.db.clone(),
                                 stack.sandbox.clone(),
                             )));
@@ -56,10 +61,11 @@ impl Running {
                 });
             })
             .map_err(|e| e.to_string())?;
-        let (url, app, db, sandbox) = ready_rx.recv().map_err(|e| e.to_string())??;
+        let (url, app, activator, db, sandbox) = ready_rx.recv().map_err(|e| e.to_string())??;
         Ok(Running {
             url,
             app,
+            activator,
             db,
             sandbox,
             stop: Some(stop),

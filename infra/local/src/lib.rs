@@ -15,7 +15,8 @@ use gateway::Gateway;
 use settings::Settings;
 use shared::clock::{Clock, SystemClock};
 use shared::config::{Config, Tables};
-use shared::jobs::{QueueConsumer, Scheduled, StreamConsumer};
+use shared::jobs::activator::Activator;
+use shared::jobs::{Job, QueueConsumer, Scheduled, StreamConsumer};
 use shared::store::Db;
 use shared::App;
 use std::net::SocketAddr;
@@ -44,6 +45,9 @@ pub struct Stack {
     pub admin_token: String,
     pub app: App,
     pub emulator: Emulator,
+    /// The admission rounds' runner the timer uses: a tool's extra rounds
+    /// go through it too (another activator would stand by for the lease).
+    pub activator: Arc<Activator>,
     /// The payment provider's stand-in (`PAYMENT_PROVIDER=sandbox`).
     pub sandbox: Option<sandbox::http::Served>,
     stop: watch::Sender<bool>,
@@ -80,8 +84,13 @@ impl Stack {
             seed(&app).await?;
         }
         let (stop, stopped) = watch::channel(false);
-        let mut tasks =
-            run_in_background(&template, &app, &emulator, &settings, stream_log, &stopped)?;
+        let activator = Arc::new(Activator::new(app.entropy()));
+        let background = Background {
+            app: &app,
+            emulator: &emulator,
+            activator: &activator,
+        };
+        let mut tasks = background.run(&template, &settings, stream_log, &stopped)?;
         let admin_token = settings.admin_token.clone().unwrap_or_else(|| {
             let made = uuid::Uuid::new_v4().simple().to_string();
             tracing::info!("ADMIN_TOKEN is not set; the organiser's token for /admin/* is {made}");
@@ -102,6 +111,7 @@ impl Stack {
             admin_token,
             app,
             emulator,
+            activator,
             sandbox,
             stop,
             tasks,
@@ -191,47 +201,68 @@ async fn seed(app: &App) -> Result<(), String> {
 /// What AWS runs beside the API, run here as the template declares it:
 /// each schedule's job on a timer, each stream subscription and pipe fed
 /// from the emulator's streams, and DynamoDB's TTL sweep.
-fn run_in_background(
-    template: &Template,
-    app: &App,
-    emulator: &Emulator,
-    settings: &Settings,
-    stream_log: Option<StreamLog>,
-    stopped: &watch::Receiver<bool>,
-) -> Result<Vec<JoinHandle<()>>, String> {
-    let mut tasks = Vec::new();
-    for job in scheduled_jobs(template)? {
-        tasks.push(tokio::spawn(run_timer(job, app.clone(), stopped.clone())));
+struct Background<'a> {
+    app: &'a App,
+    emulator: &'a Emulator,
+    activator: &'a Arc<Activator>,
+}
+
+impl Background<'_> {
+    fn run(
+        &self,
+        template: &Template,
+        settings: &Settings,
+        stream_log: Option<StreamLog>,
+        stopped: &watch::Receiver<bool>,
+    ) -> Result<Vec<JoinHandle<()>>, String> {
+        let Background {
+            app,
+            emulator,
+            activator,
+        } = self;
+        let mut tasks = Vec::new();
+        for job in scheduled_jobs(template)? {
+            let runner = match job {
+                Scheduled::Activator => Job::Activator(Arc::clone(activator)),
+                other => other.start(app.entropy()),
+            };
+            tasks.push(tokio::spawn(run_timer(
+                job,
+                runner,
+                (*app).clone(),
+                stopped.clone(),
+            )));
+        }
+        let positions_file = settings
+            .data_dir
+            .as_ref()
+            .map(|d| d.join("stream-positions.json"));
+        let positions = read_positions(positions_file.as_deref());
+        let subscriptions = stream_sinks(template)?
+            .into_iter()
+            .map(|(sink, table)| {
+                let reader = StreamReader::new(emulator.db.clone(), &table)
+                    .resume_after(positions.get(sink.name()).cloned());
+                Subscription::new(sink, reader)
+            })
+            .collect();
+        tasks.push(tokio::spawn(run_ttl(
+            emulator.db.clone(),
+            settings.stream_poll,
+            stopped.clone(),
+        )));
+        tasks.push(tokio::spawn(run_streams(
+            subscriptions,
+            (*app).clone(),
+            settings.stream_poll,
+            Persistence {
+                positions_file,
+                stream_log,
+            },
+            stopped.clone(),
+        )));
+        Ok(tasks)
     }
-    let positions_file = settings
-        .data_dir
-        .as_ref()
-        .map(|d| d.join("stream-positions.json"));
-    let positions = read_positions(positions_file.as_deref());
-    let subscriptions = stream_sinks(template)?
-        .into_iter()
-        .map(|(sink, table)| {
-            let reader = StreamReader::new(emulator.db.clone(), &table)
-                .resume_after(positions.get(sink.name()).cloned());
-            Subscription::new(sink, reader)
-        })
-        .collect();
-    tasks.push(tokio::spawn(run_ttl(
-        emulator.db.clone(),
-        settings.stream_poll,
-        stopped.clone(),
-    )));
-    tasks.push(tokio::spawn(run_streams(
-        subscriptions,
-        app.clone(),
-        settings.stream_poll,
-        Persistence {
-            positions_file,
-            stream_log,
-        },
-        stopped.clone(),
-    )));
-    Ok(tasks)
 }
 
 /// The jobs of the template's scheduled functions.
@@ -356,7 +387,7 @@ fn serve(
 }
 
 /// EventBridge stand-in: one step of the job every `QUEUE_TICK_SECONDS`.
-async fn run_timer(job: Scheduled, app: App, mut stopped: watch::Receiver<bool>) {
+async fn run_timer(job: Scheduled, runner: Job, app: App, mut stopped: watch::Receiver<bool>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(
         app.config.queue_tick_seconds,
     ));
@@ -364,7 +395,7 @@ async fn run_timer(job: Scheduled, app: App, mut stopped: watch::Receiver<bool>)
     loop {
         tokio::select! {
             _ = every.tick() => {
-                if let Err(e) = job.step(&app).await {
+                if let Err(e) = runner.step(&app).await {
                     tracing::error!(job = job.name(), error = %e, "scheduled job failed");
                 }
             }

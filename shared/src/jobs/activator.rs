@@ -3,19 +3,35 @@
 //! Correctness lives in [`Db::activate`](crate::store::Db::activate)'s
 //! transaction (a slot is taken only while free, a token admitted only
 //! while still waiting), so overlapping rounds can never exceed the slot
-//! count or admit a token twice.
+//! count or admit a token twice. The line's count (positions, the pace)
+//! is kept by one activator at a time: each round first holds the
+//! activator's lease, and the count it publishes is fenced by the lease's
+//! epoch, so a second activator (two overlapping invocations, a process
+//! frozen past its lease) stands by instead of miscounting.
 
-use crate::app::{App, LineCount};
+use crate::app::App;
+use crate::domain::ids::Entropy;
 use crate::domain::queue::{idle, Line, TokenState, TokenStatus};
+use crate::store::lease::Lease;
 use crate::store::queue::Waiting;
 use crate::store::StoreError;
 use futures::stream::{self, StreamExt};
 use std::collections::BTreeSet;
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// Transactions in flight at once within one round: at 15–30 ms per
 /// transaction on AWS, 2,000–4,000 admissions a second (SPEC §10 asks 2,000).
 const PARALLEL_ADMISSIONS: usize = 64;
+
+/// The lease every activator asks for.
+const LEASE: &str = "activator";
+
+/// A held lease lasts this many ticks past a round's start: a holder that
+/// stops is replaced within seconds. A round that outlasts it is harmless:
+/// its holder takes the lease again as its own successor (or, if another
+/// took it meanwhile, its count is fenced out).
+const LEASE_TICKS: u64 = 3;
 
 /// What one round did, for logs and tests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,175 +45,358 @@ pub struct Round {
     pub released: usize,
 }
 
-pub async fn round(app: &App) -> Result<Round, StoreError> {
-    // Before anyone is admitted: the count every admission adds to, with
-    // the fates of earlier admissions that ended without an answer.
-    know_line(app).await?;
-    settle(app).await?;
-    let outcome = Box::pin(admission(app)).await;
-    // Whatever happened, the line's count is written if it changed, so
-    // positions never drift; a write that fails is done by the next round.
-    let published = publish(app).await;
-    let round = outcome?;
-    published?;
-    Ok(round)
+/// One process's activator: its name in the lease, the lease it holds and
+/// its count of the line. Made once per process (a Lambda cold start, the
+/// local stack's timer) and kept between rounds.
+#[derive(Debug)]
+pub struct Activator {
+    me: String,
+    state: Mutex<State>,
 }
 
-async fn admission(app: &App) -> Result<Round, StoreError> {
-    let now = app.now_ms();
-    // The organiser's control, read every round: pausing and resizing
-    // take effect at the next round, with no redeploy.
-    let control = app.db.queue_control().await?;
-    if control.paused == Some(true) {
-        return Ok(Round::default());
+#[derive(Debug, Default)]
+struct State {
+    lease: Option<Lease>,
+    line: Option<LineCount>,
+}
+
+/// The waiting line as this activator knows it: everyone who has left it
+/// (admitted or skipped), the slots the last admitting round left free,
+/// its pace, and whether every counter shard has all that yet.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct LineCount {
+    line: Line,
+    published: bool,
+    /// Tokens whose admission or skip failed without an answer: it may
+    /// have applied. Each is read again until its fate is known.
+    uncertain: Vec<String>,
+}
+
+impl Activator {
+    pub fn new(entropy: &dyn Entropy) -> Self {
+        Activator {
+            me: format!("{:016x}", entropy.next_u64()),
+            state: Mutex::default(),
+        }
     }
-    let max = control.max_active.unwrap_or(app.config.queue_max_active);
-    let released = release_idle(app, now).await?;
-    let sizing = free_slots(app, now, max).await?;
-    if sizing.is_empty() {
-        return Ok(Round {
+
+    /// One admission round, or None while another activator holds the lease.
+    pub async fn round(&self, app: &App) -> Result<Option<Round>, StoreError> {
+        let Some(epoch) = self.hold_lease(app).await? else {
+            return Ok(None);
+        };
+        // Before anyone is admitted: the count every admission adds to,
+        // with the fates of earlier admissions that ended without an answer.
+        self.know_line(app).await?;
+        self.settle(app).await?;
+        let outcome = Box::pin(self.admission(app)).await;
+        // Whatever happened, the line's count is written if it changed, so
+        // positions never drift; a write that fails is done by the next round.
+        let published = self.publish(app, epoch).await;
+        let round = outcome?;
+        published?;
+        Ok(Some(round))
+    }
+
+    /// Runs rounds every `QUEUE_TICK_SECONDS` for `budget`, then lets the
+    /// lease go. EventBridge starts the activator at most once a minute, so
+    /// each invocation works through its minute in short steps.
+    pub async fn run_for(&self, app: &App, budget: Duration) -> Result<usize, StoreError> {
+        let tick = Duration::from_secs(app.config.queue_tick_seconds);
+        let started = tokio::time::Instant::now();
+        let (mut admitted, mut rounds, mut failures) = (0, 0, 0);
+        loop {
+            rounds += 1;
+            // A failed round is logged and the next one runs: one throttled
+            // call must not stop a minute of admissions.
+            match Box::pin(self.round(app)).await {
+                Ok(Some(r)) => {
+                    admitted += r.admitted;
+                    log_round(&r);
+                }
+                Ok(None) => tracing::info!("another activator holds the lease: standing by"),
+                Err(e) => {
+                    failures += 1;
+                    tracing::error!(error = %e, "admission round failed");
+                }
+            }
+            if started.elapsed() + tick > budget {
+                break;
+            }
+            tokio::time::sleep(tick).await;
+        }
+        self.let_go(app).await;
+        if let Ok((issued, left)) = app.db.line_totals(app.config.queue_shards).await {
+            crate::counters::waiting(issued.saturating_sub(left));
+        }
+        // A minute in which no round worked fails the invocation, so the
+        // function's Errors metric (and its alarm) sees it.
+        if failures == rounds {
+            return Err(StoreError::failed(format!(
+                "all {rounds} admission rounds failed"
+            )));
+        }
+        Ok(admitted)
+    }
+
+    /// The lease's epoch if this activator holds the lease now (extended
+    /// or newly taken), None while another does. A lease taken after
+    /// someone else's tenure starts the count afresh from the shards.
+    async fn hold_lease(&self, app: &App) -> Result<Option<u64>, StoreError> {
+        let now = app.now_ms();
+        let until = now + (app.config.queue_tick_seconds * LEASE_TICKS * 1000) as i64;
+        let held = self.lock()?.lease;
+        if let Some(lease) = held {
+            if app
+                .db
+                .extend_lease(LEASE, &self.me, lease, now, until)
+                .await?
+            {
+                self.lock()?.lease = Some(Lease { until, ..lease });
+                return Ok(Some(lease.epoch));
+            }
+        }
+        let taken = app.db.take_lease(LEASE, &self.me, now, until).await?;
+        let mut state = self.lock()?;
+        state.lease = taken;
+        // Nobody held it between our tenures: what we know still holds.
+        let successor = held.map(|h| h.epoch + 1);
+        if taken.is_some_and(|t| Some(t.epoch) != successor) {
+            state.line = None;
+        }
+        Ok(taken.map(|t| t.epoch))
+    }
+
+    /// Ends this activator's lease, so the next invocation's activator
+    /// (perhaps another process) takes it at once.
+    async fn let_go(&self, app: &App) {
+        let Ok(Some(lease)) = self.lock().map(|s| s.lease) else {
+            return;
+        };
+        let now = app.now_ms();
+        if let Err(e) = app.db.extend_lease(LEASE, &self.me, lease, now, now).await {
+            tracing::warn!(error = %e, "the activator's lease runs out instead");
+        }
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, StoreError> {
+        self.state.lock().map_err(StoreError::failed)
+    }
+
+    /// One round's admissions, as the organiser's control allows.
+    async fn admission(&self, app: &App) -> Result<Round, StoreError> {
+        let now = app.now_ms();
+        // The organiser's control, read every round: pausing and resizing
+        // take effect at the next round, with no redeploy.
+        let control = app.db.queue_control().await?;
+        if control.paused == Some(true) {
+            return Ok(Round::default());
+        }
+        let max = control.max_active.unwrap_or(app.config.queue_max_active);
+        let released = release_idle(app, now).await?;
+        let sizing = free_slots(app, now, max).await?;
+        if sizing.is_empty() {
+            return Ok(Round {
+                released,
+                ..Round::default()
+            });
+        }
+        let (waiting, skipped) = self.candidates(app, sizing.len(), now).await?;
+        let (admitted, free, failed) = self.admit(app, waiting, now, max).await;
+        crate::counters::admitted(admitted);
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        Ok(Round {
+            free_slots: free,
+            admitted,
+            skipped,
             released,
-            ..Round::default()
-        });
-    }
-    let (waiting, skipped) = candidates(app, sizing.len(), now).await?;
-    let (admitted, free, failed) = admit(app, waiting, now, max).await;
-    crate::counters::admitted(admitted);
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    Ok(Round {
-        free_slots: free,
-        admitted,
-        skipped,
-        released,
-    })
-}
-
-/// Reads the line's count from the counter shards on a process's first
-/// round (afterwards it is kept here).
-async fn know_line(app: &App) -> Result<(), StoreError> {
-    if app.line.lock().map_err(StoreError::failed)?.is_some() {
-        return Ok(());
-    }
-    let (_, left) = app.db.line_totals(app.config.queue_shards).await?;
-    let mut known = app.line.lock().map_err(StoreError::failed)?;
-    known.get_or_insert(LineCount {
-        line: Line {
-            admitted: left,
-            free: None,
-            per_minute: 0,
-        },
-        published: true,
-        uncertain: Vec::new(),
-    });
-    Ok(())
-}
-
-/// Notes a token whose admission or skip may or may not have applied.
-fn uncertain(app: &App, token_id: &str) {
-    if let Ok(mut known) = app.line.lock() {
-        if let Some(k) = known.as_mut() {
-            k.uncertain.push(token_id.to_string());
-        }
-    }
-}
-
-/// Reads each uncertain token: one no longer waiting has left the line
-/// (counted once); one still waiting was not touched. One that cannot be
-/// read yet stays uncertain.
-async fn settle(app: &App) -> Result<(), StoreError> {
-    let pending = match app.line.lock().map_err(StoreError::failed)?.as_mut() {
-        Some(k) => std::mem::take(&mut k.uncertain),
-        None => return Ok(()),
-    };
-    let mut failed = None;
-    for token_id in pending {
-        match app.db.token(&token_id).await {
-            Ok(Some(t)) if t.status == TokenStatus::Wait => {}
-            Ok(_) => note(app, 1, None),
-            Err(e) => {
-                uncertain(app, &token_id);
-                failed = failed.or(Some(e));
-            }
-        }
-    }
-    failed.map_or(Ok(()), Err)
-}
-
-/// Counts `left` more fans out of the line (admitted or skipped) and, for
-/// an admitting round, the slots it left free and its pace.
-fn note(app: &App, left: usize, free_and_pace: Option<(u64, u64)>) {
-    if let Ok(mut known) = app.line.lock() {
-        if let Some(k) = known.as_mut() {
-            k.line.admitted += left as u64;
-            if let Some((free, pace)) = free_and_pace {
-                k.line.free = Some(free);
-                k.line.per_minute = pace;
-            }
-            // Free slots and pace go out with the next change of count.
-            k.published &= left == 0;
-        }
-    }
-}
-
-/// Writes the line to every counter shard when it changed since the last
-/// write that reached them all. The count is written whole, so a write
-/// repeated after a timeout changes nothing.
-async fn publish(app: &App) -> Result<(), StoreError> {
-    let due = match app.line.lock().map_err(StoreError::failed)?.as_ref() {
-        Some(k) if !k.published => k.line,
-        _ => return Ok(()),
-    };
-    app.db.publish_line(app.config.queue_shards, due).await?;
-    if let Ok(mut known) = app.line.lock() {
-        if let Some(k) = known.as_mut().filter(|k| k.line == due) {
-            k.published = true;
-        }
-    }
-    Ok(())
-}
-
-/// Admits `waiting` into the slots still free: how many were admitted, how
-/// many slots were free, and the first failure if any admission failed.
-async fn admit(
-    app: &App,
-    waiting: Vec<Waiting>,
-    now: i64,
-    max: u32,
-) -> (usize, usize, Option<StoreError>) {
-    // Slots are read again after the waiting list: a round that overlaps
-    // another then fills only what is still free, with the earliest tokens
-    // that were waiting, so nobody is admitted ahead of an earlier arrival.
-    let free = match free_slots(app, now, max).await {
-        Ok(free) => free,
-        Err(e) => return (0, 0, Some(e)),
-    };
-    let until = now + app.config.queue_active_seconds * 1000;
-    let chosen: Vec<(Waiting, u32)> = waiting.into_iter().zip(free.iter().copied()).collect();
-    let results: Vec<(String, Result<bool, StoreError>)> = stream::iter(chosen)
-        .map(|(w, slot)| {
-            let db = app.db.clone();
-            async move { (w.token_id.clone(), db.activate(&w, slot, now, until).await) }
         })
-        .buffer_unordered(PARALLEL_ADMISSIONS)
-        .collect()
-        .await;
-    let mut admitted = 0;
-    let mut failed = None;
-    for (token_id, r) in results {
-        match r {
-            Ok(a) => admitted += usize::from(a),
-            Err(e) => {
-                uncertain(app, &token_id);
-                failed = failed.or(Some(e));
+    }
+
+    /// Reads the line's count from the counter shards on this activator's
+    /// first round of a tenure (afterwards it is kept here).
+    async fn know_line(&self, app: &App) -> Result<(), StoreError> {
+        if self.lock()?.line.is_some() {
+            return Ok(());
+        }
+        let (_, left) = app.db.line_totals(app.config.queue_shards).await?;
+        self.lock()?.line.get_or_insert(LineCount {
+            line: Line {
+                admitted: left,
+                free: None,
+                per_minute: 0,
+            },
+            published: true,
+            uncertain: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// Notes a token whose admission or skip may or may not have applied.
+    fn uncertain(&self, token_id: &str) {
+        if let Ok(mut state) = self.lock() {
+            if let Some(k) = state.line.as_mut() {
+                k.uncertain.push(token_id.to_string());
             }
         }
     }
-    let pace = admitted as u64 * 60 / app.config.queue_tick_seconds.max(1);
-    let left_free = free.len().saturating_sub(admitted) as u64;
-    note(app, admitted, Some((left_free, pace)));
-    (admitted, free.len(), failed)
+
+    /// Reads each uncertain token: one no longer waiting has left the line
+    /// (counted once); one still waiting was not touched. One that cannot be
+    /// read yet stays uncertain.
+    async fn settle(&self, app: &App) -> Result<(), StoreError> {
+        let pending = match self.lock()?.line.as_mut() {
+            Some(k) => std::mem::take(&mut k.uncertain),
+            None => return Ok(()),
+        };
+        let mut failed = None;
+        for token_id in pending {
+            match app.db.token(&token_id).await {
+                Ok(Some(t)) if t.status == TokenStatus::Wait => {}
+                Ok(_) => self.note(1, None),
+                Err(e) => {
+                    self.uncertain(&token_id);
+                    failed = failed.or(Some(e));
+                }
+            }
+        }
+        failed.map_or(Ok(()), Err)
+    }
+
+    /// Counts `left` more fans out of the line (admitted or skipped) and, for
+    /// an admitting round, the slots it left free and its pace.
+    fn note(&self, left: usize, free_and_pace: Option<(u64, u64)>) {
+        if let Ok(mut state) = self.lock() {
+            if let Some(k) = state.line.as_mut() {
+                k.line.admitted += left as u64;
+                if let Some((free, pace)) = free_and_pace {
+                    k.line.free = Some(free);
+                    k.line.per_minute = pace;
+                }
+                // Free slots and pace go out with the next change of count.
+                k.published &= left == 0;
+            }
+        }
+    }
+
+    /// Writes the line to every counter shard when it changed since the last
+    /// write that reached them all, fenced by the lease's `epoch`. The count
+    /// is written whole, so a write repeated after a timeout changes nothing.
+    async fn publish(&self, app: &App, epoch: u64) -> Result<(), StoreError> {
+        let due = match self.lock()?.line.as_ref() {
+            Some(k) if !k.published => k.line,
+            _ => return Ok(()),
+        };
+        app.db
+            .publish_line(app.config.queue_shards, due, epoch)
+            .await?;
+        if let Ok(mut state) = self.lock() {
+            if let Some(k) = state.line.as_mut().filter(|k| k.line == due) {
+                k.published = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Admits `waiting` into the slots still free: how many were admitted, how
+    /// many slots were free, and the first failure if any admission failed.
+    async fn admit(
+        &self,
+        app: &App,
+        waiting: Vec<Waiting>,
+        now: i64,
+        max: u32,
+    ) -> (usize, usize, Option<StoreError>) {
+        // Slots are read again after the waiting list: a round that overlaps
+        // another then fills only what is still free, with the earliest tokens
+        // that were waiting, so nobody is admitted ahead of an earlier arrival.
+        let free = match free_slots(app, now, max).await {
+            Ok(free) => free,
+            Err(e) => return (0, 0, Some(e)),
+        };
+        let until = now + app.config.queue_active_seconds * 1000;
+        let chosen: Vec<(Waiting, u32)> = waiting.into_iter().zip(free.iter().copied()).collect();
+        let results: Vec<(String, Result<bool, StoreError>)> = stream::iter(chosen)
+            .map(|(w, slot)| {
+                let db = app.db.clone();
+                async move { (w.token_id.clone(), db.activate(&w, slot, now, until).await) }
+            })
+            .buffer_unordered(PARALLEL_ADMISSIONS)
+            .collect()
+            .await;
+        let mut admitted = 0;
+        let mut failed = None;
+        for (token_id, r) in results {
+            match r {
+                Ok(a) => admitted += usize::from(a),
+                Err(e) => {
+                    self.uncertain(&token_id);
+                    failed = failed.or(Some(e));
+                }
+            }
+        }
+        let pace = admitted as u64 * 60 / app.config.queue_tick_seconds.max(1);
+        let left_free = free.len().saturating_sub(admitted) as u64;
+        self.note(admitted, Some((left_free, pace)));
+        (admitted, free.len(), failed)
+    }
+
+    /// The `limit` earliest waiting tokens still wanted, having ended the
+    /// abandoned ones in front of them; and how many were ended.
+    async fn candidates(
+        &self,
+        app: &App,
+        limit: usize,
+        now: i64,
+    ) -> Result<(Vec<Waiting>, usize), StoreError> {
+        let mut skipped = 0;
+        for _ in 1..SKIP_PASSES {
+            let (live, ended) = self
+                .skip_idle(app, earliest_waiting(app, limit).await?, now)
+                .await?;
+            skipped += ended;
+            if ended == 0 || live.len() >= limit {
+                return Ok((live, skipped));
+            }
+        }
+        let (live, ended) = self
+            .skip_idle(app, earliest_waiting(app, limit).await?, now)
+            .await?;
+        Ok((live, skipped + ended))
+    }
+
+    /// Ends the candidates nobody has polled for `QUEUE_IDLE_SECONDS` (an
+    /// abandoned or squatted place) and returns the others in order, with the
+    /// count ended. The index's copy of a mark may be behind (an index is
+    /// eventually consistent): the end is conditional on the token itself
+    /// being that idle, and a token it spares stays a candidate.
+    async fn skip_idle(
+        &self,
+        app: &App,
+        waiting: Vec<Waiting>,
+        now: i64,
+    ) -> Result<(Vec<Waiting>, usize), StoreError> {
+        let idle_seconds = app.config.queue_idle_seconds;
+        let cutoff = now - idle_seconds * 1000;
+        let (mut live, mut skipped) = (Vec::with_capacity(waiting.len()), 0);
+        for w in waiting {
+            let ended = match idle(w.seen_at(), now, idle_seconds) {
+                true => app.db.skip_idle(&w, cutoff, now).await.inspect_err(|_| {
+                    self.uncertain(&w.token_id);
+                })?,
+                false => false,
+            };
+            if ended {
+                self.note(1, None);
+                skipped += 1;
+            } else {
+                live.push(w);
+            }
+        }
+        Ok((live, skipped))
+    }
 }
 
 /// Frees the slots of ACTIVE fans who have made no request for
@@ -233,55 +432,6 @@ async fn release_idle(app: &App, now: i64) -> Result<usize, StoreError> {
 /// a line whose head was abandoned still moves at once.
 const SKIP_PASSES: usize = 4;
 
-/// The `limit` earliest waiting tokens still wanted, having ended the
-/// abandoned ones in front of them; and how many were ended.
-async fn candidates(
-    app: &App,
-    limit: usize,
-    now: i64,
-) -> Result<(Vec<Waiting>, usize), StoreError> {
-    let mut skipped = 0;
-    for _ in 1..SKIP_PASSES {
-        let (live, ended) = skip_idle(app, earliest_waiting(app, limit).await?, now).await?;
-        skipped += ended;
-        if ended == 0 || live.len() >= limit {
-            return Ok((live, skipped));
-        }
-    }
-    let (live, ended) = skip_idle(app, earliest_waiting(app, limit).await?, now).await?;
-    Ok((live, skipped + ended))
-}
-
-/// Ends the candidates nobody has polled for `QUEUE_IDLE_SECONDS` (an
-/// abandoned or squatted place) and returns the others in order, with the
-/// count ended. The index's copy of a mark may be behind (an index is
-/// eventually consistent): the end is conditional on the token itself
-/// being that idle, and a token it spares stays a candidate.
-async fn skip_idle(
-    app: &App,
-    waiting: Vec<Waiting>,
-    now: i64,
-) -> Result<(Vec<Waiting>, usize), StoreError> {
-    let idle_seconds = app.config.queue_idle_seconds;
-    let cutoff = now - idle_seconds * 1000;
-    let (mut live, mut skipped) = (Vec::with_capacity(waiting.len()), 0);
-    for w in waiting {
-        let ended = match idle(w.seen_at(), now, idle_seconds) {
-            true => app.db.skip_idle(&w, cutoff, now).await.inspect_err(|_| {
-                uncertain(app, &w.token_id);
-            })?,
-            false => false,
-        };
-        if ended {
-            note(app, 1, None);
-            skipped += 1;
-        } else {
-            live.push(w);
-        }
-    }
-    Ok((live, skipped))
-}
-
 /// Admission slots below `max` free at `now_ms`.
 async fn free_slots(app: &App, now_ms: i64, max: u32) -> Result<Vec<u32>, StoreError> {
     let taken: BTreeSet<u32> = app
@@ -308,47 +458,12 @@ async fn earliest_waiting(app: &App, limit: usize) -> Result<Vec<Waiting>, Store
     Ok(waiting)
 }
 
-/// Runs rounds every `QUEUE_TICK_SECONDS` for `budget`. EventBridge starts
-/// the activator at most once a minute, so each invocation works through
-/// its minute in short steps.
-pub async fn run_for(app: &App, budget: Duration) -> Result<usize, StoreError> {
-    let tick = Duration::from_secs(app.config.queue_tick_seconds);
-    let started = tokio::time::Instant::now();
-    let (mut admitted, mut rounds, mut failures) = (0, 0, 0);
-    loop {
-        rounds += 1;
-        // A failed round is logged and the next one runs: one throttled
-        // call must not stop a minute of admissions.
-        match Box::pin(round(app)).await {
-            Ok(r) => {
-                admitted += r.admitted;
-                tracing::info!(
-                    free = r.free_slots,
-                    admitted = r.admitted,
-                    skipped = r.skipped,
-                    released = r.released,
-                    "admission round"
-                );
-            }
-            Err(e) => {
-                failures += 1;
-                tracing::error!(error = %e, "admission round failed");
-            }
-        }
-        if started.elapsed() + tick > budget {
-            break;
-        }
-        tokio::time::sleep(tick).await;
-    }
-    if let Ok((issued, left)) = app.db.line_totals(app.config.queue_shards).await {
-        crate::counters::waiting(issued.saturating_sub(left));
-    }
-    // A minute in which no round worked fails the invocation, so the
-    // function's Errors metric (and its alarm) sees it.
-    if failures == rounds {
-        return Err(StoreError::failed(format!(
-            "all {rounds} admission rounds failed"
-        )));
-    }
-    Ok(admitted)
+fn log_round(r: &Round) {
+    tracing::info!(
+        free = r.free_slots,
+        admitted = r.admitted,
+        skipped = r.skipped,
+        released = r.released,
+        "admission round"
+    );
 }

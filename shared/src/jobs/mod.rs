@@ -11,7 +11,9 @@ pub mod schedule_jobs;
 pub mod stream;
 
 use crate::app::App;
+use crate::domain::ids::Entropy;
 use crate::store::StoreError;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Functions started by an EventBridge schedule.
@@ -40,22 +42,41 @@ impl Scheduled {
         Self::ALL.iter().copied().find(|j| j.name() == name)
     }
 
+    /// This process's runner of the job, made once per process and kept
+    /// between steps.
+    pub fn start(self, entropy: &dyn Entropy) -> Job {
+        match self {
+            Scheduled::Activator => Job::Activator(Arc::new(activator::Activator::new(entropy))),
+            Scheduled::Reconcile => Job::Reconcile,
+        }
+    }
+}
+
+/// A scheduled function as one process runs it, with what it keeps
+/// between steps (the activator's lease and its count of the line).
+#[derive(Debug)]
+pub enum Job {
+    Activator(Arc<activator::Activator>),
+    Reconcile,
+}
+
+impl Job {
     /// One short step of the job: what the local timer runs every tick.
-    pub async fn step(self, app: &App) -> Result<(), StoreError> {
+    pub async fn step(&self, app: &App) -> Result<(), StoreError> {
         match self {
             // Boxed: the round's future is deep enough to trip the compiler's
             // layout recursion limit in the binaries that await it.
-            Scheduled::Activator => Box::pin(activator::round(app)).await.map(|_| ()),
-            Scheduled::Reconcile => reconcile(app).await,
+            Job::Activator(a) => Box::pin(a.round(app)).await.map(|_| ()),
+            Job::Reconcile => reconcile(app).await,
         }
     }
 
     /// One scheduled invocation in AWS: steps until the budget is spent.
-    pub async fn invocation(self, app: &App, budget: Duration) -> Result<(), StoreError> {
+    pub async fn invocation(&self, app: &App, budget: Duration) -> Result<(), StoreError> {
         match self {
-            Scheduled::Activator => Box::pin(activator::run_for(app, budget)).await.map(|_| ()),
+            Job::Activator(a) => Box::pin(a.run_for(app, budget)).await.map(|_| ()),
             // One round a minute: the provider's records change slowly.
-            Scheduled::Reconcile => reconcile(app).await,
+            Job::Reconcile => reconcile(app).await,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod history;
 pub mod idempotency;
 mod io;
 pub mod jobs;
+pub mod lease;
 pub mod organiser;
 pub mod payments;
 pub mod points;

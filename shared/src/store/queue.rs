@@ -241,7 +241,12 @@ impl Db {
     /// after a timeout changes nothing, and never lowered), the slots the
     /// round left free and its pace. Every shard is tried; the first
     /// failure is returned, and the next round writes the line again.
-    pub async fn publish_line(&self, shards: u32, line: Line) -> Result<(), StoreError> {
+    pub async fn publish_line(
+        &self,
+        shards: u32,
+        line: Line,
+        epoch: u64,
+    ) -> Result<(), StoreError> {
         let mut failed = None;
         for shard in 0..shards {
             let out = self
@@ -250,18 +255,22 @@ impl Db {
                 .table_name(&self.tables.queue)
                 .set_key(Some(key(counter_pk(shard), COUNTER_SK)))
                 .update_expression(format!(
-                    "SET {ADMITTED} = :n, #free = :free, {PER_MINUTE} = :pace"
+                    "SET {ADMITTED} = :n, #free = :free, {PER_MINUTE} = :pace, #epoch = :epoch"
                 ))
+                // Only the lease's holder moves the count, and only forward.
                 .condition_expression(format!(
-                    "attribute_not_exists({ADMITTED}) OR {ADMITTED} < :n"
+                    "(attribute_not_exists(#epoch) OR #epoch <= :epoch) \
+                     AND (attribute_not_exists({ADMITTED}) OR {ADMITTED} < :n)"
                 ))
                 .expression_attribute_names("#free", FREE)
+                .expression_attribute_names("#epoch", EPOCH)
+                .expression_attribute_values(":epoch", n(epoch))
                 .expression_attribute_values(":n", n(line.admitted))
                 .expression_attribute_values(":free", n(line.free.unwrap_or(0)))
                 .expression_attribute_values(":pace", n(line.per_minute))
                 .send()
                 .await;
-            // Refused: a later round already wrote a higher count.
+            // Refused: a later round or a newer holder already wrote.
             if let Err(e) = conditional(out) {
                 failed = failed.or(Some(e));
             }

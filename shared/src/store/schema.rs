@@ -139,8 +139,12 @@ pub mod queue {
         pub const ADMITTED: &str = "admitted";
         pub const FREE: &str = "free";
         pub const PER_MINUTE: &str = "perMinute";
-        /// An admission slot's end.
+        /// An admission slot's end, and a lease's.
         pub const UNTIL: &str = "until";
+        /// A lease's holder and its fencing token (a counter shard carries
+        /// the token of the last holder that wrote it).
+        pub const HOLDER: &str = "holder";
+        pub const EPOCH: &str = "epoch";
     }
 
     /// Sparse index of waiting tokens: hash `waitShard`, range `ticket`.
@@ -158,6 +162,11 @@ pub mod queue {
     }
     pub fn token_of(pk: &str) -> Option<&str> {
         pk.strip_prefix("TOKEN#")
+    }
+    /// A lease: one holder at a time of work that must not run twice.
+    pub const LEASE_SK: &str = "LEASE";
+    pub fn lease_pk(name: &str) -> String {
+        format!("LEASE#{name}")
     }
     pub fn counter_pk(shard: u32) -> String {
         format!("COUNTER#{shard}")

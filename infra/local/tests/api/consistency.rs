@@ -415,6 +415,67 @@ fn every_alarm_can_notify() {
     );
 }
 
+/// Behind CloudFront every function checks the origin secret — except
+/// where no request can carry it: the organiser's IAM-signed routes (a
+/// signature does not survive CloudFront's `Host`) and the provider's
+/// webhook. The route table's reach follows the template's authorizers.
+#[test]
+fn the_origin_secret_is_asked_only_where_it_can_be_sent() {
+    use shared::endpoints::Reach;
+    let template = Template::builtin().unwrap();
+    let mut signed = 0;
+    for f in &template.functions {
+        for t in &f.triggers {
+            let Trigger::Http { method, path, auth } = t else {
+                continue;
+            };
+            let endpoint = Endpoint::by_name(&f.handler).unwrap();
+            let expected = match (auth.as_deref(), f.handler.as_str()) {
+                (Some("AWS_IAM"), _) => Reach::Signed,
+                (_, "post-payment-webhook") => Reach::Direct,
+                _ => Reach::ThroughEdge,
+            };
+            assert_eq!(endpoint.reach(), expected, "{method} {path}");
+            signed += usize::from(expected == Reach::Signed);
+        }
+    }
+    assert!(signed >= 8, "{signed} organiser routes");
+}
+
+/// A new account's concurrency quota (10) leaves nothing to reserve:
+/// Lambda refuses the whole deploy if any function reserves concurrency
+/// by default. Reservations are parameters whose default is none.
+#[test]
+fn no_function_reserves_concurrency_by_default() {
+    let template = Template::builtin().unwrap();
+    let resources = template.root["Resources"].as_mapping().unwrap();
+    let mut checked = 0;
+    for (name, r) in resources {
+        if r["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        checked += 1;
+        let reserved = &r["Properties"]["ReservedConcurrentExecutions"];
+        if reserved.is_null() {
+            continue;
+        }
+        // Only `!If [Reserve…, !Ref <Parameter>, !Ref AWS::NoValue]`, with
+        // the parameter empty by default.
+        let text = format!("{reserved:?}");
+        let parameter = template.root["Parameters"]
+            .as_mapping()
+            .unwrap()
+            .iter()
+            .find(|(p, _)| text.contains(&format!("\"{}\"", p.as_str().unwrap())));
+        let Some((p, def)) = parameter else {
+            panic!("{name:?} reserves concurrency: {text}");
+        };
+        assert!(text.contains("AWS::NoValue"), "{name:?}: {text}");
+        assert_eq!(def["Default"].as_str(), Some(""), "{name:?}: {p:?}");
+    }
+    assert!(checked > 20);
+}
+
 /// A scheduled function's missed minute is made up by the next one: the
 /// scheduler's asynchronous invocation is never retried late.
 #[test]

@@ -118,7 +118,17 @@ async fn a_stack_killed_while_seeding_and_mid_load_restarts_whole() {
             joined["tokenId"].as_str().unwrap_or_default().to_string(),
         ));
     }
-    tokio::time::sleep(Duration::from_millis(1_500)).await; // an admission round
+    // Admitted once the lease of the killed stacks' activator has run out
+    // (three ticks) and a round has run.
+    let (first, first_token) = &holds[0];
+    for _ in 0..100 {
+        let path = format!("/queues/{first}");
+        let status = call(&p.url, "GET", &path, Some(first_token), None).await;
+        if status.is_some_and(|(_, r)| r["status"] == "ACTIVE") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let url = p.url.clone();
     let load = tokio::spawn(async move {
         let mut held = Vec::new();

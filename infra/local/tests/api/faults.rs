@@ -396,7 +396,7 @@ async fn a_failed_admission_round_loses_no_one_and_the_next_round_admits() {
                 tokens.push(h.join(u).await);
             }
             h.faults.from_call(nth, fault);
-            let _ = shared::jobs::activator::round(h.app()).await;
+            let _ = h.activator.round(h.app()).await;
             h.faults.clear();
             h.admission_round().await;
             for (u, t) in users.iter().zip(&tokens) {
@@ -427,10 +427,11 @@ async fn a_failed_round_is_followed_by_the_next_one() {
     let token = h.join("late").await;
     // The first round's first call hangs; the next round runs anyway.
     h.faults.only_call(1, Fault::Hang);
-    let admitted =
-        shared::jobs::activator::run_for(h.app(), std::time::Duration::from_millis(2_500))
-            .await
-            .expect("some round worked");
+    let admitted = h
+        .activator
+        .run_for(h.app(), std::time::Duration::from_millis(2_500))
+        .await
+        .expect("some round worked");
     assert_eq!(admitted, 1);
     let r = h.req("GET", "/queues/late", Some(&token), None).await;
     assert_eq!(r.body["status"], "ACTIVE");

@@ -220,4 +220,10 @@ async fn only_requests_through_the_edge_count_behind_it() {
         )
         .await;
     assert_eq!(through.status, 200, "{through:?}");
+    // The organiser's signed calls go straight to the API (in AWS the
+    // gateway verified the signature; here the admin token stands in).
+    let organiser = h.admin("GET", "/admin/queue", None).await;
+    assert_eq!(organiser.status, 200, "{organiser:?}");
+    let unsigned = h.req("GET", "/admin/queue", None, None).await;
+    assert_eq!(unsigned.status, 401, "{unsigned:?}");
 }

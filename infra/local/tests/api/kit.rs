@@ -41,6 +41,8 @@ pub struct TestApp {
     /// The payment provider's stand-in, on a loopback port of its own
     /// (see [`TestApp::with_sandbox`]).
     pub sandbox: Option<sandbox::http::Served>,
+    /// The one activator of this service's admission rounds.
+    pub activator: shared::jobs::activator::Activator,
 }
 
 pub struct Resp {
@@ -126,6 +128,7 @@ impl TestApp {
             faults,
             jobs_stream,
             sandbox: None,
+            activator: shared::jobs::activator::Activator::new(&shared::domain::ids::OsEntropy),
         }
     }
 
@@ -250,9 +253,11 @@ impl TestApp {
     }
 
     pub async fn admission_round(&self) -> shared::jobs::activator::Round {
-        shared::jobs::activator::round(self.app())
+        self.activator
+            .round(self.app())
             .await
             .expect("round")
+            .expect("the test's activator holds the lease")
     }
 
     /// Joins and is admitted at once; returns the ACTIVE token id.

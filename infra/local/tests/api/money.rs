@@ -286,10 +286,7 @@ async fn every_provider_fault_delays_money_and_never_loses_or_doubles_it() {
             // The provider has it DONE: the scheduled round credits it.
             h.advance_ms(RECONCILE_AFTER_MS);
             h.perms.reset();
-            shared::jobs::Scheduled::Reconcile
-                .step(h.app())
-                .await
-                .unwrap();
+            shared::jobs::Job::Reconcile.step(h.app()).await.unwrap();
             h.assert_granted("reconcile");
             assert_eq!(h.topup_status(&user, &order).await, "DONE");
         }

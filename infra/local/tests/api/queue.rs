@@ -477,3 +477,80 @@ async fn the_gate_reads_one_item() {
     assert_eq!(status(&h, "out", &waiting).await.status, 200);
     assert_eq!(h.meter.total().calls, 1);
 }
+
+/// Two activators at once (overlapping invocations, or a process frozen
+/// past its lease): in every round exactly one holds the lease and admits,
+/// the other stands by; tenures change hands as leases run out; and the
+/// line's published count equals, exactly, everyone who has left it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_activators_at_once_keep_one_exact_count_of_the_line() {
+    let h = Arc::new(
+        TestApp::with(|c| {
+            c.queue_max_active = 100;
+            c.queue_active_seconds = 60;
+            c.queue_shards = 4;
+            // Nobody here polls; nobody is skipped for it.
+            c.queue_idle_seconds = 100_000;
+        })
+        .await,
+    );
+    let joins = (0..600).map(|i| {
+        let h = h.clone();
+        tokio::spawn(async move { join_raw(&h, &format!("two{i}")).await.status })
+    });
+    assert!(join_all(joins).await.into_iter().all(|s| s.unwrap() == 201));
+    let other = shared::jobs::activator::Activator::new(&shared::domain::ids::OsEntropy);
+    let activators = [&h.activator, &other];
+    let (mut admitted, mut tenures, mut last) = (0, BTreeSet::new(), 0);
+    for n in 0..5 {
+        let rounds = match n {
+            // The last holder is gone for good (frozen, or its invocation
+            // ended): once its lease ran out, the other takes over alone.
+            2 => {
+                let alone = activators[1 - last].round(h.app()).await.unwrap();
+                if last == 0 {
+                    [None, alone]
+                } else {
+                    [alone, None]
+                }
+            }
+            _ => {
+                let (a, b) = tokio::join!(h.activator.round(h.app()), other.round(h.app()));
+                [a.unwrap(), b.unwrap()]
+            }
+        };
+        let held: Vec<_> = rounds
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_some())
+            .collect();
+        assert_eq!(held.len(), 1, "round {n}: one holder: {rounds:?}");
+        let (who, round) = held[0];
+        (last, _) = (who, tenures.insert(who));
+        let round = round.as_ref().unwrap();
+        assert_eq!(round.admitted, 100, "round {n}: {round:?}");
+        admitted += round.admitted;
+        // Every admission window and every lease runs out.
+        h.advance_ms(61_000);
+    }
+    assert_eq!(tenures.len(), 2, "both activators held the lease in turn");
+    let tokens = devkit::inspect::tokens(&h.app().db).await.unwrap();
+    let waiting = tokens
+        .iter()
+        .filter(|t| t.status == shared::domain::queue::TokenStatus::Wait)
+        .count();
+    let ever_active = tokens.iter().filter(|t| t.active_at.is_some()).count();
+    assert_eq!(ever_active, admitted, "each admission counted once");
+    let (issued, left) = h.app().db.line_totals(4).await.unwrap();
+    assert_eq!(issued, 600);
+    assert_eq!(left as usize, 600 - waiting, "the published count is exact");
+    // A holder that outlived its lease (epoch 1, long superseded) cannot
+    // move the count, however large its own.
+    let stale = shared::domain::queue::Line {
+        admitted: 10_000,
+        free: None,
+        per_minute: 0,
+    };
+    h.app().db.publish_line(4, stale, 1).await.unwrap();
+    assert_eq!(h.app().db.line_totals(4).await.unwrap(), (issued, left));
+}
