@@ -71,6 +71,8 @@ pub struct Config {
     /// The secret CloudFront sends (`X-Origin-Verify`) when the API sits
     /// behind it; None: no check.
     pub edge_origin_secret: Option<String>,
+    /// The stack's name: every business metric's `service` dimension.
+    pub service: String,
     /// Where "today" and "the show's day" are judged.
     pub sale_timezone: chrono_tz::Tz,
     /// Largest single charge.
@@ -168,6 +170,7 @@ impl Config {
             sale_timezone: time_zone(&get, "SALE_TIMEZONE")?,
             auth_mode: auth_mode(&get)?,
             edge_origin_secret: get("EDGE_ORIGIN_SECRET").filter(|s| !s.is_empty()),
+            service: get("SERVICE_NAME").unwrap_or_else(|| default_of("SERVICE_NAME").into()),
             points_max_charge: positive(&get, "POINTS_MAX_CHARGE")?,
             points_max_balance: positive(&get, "POINTS_MAX_BALANCE")?,
             seat_page_size: positive(&get, "SEAT_PAGE_SIZE")?,

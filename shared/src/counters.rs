@@ -33,10 +33,16 @@ pub mod name {
     pub const REVERSAL_SHORTFALL: &str = "ReversalShortfall";
 }
 
-/// Installs the recorder (once per process; later calls get `None`).
-pub fn install() -> Option<&'static Collector> {
+/// Every metric's dimension naming the stack it comes from: staging and
+/// production in one account keep their own series and alarms.
+pub const SERVICE_DIMENSION: &str = "service";
+
+/// Installs the recorder for the stack `service` (once per process; later
+/// calls get `None`).
+pub fn install(service: &str) -> Option<&'static Collector> {
     metrics_cloudwatch_embedded::Builder::new()
         .cloudwatch_namespace(NAMESPACE)
+        .with_dimension(SERVICE_DIMENSION, service.to_string())
         .init()
         .ok()
 }

@@ -96,6 +96,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     admin!("patch-admin-schedule", admin::schedules::patch),
     admin!("post-admin-schedule-cancel", admin::schedules::cancel),
     admin!("get-admin-report", admin::report::report),
+    admin!("post-admin-schedule-repair", admin::repair::repair),
     admin!("get-admin-queue", admin::queue::get),
     admin!("put-admin-queue", admin::queue::put),
     route!("post-reservation-cancel", reservations::cancel),

@@ -29,9 +29,12 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     endpoints.chain(jobs).chain(streams).chain(queues)
 }
 
-/// Human-readable logs for the local stack and tools.
+/// Human-readable logs for the local stack and tools; colours only on a
+/// terminal, never into a log file.
 pub fn init_tracing() {
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
+        .with_ansi(std::io::stdout().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
@@ -85,8 +88,9 @@ async fn boot() -> Result<(App, Option<&'static Collector>), Error> {
     // Logs as Lambda's logging configuration asks: JSON lines when the
     // function's `LogFormat` is JSON, at its `ApplicationLogLevel`.
     lambda_runtime::tracing::init_default_subscriber();
-    let metrics = crate::counters::install();
-    Ok((App::from_env().await?, metrics))
+    let app = App::from_env().await?;
+    let metrics = crate::counters::install(&app.config.service);
+    Ok((app, metrics))
 }
 
 async fn serve_http(endpoint: Endpoint) -> Result<(), Error> {

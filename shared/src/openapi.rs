@@ -34,6 +34,7 @@ use utoipa::{Modify, OpenApi};
         crate::handlers::admin::schedules::patch,
         crate::handlers::admin::schedules::cancel,
         crate::handlers::admin::report::report,
+        crate::handlers::admin::repair::repair,
         crate::handlers::admin::queue::get,
         crate::handlers::admin::queue::put,
         crate::handlers::topups::create,

@@ -24,7 +24,7 @@ pub enum InTemplate {
     /// This value, written as it is (the deployed stack's, unlike the
     /// local default).
     Value(&'static str),
-    /// `!Ref` of this resource (unset locally).
+    /// `!Ref` of this resource or pseudo parameter (unset locally).
     RefOf(&'static str),
     /// Not set by the template.
     Absent,
@@ -342,9 +342,19 @@ pub const SETTINGS: &[Setting] = &[
             "send the functions' DynamoDB calls elsewhere, e.g. to the local emulator under `sam local` (empty: AWS)",
         )
     },
+    local(
+        "RUST_LOG",
+        "info",
+        "log filter of the local stack and the tools (in AWS the `LogLevel` parameter sets it through Lambda's log level)",
+    ),
     Setting {
-        template: InTemplate::Literal,
-        ..service("RUST_LOG", "info", "", "log filter")
+        template: InTemplate::RefOf("AWS::StackName"),
+        ..service(
+            "SERVICE_NAME",
+            "local",
+            "",
+            "the `service` dimension of every business metric, so two stacks in one account (staging, production) never share a series or an alarm",
+        )
     },
 ];
 

@@ -3,18 +3,7 @@
 //! DynamoDB calls straight through the SDK as a baseline, units per
 //! operation, cold starts, and the cost of a million sold tickets.
 //!
-//! Options: --users N (1000) --concurrency C (32) --seats S (2000, up to
-//! 60000) --hot-seats K (0: spread over the hall) --attempts A (5)
-//! --rounds R (3: service and baseline alternate R times)
-//! --max-active M (= users; below it, the queued crowd profile: fans wait
-//! in line at the advised poll interval) --fill F (0: share of the hall
-//! held before the fans arrive)
-//! --out PATH (target/bench/report.json) --no-coldstart
-//! --topups N (only the top-up confirm's latency against the sandbox:
-//! the service's part beside the provider's own)
-//! --soak SECONDS (only the sustained-load profile: hold traffic against a
-//! file-backed stack, throughput per minute; fails below 80% of the first
-//! minute)
+//! Options: `bench --help`.
 //!
 //! The run fails on any unexpected answer or transport error, a broken
 //! invariant, a key of the capacity model past 80% of a partition's limit,
@@ -46,69 +35,65 @@ use stats::table;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// The flash-crowd journey against the local stack beside a baseline of
+/// the same DynamoDB calls, units per operation, cold starts and the cost
+/// of a target on-sale; or one of the focused profiles (--soak, --topups).
+#[derive(clap::Parser)]
+#[command(name = "bench", version)]
 struct Args {
-    scenario: Scenario,
-    rounds: usize,
-    soak: Option<u64>,
-    topups: Option<usize>,
+    /// Fans in the crowd (1..20000).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=20_000))]
+    users: u64,
+    /// Requests in flight at once (1..512).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=512))]
+    concurrency: u64,
+    /// Seats in the hall (1..60000).
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    seats: u64,
+    /// Seats everyone wants (0: picks spread over the hall).
+    #[arg(long, default_value_t = 0)]
+    hot_seats: u64,
+    /// Hold attempts per fan (1..50).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=50))]
+    attempts: u64,
+    /// Service and baseline alternate this many times (1..20).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=20))]
+    rounds: u64,
+    /// Most fans admitted at once (default: everyone); below --users the
+    /// queued crowd waits in line at the advised poll interval.
+    #[arg(long)]
+    max_active: Option<u64>,
+    /// Share of the hall held before the fans arrive (0..0.99).
+    #[arg(long, default_value_t = 0.0)]
+    fill: f64,
+    /// Where the JSON report goes.
+    #[arg(long, default_value = "target/bench/report.json")]
     out: PathBuf,
-    coldstart: bool,
+    /// Skip the cold-start measurement.
+    #[arg(long)]
+    no_coldstart: bool,
+    /// Only the sustained-load profile for this many seconds (60..3600).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(60..=3_600))]
+    soak: Option<u64>,
+    /// Only the top-up confirm's latency against the sandbox, N times.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    topups: Option<u64>,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut sc = Scenario {
-        users: 1000,
-        concurrency: 32,
-        seats: 2000,
-        hot_seats: 0,
-        attempts: 5,
-        max_active: 0,
-        fill: 0.0,
-    };
-    let mut rounds = 3;
-    let mut out = PathBuf::from("target/bench/report.json");
-    let mut coldstart = true;
-    let mut soak = None;
-    let mut topups = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("{a} needs a value"));
-        let num = |v: String| {
-            v.parse::<u64>()
-                .map_err(|_| format!("{a}: {v:?} is not a number"))
-        };
-        match a.as_str() {
-            "--users" => sc.users = num(value()?)?.clamp(1, 20_000) as usize,
-            "--concurrency" => sc.concurrency = num(value()?)?.clamp(1, 512) as usize,
-            "--seats" => sc.seats = num(value()?)?.clamp(1, 60_000),
-            "--rounds" => rounds = num(value()?)?.clamp(1, 20) as usize,
-            "--max-active" => sc.max_active = num(value()?)?.max(1) as usize,
-            "--fill" => {
-                sc.fill = value()?
-                    .parse::<f64>()
-                    .map_err(|_| "--fill needs a share such as 0.9".to_string())?
-                    .clamp(0.0, 0.99)
-            }
-            "--hot-seats" => sc.hot_seats = num(value()?)?,
-            "--attempts" => sc.attempts = num(value()?)?.clamp(1, 50) as usize,
-            "--out" => out = PathBuf::from(value()?),
-            "--no-coldstart" => coldstart = false,
-            "--soak" => soak = Some(num(value()?)?.clamp(60, 3_600)),
-            "--topups" => topups = Some(num(value()?)?.clamp(1, 10_000) as usize),
-            other => return Err(format!("unknown option {other}")),
+impl Args {
+    fn scenario(&self) -> Scenario {
+        Scenario {
+            users: self.users as usize,
+            concurrency: self.concurrency as usize,
+            seats: self.seats,
+            hot_seats: self.hot_seats,
+            attempts: self.attempts as usize,
+            max_active: self
+                .max_active
+                .map_or(self.users as usize, |m| m.max(1) as usize),
+            fill: self.fill.clamp(0.0, 0.99),
         }
     }
-    if sc.max_active == 0 {
-        sc.max_active = sc.users;
-    }
-    Ok(Args {
-        rounds,
-        scenario: sc,
-        soak,
-        topups,
-        out,
-        coldstart,
-    })
 }
 
 /// One concert, one date next month, `seats` priced seats.
@@ -142,7 +127,7 @@ fn catalog(seats: u64) -> CatalogData {
 }
 
 async fn run(args: Args) -> Result<bool, String> {
-    let sc = &args.scenario;
+    let sc = &args.scenario();
     let data = catalog(sc.seats);
     println!(
         "scenario: {} users, concurrency {}, {} seats, {}, up to {} hold attempts each",
@@ -252,7 +237,7 @@ async fn run(args: Args) -> Result<bool, String> {
     let bill = onsale::bill(&costs, &metered.footprints, &last.summaries);
     println!("\n{}", onsale::render(&bill));
 
-    let cold = if args.coldstart {
+    let cold = if !args.no_coldstart {
         let functions: Vec<String> = sam::Template::builtin()
             .map_err(|e| e.to_string())?
             .functions
@@ -311,16 +296,10 @@ async fn main() -> ExitCode {
     if std::env::var_os("RUST_LOG").is_some() {
         shared::lambda::init_tracing();
     }
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("bench: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = <Args as clap::Parser>::parse();
     let outcome = match (args.soak, args.topups) {
         (Some(seconds), _) => soak::run(seconds).await,
-        (None, Some(n)) => topups::run(n, args.scenario.concurrency).await,
+        (None, Some(n)) => topups::run(n as usize, args.concurrency as usize).await,
         (None, None) => run(args).await,
     };
     match outcome {

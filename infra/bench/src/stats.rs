@@ -122,6 +122,14 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 
 /// A progress line on stderr, rewritten in place.
 pub fn progress(phase: &str, done: usize, total: usize) {
+    use std::io::IsTerminal;
+    // Into a file or a pipe, only the finished line: no frames.
+    if !std::io::stderr().is_terminal() {
+        if done == total {
+            eprintln!("  {phase:<10} {done}/{total}");
+        }
+        return;
+    }
     let width = 30;
     let filled = (done * width).checked_div(total).unwrap_or(width);
     eprint!(

@@ -68,7 +68,7 @@ async fn requests_leave_one_json_line_each_and_business_counters() {
         .flatten_event(true)
         .with_writer(move || writer.clone())
         .init();
-    let metrics = shared::counters::install().expect("recorder");
+    let metrics = shared::counters::install("stack-a").expect("recorder");
 
     let emu = Emulator::memory().unwrap();
     emu.create_tables(&Template::builtin().unwrap())
@@ -146,6 +146,13 @@ async fn requests_leave_one_json_line_each_and_business_counters() {
         let doc: Value = serde_json::from_str(doc).unwrap();
         let spec = &doc["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(spec["Namespace"], shared::counters::NAMESPACE);
+        // Every metric names its stack: staging and production apart.
+        let service = shared::counters::SERVICE_DIMENSION;
+        assert_eq!(doc[service], "stack-a", "{doc}");
+        assert!(spec["Dimensions"][0]
+            .as_array()
+            .unwrap()
+            .contains(&json!(service)));
         for m in spec["Metrics"].as_array().unwrap() {
             let name = m["Name"].as_str().unwrap();
             let key = match doc.get("code") {

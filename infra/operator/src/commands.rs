@@ -1,6 +1,6 @@
 //! The organiser's everyday commands from a terminal: the waiting room
-//! (status, pause, resume, resize), a schedule's report, cancelling a
-//! schedule and a reconciliation round — each one organiser API call,
+//! (status, pause, resume, resize), a schedule's report, cancelling or
+//! repairing a schedule and a reconciliation round — each one organiser API call,
 //! shown as `key: value` lines or, with `--json`, as the API's own body.
 
 use client::Client;
@@ -15,6 +15,7 @@ pub enum Command {
     QueueResize(u64),
     Report(u64),
     CancelSchedule(u64),
+    Repair(u64),
     Reconcile,
 }
 
@@ -48,6 +49,12 @@ impl Command {
                 format!("/admin/schedules/{id}/cancel"),
                 None,
                 &[200, 202],
+            ),
+            Repair(id) => (
+                "POST",
+                format!("/admin/schedules/{id}/repair"),
+                None,
+                &[200],
             ),
             Reconcile => ("POST", "/admin/reconcile".into(), None, &[200]),
         }

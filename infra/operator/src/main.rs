@@ -51,6 +51,9 @@ enum Cmd {
     Report { schedule_id: u64 },
     /// Cancel a schedule: every ticket refunded, every hold released.
     CancelSchedule { schedule_id: u64 },
+    /// Rebuild a schedule's seats-left counts from its seats and restart its
+    /// stopped job (after a dead-lettered event or step); safe to repeat.
+    Repair { schedule_id: u64 },
     /// One reconciliation round with the payment provider now.
     Reconcile,
 }
@@ -114,6 +117,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         },
         Cmd::Report { schedule_id } => Command::Report(schedule_id),
         Cmd::CancelSchedule { schedule_id } => Command::CancelSchedule(schedule_id),
+        Cmd::Repair { schedule_id } => Command::Repair(schedule_id),
         Cmd::Reconcile => Command::Reconcile,
     };
     let body = command.run(&api).await?;

@@ -6,6 +6,7 @@ use client::{Auth, Client as Api};
 use local::settings::Settings;
 use local::Stack;
 use operator::commands::{human, Command};
+use serde_json::json;
 use shared::config::{Config, PaymentProvider};
 
 async fn stack(config: Config) -> (Stack, Api) {
@@ -37,6 +38,12 @@ async fn the_waiting_room_and_a_schedule_from_the_terminal() {
     assert!(human(&resized).contains("maxActive: 7"));
     let report = Command::Report(1).run(&api).await.unwrap();
     assert_eq!(report["scheduleId"], 1);
+    let repaired = Command::Repair(1).run(&api).await.unwrap();
+    assert_eq!(
+        (&repaired["jobRestarted"], &repaired["available"]),
+        (&json!(false), &report["available"])
+    );
+    assert!(human(&repaired).contains("jobRestarted: false"));
     let cancelled = Command::CancelSchedule(1).run(&api).await.unwrap();
     assert!(cancelled.is_object());
     let unknown = Command::Report(999_999).run(&api).await.unwrap_err();

@@ -80,9 +80,138 @@ pub fn available_seats(total: u32, blocks: &[BlockSeats], now_ms: i64) -> u32 {
     total.saturating_sub(taken)
 }
 
+/// A seat as the seats-left record should know it: its current hold's end
+/// (kept on a sold seat too) and whether that hold was sold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeatNow {
+    pub hold_until: Option<i64>,
+    pub sold: bool,
+}
+
+/// The events that bring one seat's entries to the seat as it is, for an
+/// organiser's repair after an event was lost: `held` and `sold` are the
+/// record's entries, **read before the seat**, so an entry the seat no
+/// longer carries names a hold that is gone for good (a seat's holds only
+/// move forward). Each event is applied under the same condition as a
+/// live one, so a live event that lands meanwhile still wins; none is
+/// returned where the record already agrees.
+pub fn repairs(seat: SeatNow, held: Option<i64>, sold: Option<i64>) -> Vec<(SeatChange, i64)> {
+    // The condition of a hold's or a sale's event: the entry is absent or
+    // names an older hold.
+    let moves = |entry: Option<i64>, until: i64| entry.is_none_or(|e| -until < e && e < until);
+    let mut out = Vec::new();
+    if let Some(until) = seat.hold_until {
+        if moves(held, until) {
+            out.push((SeatChange::Held, until));
+        }
+        if seat.sold && moves(sold, until) {
+            out.push((SeatChange::Sold, until));
+        }
+    }
+    let current = |entry: i64| seat.hold_until == Some(entry);
+    if let Some(h) = held.filter(|h| *h > 0 && !current(*h)) {
+        out.push((SeatChange::Released, h));
+    }
+    if let Some(s) = sold.filter(|s| *s > 0 && !(seat.sold && current(*s))) {
+        out.push((SeatChange::Refunded, s));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fold(
+        held: Option<i64>,
+        sold: Option<i64>,
+        events: &[(SeatChange, i64)],
+    ) -> (Option<i64>, Option<i64>) {
+        // The live conditions of `Db::apply_seat_event`, applied in order.
+        let (mut h, mut s) = (held, sold);
+        let newer = |e: Option<i64>, u: i64| e.is_none_or(|e| -u < e && e < u);
+        let this_or_older = |e: Option<i64>, u: i64| e.is_none_or(|e| -u < e && e <= u);
+        for (change, u) in events {
+            match change {
+                SeatChange::Held if newer(h, *u) => h = Some(*u),
+                SeatChange::Sold if newer(s, *u) => s = Some(*u),
+                SeatChange::Released if this_or_older(h, *u) => h = Some(-u),
+                SeatChange::Refunded if this_or_older(s, *u) => s = Some(-u),
+                _ => {}
+            }
+        }
+        (h, s)
+    }
+
+    /// Whether a seat's entries could be what a record read before the
+    /// seat holds: none names a newer hold than the seat's, a sale of the
+    /// seat's current hold ends only by a return (which takes the hold off
+    /// the seat too), and its current hold is not yet let go.
+    fn possible(seat: SeatNow, held: Option<i64>, sold: Option<i64>) -> bool {
+        let newest = seat.hold_until.unwrap_or(i64::MAX);
+        let not_newer = |e: Option<i64>| e.is_none_or(|e| e.abs() <= newest);
+        let unsold_sale = !seat.sold && sold.map(i64::abs) == seat.hold_until;
+        let gone = seat.hold_until.map(|u| -u);
+        let let_go = gone.is_some() && (held == gone || sold == gone);
+        not_newer(held) && not_newer(sold) && !unsold_sale && !let_go
+    }
+
+    #[test]
+    fn a_repair_brings_any_entries_to_the_seat_as_it_is() {
+        let now = 1_000;
+        let entries = [
+            None,
+            Some(500),
+            Some(-500),
+            Some(2_000),
+            Some(-2_000),
+            Some(3_000),
+        ];
+        let seat = |hold_until, sold| SeatNow { hold_until, sold };
+        let seats = [
+            seat(None, false),
+            seat(Some(500), false),
+            seat(Some(2_000), false),
+            seat(Some(2_000), true),
+            seat(Some(3_000), true),
+        ];
+        for seat in seats {
+            for (held, sold) in entries
+                .iter()
+                .flat_map(|h| entries.iter().map(move |s| (*h, *s)))
+            {
+                if !possible(seat, held, sold) {
+                    continue;
+                }
+                let events = repairs(seat, held, sold);
+                let (h, s) = fold(held, sold, &events);
+                let truly = seat.sold || seat.hold_until.is_some_and(|u| u > now);
+                assert_eq!(
+                    seat_taken(h, s, now),
+                    truly,
+                    "{seat:?} from {held:?}/{sold:?}: {events:?}"
+                );
+                assert!(repairs(seat, h, s).is_empty(), "{seat:?}: once is enough");
+            }
+        }
+    }
+
+    #[test]
+    fn a_live_event_after_the_read_still_wins() {
+        // Read: the seat free, its entry a hold of 500 (since released
+        // without its event). Meanwhile a new hold (900) was applied.
+        let events = repairs(
+            SeatNow {
+                hold_until: None,
+                sold: false,
+            },
+            Some(500),
+            None,
+        );
+        assert_eq!(events, vec![(SeatChange::Released, 500)]);
+        let (h, _) = fold(Some(900), None, &events);
+        assert_eq!(h, Some(900), "the newer hold stands");
+    }
 
     #[test]
     fn lapsed_holds_count_as_free() {

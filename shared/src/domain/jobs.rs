@@ -33,6 +33,9 @@ pub struct Job {
     pub refunded_tickets: u64,
     #[serde(default)]
     pub refunded_points: i64,
+    /// Times an organiser's repair started it again.
+    #[serde(default)]
+    pub restarts: u64,
 }
 
 /// Blocks one step covers before it saves its progress (≈ 2,000 seats:
@@ -58,6 +61,7 @@ impl Job {
             released_holds: 0,
             refunded_tickets: 0,
             refunded_points: 0,
+            restarts: 0,
         }
     }
 

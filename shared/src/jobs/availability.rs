@@ -3,11 +3,14 @@
 
 use super::stream::reservation;
 use crate::app::App;
-use crate::domain::availability::{SeatChange, SeatEvent};
+use crate::domain::availability::{repairs, BlockSeats, SeatChange, SeatEvent, SeatNow};
+use crate::domain::catalog::{Schedule, Seat, SeatCancel};
 use crate::domain::reservation::{Canceller, ReservationStatus};
+use crate::store::schema::catalog::seat_in_block;
 use crate::store::StoreError;
 use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use futures::stream::{self, StreamExt, TryStreamExt};
 
 /// The seat event a stream record stands for, if any: a new hold (INSERT
 /// TEMP), a sale (TEMP → COMPLETE), or a fan's cancellation of either
@@ -83,4 +86,53 @@ pub async fn handle(app: &App, event: SqsEvent) -> SqsBatchResponse {
         }
     }
     response
+}
+
+/// Seat writes a repair has in flight at once.
+const REPAIRS_IN_FLIGHT: usize = 32;
+
+/// Rebuilds `schedule`'s seats-left records from its seats, for an
+/// organiser's repair after an event was lost (its message dead-lettered):
+/// each record is read first, then the seats, and only the entries that
+/// disagree are moved, by the live events' own conditions (so events that
+/// land meanwhile still win, and a second repair changes nothing).
+/// Returns the seats as read.
+pub async fn rebuild(app: &App, schedule: &Schedule) -> Result<Vec<Seat>, StoreError> {
+    let records = app.db.seat_block_records(schedule).await?;
+    let blocks = app.db.all_seats(schedule).await?;
+    let mut events = Vec::new();
+    for ((block, record), seats) in schedule.blocks().zip(&records).zip(&blocks) {
+        if record.is_none() && !seats.is_empty() {
+            app.db
+                .restore_seats_left_record(schedule.schedule_id, block)
+                .await?;
+        }
+        let record = record.clone().unwrap_or_default();
+        events.extend(seats.iter().flat_map(|seat| seat_repairs(seat, &record)));
+    }
+    stream::iter(events)
+        .map(|e| async move { app.db.apply_seat_event(&e).await })
+        .buffer_unordered(REPAIRS_IN_FLIGHT)
+        .try_collect::<Vec<bool>>()
+        .await?;
+    Ok(blocks.concat())
+}
+
+/// The events that bring `record`'s entries for `seat` to the seat.
+fn seat_repairs(seat: &Seat, record: &BlockSeats) -> Vec<SeatEvent> {
+    let entry = seat_in_block(seat.seat_id);
+    let now = SeatNow {
+        hold_until: seat.hold_until,
+        sold: seat.sold_reserve_id.is_some() && seat.cancelled != Some(SeatCancel::Ticket),
+    };
+    let (held, sold) = (record.held.get(&entry), record.sold.get(&entry));
+    repairs(now, held.copied(), sold.copied())
+        .into_iter()
+        .map(|(change, until)| SeatEvent {
+            schedule_id: seat.schedule_id,
+            seat_id: seat.seat_id,
+            until,
+            change,
+        })
+        .collect()
 }

@@ -6,6 +6,7 @@
 
 use super::prepare;
 use crate::app::App;
+use crate::domain::catalog::{Schedule, ScheduleStatus};
 use crate::domain::jobs::{Job, JobKind};
 use crate::store::StoreError;
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
@@ -29,4 +30,16 @@ pub async fn process(app: &App, record: &EventRecord) -> Result<bool, StoreError
 
 pub async fn handle(app: &App, event: Event) -> DynamoDbEventResponse {
     super::stream::in_order(&event, "schedule job", |record| process(app, record)).await
+}
+
+/// Starts again the job of a schedule still `PREPARING` or `CANCELLING`
+/// (an organiser's repair: its last step ran out of retries and nothing
+/// runs the next); whether there was such a job to start.
+pub async fn restart(app: &App, schedule: &Schedule) -> Result<bool, StoreError> {
+    let kind = match schedule.status {
+        ScheduleStatus::Preparing => JobKind::Prepare,
+        ScheduleStatus::Cancelling => JobKind::Cancel,
+        ScheduleStatus::Ready | ScheduleStatus::Cancelled => return Ok(false),
+    };
+    app.db.restart_job(kind, schedule.schedule_id).await
 }

@@ -108,6 +108,39 @@ impl Db {
             .collect())
     }
 
+    /// The seats-left record of each block of `schedule` as stored, past
+    /// the cache (None: missing), in block order: what a repair starts from.
+    pub async fn seat_block_records(
+        &self,
+        schedule: &Schedule,
+    ) -> Result<Vec<Option<BlockSeats>>, StoreError> {
+        let id = schedule.schedule_id;
+        let wanted: Vec<(u64, u64)> = schedule.blocks().map(|b| (id, b)).collect();
+        let mut found = self.block_records(&wanted).await?;
+        Ok(schedule
+            .blocks()
+            .map(|b| found.remove(&avail_pk(id, b)))
+            .collect())
+    }
+
+    /// Writes a block's empty seats-left record where none exists (a
+    /// repair's first step; an existing record is left as it is).
+    pub async fn restore_seats_left_record(
+        &self,
+        schedule_id: u64,
+        block: u64,
+    ) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .put_item()
+            .table_name(&self.tables.catalog)
+            .set_item(Some(Db::seats_left_record(schedule_id, block)))
+            .condition_expression(format!("attribute_not_exists({PK})"))
+            .send()
+            .await;
+        conditional(out)
+    }
+
     /// Seats-left records by partition key, 100 keys per call.
     async fn block_records(
         &self,

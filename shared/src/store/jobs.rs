@@ -29,6 +29,31 @@ impl Db {
         item.map(from_item).transpose()
     }
 
+    /// Writes a job that is not done again, unchanged but for its count of
+    /// restarts: the write is a new stream record, so its next step runs
+    /// (an organiser's repair of a job whose retries ran out). A step
+    /// already running is harmless: progress moves only from what it read.
+    pub async fn restart_job(&self, kind: JobKind, schedule_id: u64) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.tables.jobs)
+            .set_key(Some(key_pk(job_pk(kind, schedule_id))))
+            .update_expression(format!("ADD {} :one", attr::RESTARTS))
+            .condition_expression(format!(
+                "attribute_exists({PK}) AND {} = :false",
+                attr::DONE
+            ))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(
+                ":false",
+                aws_sdk_dynamodb::types::AttributeValue::Bool(false),
+            )
+            .send()
+            .await;
+        conditional(out)
+    }
+
     /// Saves the progress `next` of a job read as `read`; `false` when
     /// another worker moved it first.
     pub async fn advance_job(&self, read: &Job, next: &Job) -> Result<bool, StoreError> {

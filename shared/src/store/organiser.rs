@@ -17,6 +17,12 @@ use super::Db;
 use crate::domain::catalog::{block_of, Concert, Schedule, ScheduleStatus, Seat, SEAT_BLOCK};
 use crate::domain::organiser::{seats_in, Section};
 use aws_sdk_dynamodb::types::{Put, ReturnValue, Update};
+use futures::stream::{self, StreamExt, TryStreamExt};
+
+/// Blocks of seats a whole-schedule read has in flight: well under a
+/// function's connection pool and the table's read capacity, one block
+/// partition each.
+const BLOCKS_IN_FLIGHT: usize = 32;
 
 const CONCERT: &str = "concert";
 const LISTING: &str = "schedule listing";
@@ -277,12 +283,15 @@ impl Db {
         item.map(super::from_item).transpose()
     }
 
-    /// Every seat of a schedule as it is now (the organiser's report).
-    pub async fn all_seats(&self, schedule: &Schedule) -> Result<Vec<Seat>, StoreError> {
-        let mut seats = Vec::with_capacity(schedule.total_seats as usize);
-        for block in schedule.blocks() {
-            seats.extend(self.block_now(schedule.schedule_id, block).await?);
-        }
-        Ok(seats)
+    /// Every seat of a schedule as it is now (the organiser's report and
+    /// repair), block by block in seat order, `BLOCKS_IN_FLIGHT` blocks read
+    /// at once: a 60,000-seat schedule's 600 strong queries take the time
+    /// of about 19 in a row.
+    pub async fn all_seats(&self, schedule: &Schedule) -> Result<Vec<Vec<Seat>>, StoreError> {
+        stream::iter(schedule.blocks())
+            .map(|block| self.block_now(schedule.schedule_id, block))
+            .buffered(BLOCKS_IN_FLIGHT)
+            .try_collect()
+            .await
     }
 }

@@ -322,6 +322,8 @@ pub mod jobs {
     pub mod attr {
         pub const NEXT_BLOCK: &str = "nextBlock";
         pub const DONE: &str = "done";
+        /// Times an organiser's repair wrote the job again.
+        pub const RESTARTS: &str = "restarts";
     }
 
     pub fn job_pk(kind: JobKind, schedule_id: u64) -> String {

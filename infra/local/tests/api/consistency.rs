@@ -229,9 +229,7 @@ fn readme_row(s: &shared::settings::Setting) -> String {
             default.push_str(&format!(" (template: {in_template})"));
         }
         InTemplate::Value(value) => default.push_str(&format!(" (template: `{value}`)")),
-        InTemplate::RefOf(resource) => {
-            default.push_str(&format!(" (template: the `{resource}` secret)"))
-        }
+        InTemplate::RefOf(resource) => default.push_str(&format!(" (template: `!Ref {resource}`)")),
         _ => {}
     }
     format!("| `{}` | {default} | {} |", s.name, s.meaning)
@@ -342,35 +340,53 @@ fn the_template_sets_every_service_setting_as_defined() {
 }
 
 /// On-demand tables start far below a flash crowd's peak: every table and
-/// index can be pre-warmed before an on-sale by one parameter.
+/// index of the sale path can be pre-warmed before an on-sale, each to
+/// its own `Warm*` values ("writes,reads"), whose defaults stay within a
+/// new account's 40,000-unit table quota so `PreWarmTables=true` deploys.
 #[test]
-fn every_table_and_index_can_be_pre_warmed() {
+fn every_sale_path_table_and_index_can_be_pre_warmed_within_the_quota() {
     let template = Template::builtin().unwrap();
     let resources = template.root["Resources"].as_mapping().unwrap();
+    let params = &template.root["Parameters"];
     let mut tables = 0;
     for (name, r) in resources {
         if r["Type"].as_str() != Some("AWS::DynamoDB::Table") {
             continue;
         }
-        tables += 1;
         let props = &r["Properties"];
-        let warm = |v: &serde_yaml::Value| format!("{v:?}").contains("WarmTables");
-        assert!(
-            warm(&props["WarmThroughput"]),
-            "{name:?} has no WarmThroughput"
-        );
+        // The organiser's jobs table sees no crowd.
+        if name.as_str() == Some("JobsTable") {
+            assert!(props["WarmThroughput"].is_null());
+            continue;
+        }
+        tables += 1;
+        let warm = |v: &serde_yaml::Value| {
+            let text = format!("{v:?}");
+            assert!(text.contains("WarmTables"), "{name:?}: {text}");
+            let p = params
+                .as_mapping()
+                .unwrap()
+                .iter()
+                .find(|(p, _)| {
+                    text.contains(&format!("\"{}\"", p.as_str().unwrap()))
+                        && p.as_str().unwrap().starts_with("Warm")
+                })
+                .unwrap_or_else(|| panic!("{name:?} warms to no parameter: {text}"));
+            let default = p.1["Default"].as_str().unwrap();
+            let units: Vec<u64> = default.split(',').map(|u| u.parse().unwrap()).collect();
+            assert_eq!(units.len(), 2, "{default}");
+            assert!(units.iter().all(|u| *u <= 40_000), "{:?} = {default}", p.0);
+        };
+        warm(&props["WarmThroughput"]);
         for index in props["GlobalSecondaryIndexes"]
             .as_sequence()
             .into_iter()
             .flatten()
         {
-            assert!(
-                warm(&index["WarmThroughput"]),
-                "an index of {name:?} has no WarmThroughput"
-            );
+            warm(&index["WarmThroughput"]);
         }
     }
-    assert_eq!(tables, TABLE_ENV.len());
+    assert_eq!(tables, TABLE_ENV.len() - 1);
 }
 
 /// An alarm that cannot reach its topic notifies nobody, and CloudWatch
@@ -440,6 +456,141 @@ fn the_origin_secret_is_asked_only_where_it_can_be_sent() {
         }
     }
     assert!(signed >= 8, "{signed} organiser routes");
+}
+
+/// Two stacks in one account (staging, production) keep their own series:
+/// every alarm and dashboard line on a business metric names its stack's
+/// `service`, as the functions' metrics and the access log's count do; and
+/// no log level can drop the metric lines (Lambda files them as INFO).
+#[test]
+fn every_business_metric_names_its_stack_and_no_log_level_hides_one() {
+    let template = Template::builtin().unwrap();
+    let resources = template.root["Resources"].as_mapping().unwrap();
+    let mut alarms = 0;
+    for (name, r) in resources {
+        let p = &r["Properties"];
+        if p["Namespace"].as_str() == Some(shared::counters::NAMESPACE) {
+            alarms += 1;
+            let dims = format!("{:?}", p["Dimensions"]);
+            assert!(
+                dims.contains("\"service\"") && dims.contains("AWS::StackName"),
+                "{name:?} reads every stack's {:?}: {dims}",
+                p["MetricName"]
+            );
+        }
+        if r["Type"].as_str() == Some("AWS::Logs::MetricFilter") {
+            let dims = format!("{:?}", p["MetricTransformations"][0]["Dimensions"]);
+            assert!(dims.contains("$.service"), "{name:?}: {dims}");
+        }
+    }
+    assert!(alarms >= 6);
+    let format = format!(
+        "{:?}",
+        template.root["Resources"]["HttpApi"]["Properties"]["AccessLogSettings"]["Format"]
+    );
+    assert!(
+        format.contains("\\\"service\\\":\\\"${AWS::StackName}"),
+        "{format}"
+    );
+    let body = &template.root["Resources"]["OnSaleDashboard"]["Properties"]["DashboardBody"];
+    let dashboard = format!("{body:?}");
+    let lines: Vec<&str> = dashboard.split("[\\\"TicketSale\\\"").skip(1).collect();
+    assert!(lines.len() >= 3, "{dashboard}");
+    for line in lines {
+        let until = line.find(']').unwrap_or(line.len());
+        assert!(
+            line[..until].contains("service"),
+            "dashboard line: {}",
+            &line[..until]
+        );
+    }
+    let searches: Vec<&str> = dashboard.split("SEARCH(").skip(1).collect();
+    assert_eq!(searches.len(), 2, "{dashboard}");
+    for search in searches {
+        assert!(search.contains("service="), "{search}");
+    }
+    let levels = format!(
+        "{:?}",
+        template.root["Parameters"]["LogLevel"]["AllowedValues"]
+    );
+    for above_info in ["WARN", "ERROR", "FATAL"] {
+        assert!(
+            !levels.contains(above_info),
+            "LogLevel allows {above_info}: {levels}"
+        );
+    }
+    let globals = format!("{:?}", template.root["Globals"]["Function"]["Environment"]);
+    assert!(
+        !globals.contains("RUST_LOG"),
+        "RUST_LOG would override LogLevel"
+    );
+}
+
+/// A browser app on another origin can call the API once its origin is
+/// listed (`AllowedOrigins`), with every header the API reads.
+#[test]
+fn browsers_on_the_allowed_origins_may_send_what_the_api_reads() {
+    let template = Template::builtin().unwrap();
+    let cors = format!(
+        "{:?}",
+        template.root["Resources"]["HttpApi"]["Properties"]["CorsConfiguration"]
+    );
+    assert!(cors.contains("\"AllowedOrigins\""), "{cors}");
+    for header in [
+        "authorization",
+        "content-type",
+        shared::handlers::idempotency::HEADER,
+    ] {
+        assert!(cors.contains(&format!("\"{header}\"")), "{header}: {cors}");
+    }
+    assert!(
+        cors.contains("\"retry-after\""),
+        "busy answers' Retry-After: {cors}"
+    );
+}
+
+/// A new version of a sale-path function takes a tenth of the traffic
+/// first and is rolled back by the error alarms; warm instances for an
+/// on-sale are a parameter, none by default.
+#[test]
+fn the_sale_path_is_released_by_canary_and_rolled_back_by_its_alarms() {
+    let template = Template::builtin().unwrap();
+    let resources = &template.root["Resources"];
+    let sale_path = [
+        "post-queue",
+        "get-queue",
+        "post-reservation",
+        "post-payment",
+    ];
+    let mut released = 0;
+    for (name, r) in resources.as_mapping().unwrap() {
+        let p = &r["Properties"];
+        if !sale_path.contains(&p["Handler"].as_str().unwrap_or_default()) {
+            continue;
+        }
+        released += 1;
+        assert_eq!(p["AutoPublishAlias"].as_str(), Some("live"), "{name:?}");
+        let preference = &p["DeploymentPreference"];
+        assert!(format!("{:?}", preference["Type"]).contains("DeploymentStrategy"));
+        let alarms = format!("{:?}", preference["Alarms"]);
+        for alarm in ["ServerErrorsAlarm", "SalePathErrorsAlarm"] {
+            assert!(
+                alarms.contains(alarm),
+                "{name:?} is not rolled back by {alarm}"
+            );
+            assert!(resources[alarm]["Type"].as_str() == Some("AWS::CloudWatch::Alarm"));
+        }
+        let provisioned = format!("{:?}", p["ProvisionedConcurrencyConfig"]);
+        assert!(
+            provisioned.contains("AWS::NoValue"),
+            "{name:?}: {provisioned}"
+        );
+    }
+    assert_eq!(released, sale_path.len());
+    let strategy = &template.root["Parameters"]["DeploymentStrategy"]["Default"];
+    assert_eq!(strategy.as_str(), Some("Canary10Percent5Minutes"));
+    let provisioned = &template.root["Parameters"]["SalePathProvisionedConcurrency"]["Default"];
+    assert_eq!(provisioned.as_str(), Some(""));
 }
 
 /// A new account's concurrency quota (10) leaves nothing to reserve:

@@ -238,6 +238,14 @@ impl TestApp {
         }
     }
 
+    /// Reads the job records written since the last call and drops them,
+    /// as if every retry of their steps had failed and they had gone to
+    /// the dead-letter queue: the jobs stop where they are.
+    pub fn lose_job_records(&self) -> usize {
+        let mut reader = self.jobs_stream.lock().expect("jobs stream");
+        reader.next_batch(1_000).expect("stream").len()
+    }
+
     /// Joins the queue; returns the token id.
     pub async fn join(&self, user: &str) -> String {
         let r = self

@@ -7,6 +7,7 @@
 pub mod concerts;
 pub mod queue;
 pub mod reconcile;
+pub mod repair;
 pub mod report;
 pub mod schedules;
 

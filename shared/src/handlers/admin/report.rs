@@ -3,7 +3,7 @@
 
 use super::organiser;
 use crate::app::App;
-use crate::domain::catalog::{ScheduleStatus, Seat, SeatCancel};
+use crate::domain::catalog::{Schedule, ScheduleStatus, Seat, SeatCancel};
 #[cfg(feature = "openapi")]
 use crate::http::error::ErrorBody;
 use crate::http::request::path_id;
@@ -15,22 +15,22 @@ use serde::Serialize;
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReportBody {
-    schedule_id: u64,
+    pub schedule_id: u64,
     #[cfg_attr(feature = "openapi", schema(value_type = ScheduleStatus))]
-    status: Option<ScheduleStatus>,
-    total_seats: u32,
+    pub status: Option<ScheduleStatus>,
+    pub total_seats: u32,
     /// totalSeats − held − sold; 0 once cancelling.
-    available: u64,
+    pub available: u64,
     /// Unexpired holds.
-    held: u64,
+    pub held: u64,
     /// Tickets sold and not cancelled.
-    sold: u64,
+    pub sold: u64,
     /// Tickets cancelled with a refund (by their fans or the cancellation).
-    cancelled: i64,
+    pub cancelled: i64,
     /// Σ price of `sold`.
-    revenue: i64,
+    pub revenue: i64,
     /// Σ points refunded.
-    refunded: i64,
+    pub refunded: i64,
 }
 
 /// Counts seats as they are at `now_ms`.
@@ -48,6 +48,27 @@ pub fn count(seats: &[Seat], now_ms: i64) -> ReportBody {
         }
     }
     r
+}
+
+/// The report of `schedule` whose seats are `seats` at `now_ms`.
+pub fn tally(schedule: &Schedule, seats: &[Seat], now_ms: i64) -> ReportBody {
+    let counted = count(seats, now_ms);
+    let on_offer = matches!(
+        schedule.status,
+        ScheduleStatus::Preparing | ScheduleStatus::Ready
+    );
+    let available = if on_offer {
+        u64::from(schedule.total_seats).saturating_sub(counted.held + counted.sold)
+    } else {
+        0
+    };
+    ReportBody {
+        schedule_id: schedule.schedule_id,
+        status: Some(schedule.status),
+        total_seats: schedule.total_seats,
+        available,
+        ..counted
+    }
 }
 
 #[cfg_attr(
@@ -73,23 +94,6 @@ pub async fn report(app: &App, req: &Request) -> Result<Reply, AppError> {
         .schedule_now(schedule_id)
         .await?
         .ok_or(AppError::ScheduleNotFound)?;
-    let now = app.now_ms();
-    let seats = app.db.all_seats(&schedule).await?;
-    let counted = count(&seats, now);
-    let on_offer = matches!(
-        schedule.status,
-        ScheduleStatus::Preparing | ScheduleStatus::Ready
-    );
-    let available = if on_offer {
-        u64::from(schedule.total_seats).saturating_sub(counted.held + counted.sold)
-    } else {
-        0
-    };
-    Reply::ok(&ReportBody {
-        schedule_id,
-        status: Some(schedule.status),
-        total_seats: schedule.total_seats,
-        available,
-        ..counted
-    })
+    let seats: Vec<Seat> = app.db.all_seats(&schedule).await?.concat();
+    Reply::ok(&tally(&schedule, &seats, app.now_ms()))
 }
