@@ -2,7 +2,7 @@
 //! pipes and queues, as the emulator (which creates the tables), the local
 //! stack (which runs the functions) and the drift tests read them.
 
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 /// The workspace's `template.yaml`, built in so the local stack and the
 /// tests cannot read another copy.
@@ -11,7 +11,7 @@ pub const TEMPLATE_YAML: &str = include_str!("../../../template.yaml");
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
     #[error("template.yaml is not valid YAML: {0}")]
-    Yaml(#[from] serde_yaml::Error),
+    Yaml(#[from] yaml_serde::Error),
     #[error("template.yaml: {0}")]
     Shape(String),
 }
@@ -127,7 +127,7 @@ impl Template {
     }
 
     pub fn parse(yaml: &str) -> Result<Self, TemplateError> {
-        let root: Value = serde_yaml::from_str(yaml)?;
+        let root: Value = yaml_serde::from_str(yaml)?;
         let resources = root
             .get("Resources")
             .and_then(Value::as_mapping)

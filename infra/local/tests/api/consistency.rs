@@ -260,7 +260,7 @@ fn the_template_sets_every_service_setting_as_defined() {
     let vars = root["Globals"]["Function"]["Environment"]["Variables"]
         .as_mapping()
         .unwrap();
-    let text = |v: &serde_yaml::Value| {
+    let text = |v: &yaml_serde::Value| {
         v.as_str()
             .map(str::to_string)
             .or_else(|| v.as_u64().map(|n| n.to_string()))
@@ -360,7 +360,7 @@ fn every_sale_path_table_and_index_can_be_pre_warmed_within_the_quota() {
             continue;
         }
         tables += 1;
-        let warm = |v: &serde_yaml::Value| {
+        let warm = |v: &yaml_serde::Value| {
             let text = format!("{v:?}");
             assert!(text.contains("WarmTables"), "{name:?}: {text}");
             let p = params

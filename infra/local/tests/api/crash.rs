@@ -225,7 +225,7 @@ fn env_json_wires_sam_local_to_the_emulator() {
         .unwrap();
     for var in params.keys() {
         assert!(
-            declared.contains_key(serde_yaml::Value::String(var.clone())),
+            declared.contains_key(yaml_serde::Value::String(var.clone())),
             "{var} is not declared in the template, so sam local would ignore it"
         );
     }
