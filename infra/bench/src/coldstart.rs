@@ -2,6 +2,7 @@
 //! function's role, takes from exec until it asks a stub Lambda Runtime
 //! API on loopback for its first event.
 
+use crate::error::{unexpected, Error};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -18,8 +19,11 @@ pub struct ColdStart {
 
 const RUNS: usize = 5;
 
-async fn once(binary: &Path, role: &str, listener: &TcpListener) -> Result<Duration, String> {
-    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+async fn once(binary: &Path, role: &str, listener: &TcpListener) -> Result<Duration, Error> {
+    let port = listener
+        .local_addr()
+        .map_err(Error::io("the runtime API's port"))?
+        .port();
     let started = Instant::now();
     let mut child = tokio::process::Command::new(binary)
         .env_clear()
@@ -37,41 +41,43 @@ async fn once(binary: &Path, role: &str, listener: &TcpListener) -> Result<Durat
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| format!("{}: {e}", binary.display()))?;
+        .map_err(Error::io(binary.display().to_string()))?;
     let accepted = tokio::time::timeout(Duration::from_secs(10), async {
-        let (mut conn, _) = listener.accept().await.map_err(|e| e.to_string())?;
+        let accept = Error::io("the function's first request");
+        let (mut conn, _) = listener.accept().await.map_err(accept)?;
         let mut buf = vec![0u8; 1024];
-        let n = conn.read(&mut buf).await.map_err(|e| e.to_string())?;
+        let n = conn
+            .read(&mut buf)
+            .await
+            .map_err(Error::io("the function's first request"))?;
         let line = String::from_utf8_lossy(&buf[..n]);
         if line.starts_with("GET /2018-06-01/runtime/invocation/next") {
             Ok(started.elapsed())
         } else {
-            Err(format!(
+            Err(unexpected(format!(
                 "unexpected first request: {}",
                 line.lines().next().unwrap_or("")
-            ))
+            )))
         }
     })
     .await
-    .map_err(|_| "no request within 10 s".to_string())?;
+    .map_err(|_| unexpected("no request within 10 s"))?;
     let _ = child.kill().await;
     accepted
 }
 
 /// Cold starts of `binary` as each of `functions` (their `Handler`s).
-pub async fn measure(binary: &Path, functions: &[String]) -> Result<Vec<ColdStart>, String> {
+pub async fn measure(binary: &Path, functions: &[String]) -> Result<Vec<ColdStart>, Error> {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(Error::io("the runtime API's port"))?;
     let mut out = Vec::new();
     for f in functions {
         let size = std::fs::metadata(binary)
-            .map_err(|e| {
-                format!(
-                    "{}: {e} (run infra/bench.sh, which builds it)",
-                    binary.display()
-                )
-            })?
+            .map_err(Error::io(format!(
+                "{} (run infra/bench.sh, which builds it)",
+                binary.display()
+            )))?
             .len();
         let mut times = Vec::new();
         for _ in 0..RUNS {

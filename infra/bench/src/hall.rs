@@ -2,6 +2,7 @@
 //! hall and on a filled one, and whether paging through every seat and the
 //! schedule list's seats-left both count exactly what is reservable.
 
+use crate::error::{unexpected, Error};
 use crate::ops::{CONCERT, SCHEDULE};
 use client::Client;
 use serde::Serialize;
@@ -47,7 +48,7 @@ impl Hall {
 }
 
 /// An ACTIVE token for a viewer who only looks.
-pub async fn viewer(c: &Client) -> Result<String, String> {
+pub async fn viewer(c: &Client) -> Result<String, Error> {
     let a = c
         .call(
             "POST",
@@ -68,11 +69,11 @@ pub async fn viewer(c: &Client) -> Result<String, String> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    Err("the viewer was never admitted".into())
+    Err(unexpected("the viewer was never admitted"))
 }
 
 /// Median time of pages of 100 seats at cursors spread over the hall.
-pub async fn page_ms(c: &Client, token: &str, seats: u64) -> Result<f64, String> {
+pub async fn page_ms(c: &Client, token: &str, seats: u64) -> Result<f64, Error> {
     // Past the catalogue cache's lifetime, so every page is read afresh.
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     let mut took = Vec::new();
@@ -85,7 +86,7 @@ pub async fn page_ms(c: &Client, token: &str, seats: u64) -> Result<f64, String>
         let a = c.call("GET", &path, Some(token), None, None).await?;
         took.push(started.elapsed().as_secs_f64() * 1000.0);
         if a.status != 200 {
-            return Err(format!("seat page: HTTP {}", a.status));
+            return Err(unexpected(format!("seat page: HTTP {}", a.status)));
         }
     }
     took.sort_by(f64::total_cmp);
@@ -94,7 +95,7 @@ pub async fn page_ms(c: &Client, token: &str, seats: u64) -> Result<f64, String>
 
 /// Pages through every seat, then waits for the schedule list's count to
 /// settle on the same number (or the time limit).
-pub async fn count(c: &Client, token: &str, hall: &mut Hall) -> Result<(), String> {
+pub async fn count(c: &Client, token: &str, hall: &mut Hall) -> Result<(), Error> {
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     let mut cursor: Option<String> = None;
     hall.listed = 0;

@@ -6,6 +6,7 @@
 //! because client, server and emulator share them; this shows which part
 //! the service adds.
 
+use crate::error::Error;
 use crate::ops::{Ops, CONCERT, SCHEDULE};
 use crate::stack::local_client;
 use crate::stack::Running;
@@ -48,8 +49,8 @@ where
 
 /// Profiles the three fast reads on a running stack with an ACTIVE
 /// `token` of `user`.
-pub async fn profile(stack: &Running, user: &str, token: &str) -> Result<Vec<Layers>, String> {
-    let template = sam::Template::builtin().map_err(|e| e.to_string())?;
+pub async fn profile(stack: &Running, user: &str, token: &str) -> Result<Vec<Layers>, Error> {
+    let template = sam::Template::builtin()?;
     let gw = Gateway {
         app: stack.app.clone(),
         routes: routes(&template)?,

@@ -12,6 +12,7 @@
 mod coldstart;
 mod compare;
 mod cost;
+mod error;
 mod hall;
 mod heat;
 mod journey;
@@ -26,6 +27,7 @@ mod stack;
 mod stats;
 mod topups;
 
+use crate::error::Error;
 use chrono::{Days, Utc};
 use journey::Scenario;
 use serde_json::json;
@@ -126,38 +128,81 @@ fn catalog(seats: u64) -> CatalogData {
     }
 }
 
-async fn run(args: Args) -> Result<bool, String> {
+async fn run(args: Args) -> Result<bool, Error> {
     let sc = &args.scenario();
     let data = catalog(sc.seats);
-    println!(
-        "scenario: {} users, concurrency {}, {} seats, {}, up to {} hold attempts each",
-        sc.users,
-        sc.concurrency,
-        sc.seats,
-        if sc.hot_seats == 0 {
-            "picks spread over the hall".to_string()
-        } else {
-            format!("everyone on the first {} seats", sc.hot_seats)
-        },
-        sc.attempts
-    );
-    let queued = sc.max_active < sc.users;
-    let mut ok = true;
-    let mut rounds: Vec<(runs::RunResult, Option<runs::RunResult>)> = Vec::new();
+    println!("{}", describe(sc));
+    let mut rounds: Vec<Round> = Vec::new();
     for round in 1..=args.rounds {
-        eprintln!("round {round}: service (HTTP → gateway → handler → SDK → dynoxide):");
-        let service = runs::service(sc, &data, round == 1).await?;
-        // A queued crowd has no baseline (nobody waits there); a filled
-        // hall is about the service's reads.
-        let baseline = match queued || sc.fill > 0.0 {
-            true => None,
-            false => {
-                eprintln!("round {round}: baseline (the same DynamoDB calls, SDK → dynoxide):");
-                Some(runs::baseline(sc, &data, service.polls).await?)
-            }
-        };
-        rounds.push((service, baseline));
+        rounds.push(one_round(sc, &data, round).await?);
     }
+    let last = &rounds[rounds.len() - 1].0;
+    let (mut ok, judged) = judge(sc, &rounds);
+    eprintln!("cost per operation (metered, one request at a time):");
+    let metered = cost::measure(&data).await?;
+    let costs = &metered.costs;
+    println!("\nDynamoDB per operation:\n{}", per_operation(costs));
+    let sizes: Vec<cost::ItemSize> = metered.sizes.iter().chain(&last.largest).cloned().collect();
+    let heat = heat::judge(&metered.footprints, &sizes);
+    println!("\n{}", heat.text);
+    ok &= heat.ok;
+    let (model, bill) = prices(sc, last, costs, &metered.footprints);
+    let cold = match args.no_coldstart {
+        true => Vec::new(),
+        false => cold_starts().await?,
+    };
+    let report = json!({
+        "scenario": sc,
+        "rounds": rounds.iter().map(|(s, b)| json!({"service": report::json(s), "baseline": b.as_ref().map(report::json)})).collect::<Vec<_>>(),
+        "ratio_service_over_baseline": judged.ratios,
+        "hall": judged.hall,
+        "layers": judged.layers,
+        "dynamodb_per_operation": costs,
+        "capacity": heat.json,
+        "cost_per_million_tickets": model,
+        "cost_of_the_target_sale": bill,
+        "cold_start": cold,
+    });
+    write_report(&args.out, &report)?;
+    Ok(ok)
+}
+
+/// One service run and, where it has one, its baseline.
+type Round = (runs::RunResult, Option<runs::RunResult>);
+
+fn describe(sc: &Scenario) -> String {
+    let picks = match sc.hot_seats {
+        0 => "picks spread over the hall".to_string(),
+        n => format!("everyone on the first {n} seats"),
+    };
+    format!(
+        "scenario: {} users, concurrency {}, {} seats, {picks}, up to {} hold attempts each",
+        sc.users, sc.concurrency, sc.seats, sc.attempts
+    )
+}
+
+async fn one_round(sc: &Scenario, data: &CatalogData, round: u64) -> Result<Round, Error> {
+    eprintln!("round {round}: service (HTTP → gateway → handler → SDK → dynoxide):");
+    let service = runs::service(sc, data, round == 1).await?;
+    // A queued crowd has no baseline (nobody waits there); a filled hall is
+    // about the service's reads.
+    if sc.max_active < sc.users || sc.fill > 0.0 {
+        return Ok((service, None));
+    }
+    eprintln!("round {round}: baseline (the same DynamoDB calls, SDK → dynoxide):");
+    let baseline = runs::baseline(sc, data, service.polls).await?;
+    Ok((service, Some(baseline)))
+}
+
+/// What the rounds showed beside their verdict.
+struct Judged {
+    ratios: Vec<compare::Ratio>,
+    hall: Option<hall::Hall>,
+    layers: Vec<layers::Layers>,
+}
+
+/// Prints the rounds' findings; whether every check held.
+fn judge(sc: &Scenario, rounds: &[Round]) -> (bool, Judged) {
     let last = &rounds[rounds.len() - 1].0;
     println!("\n{}", report::detail(last));
     let paired: Vec<(runs::RunResult, runs::RunResult)> = rounds
@@ -169,6 +214,7 @@ async fn run(args: Args) -> Result<bool, String> {
         println!("\n{}", compare::render(&ratios, paired.len()));
     }
     println!("\n{}", report::admission(last, sc));
+    let mut ok = true;
     let hall = rounds.first().and_then(|(s, _)| s.hall.clone());
     if let Some(h) = &hall {
         println!("\n{}", h.render());
@@ -181,11 +227,11 @@ async fn run(args: Args) -> Result<bool, String> {
     if !layers.is_empty() {
         println!("\n{}", layers::render(&layers));
     }
-    println!("\nunexpected answers and transport errors:");
     let all: Vec<(&str, &runs::RunResult)> = rounds
         .iter()
         .flat_map(|(s, b)| std::iter::once(("service", s)).chain(b.iter().map(|b| ("baseline", b))))
         .collect();
+    println!("\nunexpected answers and transport errors:");
     for (name, r) in &all {
         ok &= report::unexpected(name, r);
     }
@@ -193,38 +239,47 @@ async fn run(args: Args) -> Result<bool, String> {
     for (name, r) in &all {
         ok &= report::invariants(name, r);
     }
+    (
+        ok,
+        Judged {
+            ratios,
+            hall,
+            layers,
+        },
+    )
+}
 
-    eprintln!("cost per operation (metered, one request at a time):");
-    let metered = cost::measure(&data).await?;
-    let costs = metered.costs;
+fn per_operation(costs: &[cost::OpCost]) -> String {
     let rows: Vec<Vec<String>> = costs
         .iter()
         .map(|c| {
+            let by_call: Vec<String> = c
+                .by_call
+                .iter()
+                .map(|(k, u)| format!("{k}×{}", u.calls))
+                .collect();
             vec![
                 c.operation.clone(),
                 c.calls.to_string(),
                 format!("{:.1}", c.read_units),
                 format!("{:.1}", c.write_units),
-                c.by_call
-                    .iter()
-                    .map(|(k, u)| format!("{k}×{}", u.calls))
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                by_call.join(" "),
             ]
         })
         .collect();
-    println!("\nDynamoDB per operation:");
-    println!(
-        "{}",
-        table(
-            &["operation", "calls", "RCU", "WCU", "calls by kind"],
-            &rows
-        )
-    );
-    let sizes: Vec<cost::ItemSize> = metered.sizes.iter().chain(&last.largest).cloned().collect();
-    let heat = heat::judge(&metered.footprints, &sizes);
-    println!("\n{}", heat.text);
-    ok &= heat.ok;
+    table(
+        &["operation", "calls", "RCU", "WCU", "calls by kind"],
+        &rows,
+    )
+}
+
+/// The cost of a million tickets and of the target sale, printed.
+fn prices(
+    sc: &Scenario,
+    last: &runs::RunResult,
+    costs: &[cost::OpCost],
+    footprints: &[devkit::capacity::Measured],
+) -> (pricing::Model, onsale::Bill) {
     let polls_per_fan = last.polls as f64 / sc.users.max(1) as f64;
     let reserve_tries = last
         .summaries
@@ -232,62 +287,49 @@ async fn run(args: Args) -> Result<bool, String> {
         .find(|s| s.operation == "reserve")
         .map(|s| s.requests as f64 / sc.users.max(1) as f64)
         .unwrap_or(1.0);
-    let model = pricing::per_million_tickets(&costs, &last.summaries, polls_per_fan, reserve_tries);
+    let model = pricing::per_million_tickets(costs, &last.summaries, polls_per_fan, reserve_tries);
     println!("\n{}", model.render());
-    let bill = onsale::bill(&costs, &metered.footprints, &last.summaries);
+    let bill = onsale::bill(costs, footprints, &last.summaries);
     println!("\n{}", onsale::render(&bill));
+    (model, bill)
+}
 
-    let cold = if !args.no_coldstart {
-        let functions: Vec<String> = sam::Template::builtin()
-            .map_err(|e| e.to_string())?
-            .functions
-            .iter()
-            .map(|f| f.handler.clone())
-            .collect();
-        let cold = coldstart::measure(std::path::Path::new("target/release"), &functions).await?;
-        let rows: Vec<Vec<String>> = cold
-            .iter()
-            .map(|c| {
-                vec![
-                    c.function.clone(),
-                    c.binary_kib.to_string(),
-                    format!("{:.1}", c.median_ms),
-                    format!("{:.1}", c.max_ms),
-                ]
-            })
-            .collect();
-        println!("\ncold-start proxy (exec → first GET /runtime/invocation/next, 5 runs, x86_64 release build):");
-        println!(
-            "{}",
-            table(&["function", "KiB", "median ms", "max ms"], &rows)
-        );
-        cold
-    } else {
-        Vec::new()
-    };
+/// Every function's cold start, printed.
+async fn cold_starts() -> Result<Vec<coldstart::ColdStart>, Error> {
+    let functions: Vec<String> = sam::Template::builtin()?
+        .functions
+        .iter()
+        .map(|f| f.handler.clone())
+        .collect();
+    let cold = coldstart::measure(std::path::Path::new("target/release"), &functions).await?;
+    let rows: Vec<Vec<String>> = cold
+        .iter()
+        .map(|c| {
+            vec![
+                c.function.clone(),
+                c.binary_kib.to_string(),
+                format!("{:.1}", c.median_ms),
+                format!("{:.1}", c.max_ms),
+            ]
+        })
+        .collect();
+    println!("\ncold-start proxy (exec → first GET /runtime/invocation/next, 5 runs, x86_64 release build):");
+    println!(
+        "{}",
+        table(&["function", "KiB", "median ms", "max ms"], &rows)
+    );
+    Ok(cold)
+}
 
-    let report = json!({
-        "scenario": sc,
-        "rounds": rounds.iter().map(|(s, b)| json!({"service": report::json(s), "baseline": b.as_ref().map(report::json)})).collect::<Vec<_>>(),
-        "ratio_service_over_baseline": ratios,
-        "hall": hall,
-        "layers": layers,
-        "dynamodb_per_operation": costs,
-        "capacity": heat.json,
-        "cost_per_million_tickets": model,
-        "cost_of_the_target_sale": bill,
-        "cold_start": cold,
-    });
-    if let Some(dir) = args.out.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+fn write_report(path: &std::path::Path, report: &serde_json::Value) -> Result<(), Error> {
+    let out = path.display().to_string();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(Error::io(&out))?;
     }
-    std::fs::write(
-        &args.out,
-        serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| format!("{}: {e}", args.out.display()))?;
-    println!("\nreport written to {}", args.out.display());
-    Ok(ok)
+    let text = serde_json::to_string_pretty(report).unwrap_or_else(|_| report.to_string());
+    std::fs::write(path, text).map_err(Error::io(&out))?;
+    println!("\nreport written to {out}");
+    Ok(())
 }
 
 #[tokio::main]

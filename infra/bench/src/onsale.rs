@@ -15,7 +15,8 @@ use crate::pricing::{
     DYNAMODB_PER_READ_UNIT as READ_UNIT, DYNAMODB_PER_WRITE_UNIT as WRITE_UNIT,
     HTTP_API_PER_REQUEST as HTTP_API_REQUEST, LAMBDA_ARM_PER_GB_SECOND as LAMBDA_ARM_GB_SECOND,
     LAMBDA_MEMORY_GB as LAMBDA_GB, LAMBDA_PER_REQUEST as LAMBDA_REQUEST,
-    PIPES_PER_REQUEST as PIPES_EVENT, SQS_PER_REQUEST as SQS_REQUEST,
+    PIPES_PER_REQUEST as PIPES_EVENT, SALE_PATH_MEMORY_GB as SALE_PATH_GB,
+    SQS_PER_REQUEST as SQS_REQUEST,
 };
 const LOGS_PER_GB: f64 = 0.50;
 /// One JSON log line per request.
@@ -80,80 +81,9 @@ pub fn bill(costs: &[OpCost], measured: &[Measured], service: &[OpSummary]) -> B
         active_seconds: 300,
         tick_seconds: 5,
     };
-    let fans = FANS as f64;
-    let buyers = SEATS as f64;
     let polls: f64 = (1..=FANS).map(|p| polls_of(p, pace) as f64).sum();
-    // (operation as metered, as timed, how many)
-    let counts = [
-        ("join", "join", fans),
-        ("admission (per token)", "", fans),
-        ("status poll", "poll", polls),
-        // At most one per poll (fewer when polls come faster than 10 s).
-        (crate::cost::MARK, "", polls),
-        ("schedules", "schedules", fans),
-        ("seats", "seats", fans * PAGES_PER_FAN),
-        ("charge (with key)", "charge", buyers),
-        ("reserve (with key)", "reserve", buyers),
-        (
-            "reserve refused",
-            "reserve",
-            buyers * (HOLD_TRIES_PER_BUYER - 1.0),
-        ),
-        ("pay (with key)", "pay", buyers),
-        ("availability, per event", "", buyers * 2.0),
-    ];
-    let (mut rcu, mut wcu, mut requests, mut gb_s) = (0.0, 0.0, 0.0, 0.0);
-    for (metered, timed, n) in counts {
-        let (r, w) = units(costs, measured, metered);
-        rcu += r * n;
-        wcu += w * n;
-        let ms = service
-            .iter()
-            .find(|s| s.operation == timed)
-            .map_or(10.0, |s| s.p50_ms.max(1.0));
-        if !timed.is_empty() {
-            requests += n;
-            gb_s += n * ms / 1000.0 * LAMBDA_GB;
-        }
-    }
-    let events = buyers * 2.0;
-    let lines = vec![
-        (
-            "DynamoDB write units".to_string(),
-            format!("{:.1} M", wcu / 1e6),
-            wcu * WRITE_UNIT,
-        ),
-        (
-            "DynamoDB read units".to_string(),
-            format!("{:.1} M", rcu / 1e6),
-            rcu * READ_UNIT,
-        ),
-        (
-            "API Gateway requests".to_string(),
-            format!("{:.1} M", requests / 1e6),
-            requests * HTTP_API_REQUEST,
-        ),
-        (
-            "Lambda requests".to_string(),
-            format!("{:.1} M", requests / 1e6),
-            requests * LAMBDA_REQUEST,
-        ),
-        (
-            "Lambda GB-seconds (128 MB, local p50)".to_string(),
-            format!("{gb_s:.0}"),
-            gb_s * LAMBDA_ARM_GB_SECOND,
-        ),
-        (
-            "CloudWatch Logs (one line per request)".to_string(),
-            format!("{:.2} GB", requests * LOG_LINE_BYTES / 1e9),
-            requests * LOG_LINE_BYTES / 1e9 * LOGS_PER_GB,
-        ),
-        (
-            "Pipes + SQS (seat events)".to_string(),
-            format!("{:.2} M", events / 1e6),
-            events * (PIPES_EVENT + 3.0 * SQS_REQUEST),
-        ),
-    ];
+    let totals = totals(costs, measured, service, polls);
+    let lines = lines(&totals, SEATS as f64 * 2.0);
     let total_usd = lines.iter().map(|l| l.2).sum();
     Bill {
         lines,
@@ -161,6 +91,89 @@ pub fn bill(costs: &[OpCost], measured: &[Measured], service: &[OpSummary]) -> B
         polls,
         always_on_usd_per_month: always_on(),
     }
+}
+
+/// Units, requests and GB-seconds of the whole sale.
+#[derive(Default)]
+struct Totals {
+    rcu: f64,
+    wcu: f64,
+    requests: f64,
+    gb_s: f64,
+}
+
+fn totals(costs: &[OpCost], measured: &[Measured], service: &[OpSummary], polls: f64) -> Totals {
+    let (fans, buyers) = (FANS as f64, SEATS as f64);
+    // (operation as metered, as timed, how many, its function's memory)
+    let (sale, other) = (SALE_PATH_GB, LAMBDA_GB);
+    let counts = [
+        ("join", "join", fans, sale),
+        ("admission (per token)", "", fans, 0.0),
+        ("status poll", "poll", polls, sale),
+        // At most one per poll (fewer when polls come faster than 10 s).
+        (crate::cost::MARK, "", polls, 0.0),
+        ("schedules", "schedules", fans, other),
+        ("seats", "seats", fans * PAGES_PER_FAN, other),
+        ("charge (with key)", "charge", buyers, other),
+        ("reserve (with key)", "reserve", buyers, sale),
+        (
+            "reserve refused",
+            "reserve",
+            buyers * (HOLD_TRIES_PER_BUYER - 1.0),
+            sale,
+        ),
+        ("pay (with key)", "pay", buyers, sale),
+        ("availability, per event", "", buyers * 2.0, 0.0),
+    ];
+    let mut t = Totals::default();
+    for (metered, timed, n, gb) in counts {
+        let (r, w) = units(costs, measured, metered);
+        t.rcu += r * n;
+        t.wcu += w * n;
+        let ms = service
+            .iter()
+            .find(|s| s.operation == timed)
+            .map_or(10.0, |s| s.p50_ms.max(1.0));
+        if !timed.is_empty() {
+            t.requests += n;
+            t.gb_s += n * ms / 1000.0 * gb;
+        }
+    }
+    t
+}
+
+fn lines(t: &Totals, events: f64) -> Vec<(String, String, f64)> {
+    let line = |item: &str, amount: String, usd: f64| (item.to_string(), amount, usd);
+    let millions = |n: f64| format!("{:.1} M", n / 1e6);
+    vec![
+        line("DynamoDB write units", millions(t.wcu), t.wcu * WRITE_UNIT),
+        line("DynamoDB read units", millions(t.rcu), t.rcu * READ_UNIT),
+        line(
+            "API Gateway requests",
+            millions(t.requests),
+            t.requests * HTTP_API_REQUEST,
+        ),
+        line(
+            "Lambda requests",
+            millions(t.requests),
+            t.requests * LAMBDA_REQUEST,
+        ),
+        line(
+            "Lambda GB-seconds (sale path 256 MB, the rest 128 MB; local p50)",
+            format!("{:.0}", t.gb_s),
+            t.gb_s * LAMBDA_ARM_GB_SECOND,
+        ),
+        line(
+            "CloudWatch Logs (one line per request)",
+            format!("{:.2} GB", t.requests * LOG_LINE_BYTES / 1e9),
+            t.requests * LOG_LINE_BYTES / 1e9 * LOGS_PER_GB,
+        ),
+        line(
+            "Pipes + SQS (seat events)",
+            format!("{:.2} M", events / 1e6),
+            events * (PIPES_EVENT + 3.0 * SQS_REQUEST),
+        ),
+    ]
 }
 
 /// A fleet that is up all month because a flash crowd gives no time to

@@ -5,6 +5,7 @@
 //! and the largest items read at the end.
 
 use crate::cost::{largest_items, ItemSize};
+use crate::error::{unexpected, Error};
 use crate::hall::{self, Hall};
 use crate::journey::{self, Scenario};
 use crate::layers::{self, Layers};
@@ -51,7 +52,7 @@ pub fn config(sc: &Scenario) -> Config {
 
 /// Holds `fill` of the hall's seats, from the last seat down, through the
 /// same hold path the fans use (four seats per filler, the hold cap).
-async fn fill_hall(app: &App, activator: &Activator, sc: &Scenario) -> Result<(), String> {
+async fn fill_hall(app: &App, activator: &Activator, sc: &Scenario) -> Result<(), Error> {
     let count = (sc.seats as f64 * sc.fill) as u64;
     if count == 0 {
         return Ok(());
@@ -90,7 +91,7 @@ async fn fill_hall(app: &App, activator: &Activator, sc: &Scenario) -> Result<()
     eprintln!("  filled {} of {} seats", count as usize - failed, sc.seats);
     (failed == 0)
         .then_some(())
-        .ok_or_else(|| format!("filling the hall: {failed} holds refused"))
+        .ok_or_else(|| unexpected(format!("filling the hall: {failed} holds refused")))
 }
 
 /// The fillers are fans like any other: they join and are admitted before
@@ -101,12 +102,9 @@ async fn admit_fillers(
     activator: &Activator,
     ops: &Ops,
     total: usize,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, Error> {
     let max = app.config.queue_max_active + total as u32;
-    app.db
-        .set_queue_control(Some(false), Some(max))
-        .await
-        .map_err(|e| e.to_string())?;
+    app.db.set_queue_control(Some(false), Some(max)).await?;
     let joins: Vec<Option<String>> = stream::iter(0..total)
         .map(|i| async move { ops.join(&format!("filler{i}")).await.value })
         .buffered(32)
@@ -114,27 +112,23 @@ async fn admit_fillers(
         .await;
     let tokens: Vec<String> = joins.into_iter().flatten().collect();
     if tokens.len() != total {
-        return Err(format!(
+        return Err(unexpected(format!(
             "filling the hall: {} of {total} fillers joined",
             tokens.len()
-        ));
+        )));
     }
     // Rounds of our own besides the stack's timer, until the line's count
     // says every filler is in (nobody else has joined yet).
     for _ in 0..100 {
-        activator.round(app).await.map_err(|e| e.to_string())?;
-        let (_, left) = app
-            .db
-            .line_totals(app.config.queue_shards)
-            .await
-            .map_err(|e| e.to_string())?;
+        activator.round(app).await?;
+        let (_, left) = app.db.line_totals(app.config.queue_shards).await?;
         if left >= total as u64 {
             return Ok(tokens);
         }
     }
-    Err(format!(
+    Err(unexpected(format!(
         "filling the hall: not every one of {total} fillers was admitted"
-    ))
+    )))
 }
 
 async fn finish(
@@ -143,10 +137,8 @@ async fn finish(
     sold: usize,
     polls: usize,
     admissions: Vec<(usize, Duration)>,
-) -> Result<RunResult, String> {
-    let audit = devkit::audit::audit(&app.db, app.now_ms())
-        .await
-        .map_err(|e| e.to_string())?;
+) -> Result<RunResult, Error> {
+    let audit = devkit::audit::audit(&app.db, app.now_ms()).await?;
     Ok(RunResult {
         summaries: rec.summaries(),
         sold,
@@ -161,14 +153,10 @@ async fn finish(
 
 /// A run through the service; with `inspect`, the hall is timed and
 /// counted before and after it is filled.
-pub async fn service(
-    sc: &Scenario,
-    data: &CatalogData,
-    inspect: bool,
-) -> Result<RunResult, String> {
+pub async fn service(sc: &Scenario, data: &CatalogData, inspect: bool) -> Result<RunResult, Error> {
     let (stack, dir) = on_file(sc, "run")?;
     let app = stack.app.clone();
-    app.db.load_catalog(data).await.map_err(|e| e.to_string())?;
+    app.db.load_catalog(data).await?;
     let client = local_client(&stack.url)?;
     let mut hall = Hall {
         seats: sc.seats,
@@ -218,22 +206,18 @@ pub async fn service(
     result.map(|r| RunResult { hall, layers, ..r })
 }
 
-fn on_file(sc: &Scenario, name: &str) -> Result<(stack::Running, std::path::PathBuf), String> {
+fn on_file(sc: &Scenario, name: &str) -> Result<(stack::Running, std::path::PathBuf), Error> {
     stack::Running::on_file(name, Duration::from_millis(500), config(sc))
 }
 
-pub async fn baseline(
-    sc: &Scenario,
-    data: &CatalogData,
-    polls: usize,
-) -> Result<RunResult, String> {
+pub async fn baseline(sc: &Scenario, data: &CatalogData, polls: usize) -> Result<RunResult, Error> {
     // The same stack, with its activator timer and stream consumers doing
     // the same background work as in the service run, but the fans' calls
     // go straight to the store: what is left between the two is the HTTP
     // hop, the gateway and the handlers.
     let (stack, dir) = on_file(sc, "base")?;
     let app = stack.app.clone();
-    app.db.load_catalog(data).await.map_err(|e| e.to_string())?;
+    app.db.load_catalog(data).await?;
     fill_hall(&app, &stack.activator, sc).await?;
     let ops = Ops::Direct(Box::new(app.clone()));
     let rec = Recorder::default();
@@ -242,8 +226,7 @@ pub async fn baseline(
     while stack
         .activator
         .round(&app)
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
         .is_some_and(|r| r.admitted > 0)
     {}
     journey::poll_times(&ops, &rec, sc, &fans, polls).await;

@@ -9,6 +9,7 @@
 //! does none of the lapse work every later minute carries, so its first
 //! minute is not the sustained rate.
 
+use crate::error::{unexpected, Error};
 use crate::stack::local_client;
 use crate::stack::Running;
 use client::Client;
@@ -45,7 +46,7 @@ impl Minute {
 }
 
 /// Runs the soak; `Ok(true)` when throughput held up.
-pub async fn run(seconds: u64) -> Result<bool, String> {
+pub async fn run(seconds: u64) -> Result<bool, Error> {
     let config = devkit::patient(Config {
         tables: Tables::default(),
         queue_max_active: FANS as u32,
@@ -56,12 +57,7 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
         ..Config::default()
     });
     let (stack, dir) = Running::on_file("soak", Duration::from_millis(1000), config)?;
-    stack
-        .app
-        .db
-        .load_catalog(&crate::catalog(SEATS))
-        .await
-        .map_err(|e| e.to_string())?;
+    stack.app.db.load_catalog(&crate::catalog(SEATS)).await?;
     let client = local_client(&stack.url)?;
     let fans = admitted_fans(&client, &stack).await?;
     let minutes = seconds.div_ceil(60).max(1) as usize;
@@ -95,12 +91,10 @@ pub async fn run(seconds: u64) -> Result<bool, String> {
         println!("soak: warm-up over, measuring {seconds} s");
     });
     for w in futures::future::join_all(workers).await {
-        w.map_err(|e| e.to_string())?;
+        w?;
     }
     announce.abort();
-    let audit = devkit::audit::audit(&stack.app.db, stack.app.now_ms())
-        .await
-        .map_err(|e| e.to_string())?;
+    let audit = devkit::audit::audit(&stack.app.db, stack.app.now_ms()).await?;
     let log_records = stream_log_len(&dir);
     stack.stop();
     let _ = std::fs::remove_dir_all(&dir);
@@ -153,20 +147,21 @@ fn record(
 }
 
 /// `FANS` users joined and admitted, with their tokens.
-async fn admitted_fans(client: &Client, stack: &Running) -> Result<Vec<(String, String)>, String> {
+async fn admitted_fans(client: &Client, stack: &Running) -> Result<Vec<(String, String)>, Error> {
     let ops = crate::ops::Ops::Http(Box::new(client.clone()));
     let mut fans = Vec::with_capacity(FANS);
     for i in 0..FANS {
         let user = format!("soak{i}");
         let joined = ops.join(&user).await;
-        let token = joined.value.ok_or(format!("join: {}", joined.status))?;
+        let token = joined
+            .value
+            .ok_or_else(|| unexpected(format!("join: {}", joined.status)))?;
         fans.push((user, token));
     }
     while stack
         .activator
         .round(&stack.app)
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
         .is_some_and(|r| r.admitted > 0)
     {}
     Ok(fans)
@@ -185,7 +180,7 @@ fn report(
     unexpected: &Mutex<Vec<String>>,
     audit: &devkit::audit::Audit,
     log_records: Option<usize>,
-) -> Result<bool, String> {
+) -> Result<bool, Error> {
     let counts: Vec<usize> = per_minute.iter().map(Minute::requests).collect();
     println!(
         "soak: {} s warm-up + {seconds} s, {WORKERS} workers, {FANS} fans, {SEATS} seats, 10 s holds",

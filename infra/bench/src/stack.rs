@@ -1,6 +1,7 @@
 //! The local stack on a runtime of its own, so that the load generator
 //! and the service do not share worker threads.
 
+use crate::error::{unexpected, Error};
 use local::settings::Settings;
 use local::Stack;
 use shared::config::Config;
@@ -24,7 +25,7 @@ pub struct Running {
 }
 
 impl Running {
-    pub fn start(settings: Settings, config: Config) -> Result<Running, String> {
+    pub fn start(settings: Settings, config: Config) -> Result<Running, Error> {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -37,7 +38,7 @@ impl Running {
                 {
                     Ok(r) => r,
                     Err(e) => {
-                        let _ = ready_tx.send(Err(e.to_string()));
+                        let _ = ready_tx.send(Err(Error::io("the stack's runtime")(e)));
                         return;
                     }
                 };
@@ -55,13 +56,16 @@ impl Running {
                             stack.stop().await;
                         }
                         Err(e) => {
-                            let _ = ready_tx.send(Err(e));
+                            let _ = ready_tx.send(Err(e.into()));
                         }
                     }
                 });
             })
-            .map_err(|e| e.to_string())?;
-        let (url, app, activator, db, sandbox) = ready_rx.recv().map_err(|e| e.to_string())??;
+            .map_err(Error::io("the stack's thread"))?;
+        let started = ready_rx
+            .recv()
+            .map_err(|_| unexpected("the stack's thread ended"))?;
+        let (url, app, activator, db, sandbox) = started?;
         Ok(Running {
             url,
             app,
@@ -80,7 +84,7 @@ impl Running {
         name: &str,
         stream_poll: std::time::Duration,
         config: Config,
-    ) -> Result<(Running, std::path::PathBuf), String> {
+    ) -> Result<(Running, std::path::PathBuf), Error> {
         let dir = std::env::temp_dir().join(format!("bench-{name}-{}", uuid::Uuid::new_v4()));
         let settings = Settings {
             data_dir: Some(dir.clone()),
@@ -102,6 +106,6 @@ impl Running {
 }
 
 /// The load's HTTP client of the local stack at `url`.
-pub fn local_client(url: &str) -> Result<client::Client, String> {
-    client::Client::new(url, client::Auth::None).map_err(|e| e.to_string())
+pub fn local_client(url: &str) -> Result<client::Client, Error> {
+    Ok(client::Client::new(url, client::Auth::None)?)
 }

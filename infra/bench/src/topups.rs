@@ -4,6 +4,7 @@
 //! difference is the service's part: the checks, the provider call's
 //! overhead and the credit transaction.
 
+use crate::error::{unexpected, Error};
 use crate::stack::Running;
 use futures::stream::{self, StreamExt};
 use local::settings::Settings;
@@ -30,7 +31,7 @@ async fn paid_topups(
     c: &client::Client,
     sandbox: &sandbox::Sandbox,
     n: usize,
-) -> Result<Vec<(String, String, String)>, String> {
+) -> Result<Vec<(String, String, String)>, Error> {
     let mut out = Vec::new();
     for i in 0..n {
         let user = format!("payer{i}");
@@ -45,11 +46,11 @@ async fn paid_topups(
             .await?;
         let order = a.body["orderId"]
             .as_str()
-            .ok_or(format!("top-up: {} {}", a.status, a.body))?
+            .ok_or_else(|| unexpected(format!("top-up: {} {}", a.status, a.body)))?
             .to_string();
         let key = sandbox
             .checkout(&order, 10_000, false)
-            .map_err(|e| format!("{e:?}"))?
+            .map_err(|e| unexpected(format!("{e:?}")))?
             .payment_key;
         out.push((user, order, key));
     }
@@ -61,7 +62,7 @@ async fn through_the_service(
     c: &client::Client,
     topups: Vec<(String, String, String)>,
     concurrency: usize,
-) -> Result<Vec<Duration>, String> {
+) -> Result<Vec<Duration>, Error> {
     stream::iter(topups)
         .map(|(user, order, key)| {
             let c = c.clone();
@@ -73,11 +74,11 @@ async fn through_the_service(
                 let took = started.elapsed();
                 (a.status == 200)
                     .then_some(took)
-                    .ok_or(format!("confirm: {} {}", a.status, a.body))
+                    .ok_or_else(|| unexpected(format!("confirm: {} {}", a.status, a.body)))
             }
         })
         .buffer_unordered(concurrency)
-        .collect::<Vec<Result<Duration, String>>>()
+        .collect::<Vec<Result<Duration, Error>>>()
         .await
         .into_iter()
         .collect()
@@ -89,11 +90,11 @@ async fn the_provider_alone(
     sandbox: &Arc<sandbox::Sandbox>,
     n: usize,
     concurrency: usize,
-) -> Result<Vec<Duration>, String> {
+) -> Result<Vec<Duration>, Error> {
     let toss = Toss::new(
         &format!("{base}{}", sandbox::http::PREFIX),
         SecretKey::Given(sandbox.secret_key.clone()),
-        Arc::new(HyperTransport::new().map_err(|e| e.to_string())?),
+        Arc::new(HyperTransport::new().map_err(|e| unexpected(format!("TLS: {e}")))?),
         Duration::from_secs(10),
     );
     stream::iter(0..n)
@@ -102,12 +103,12 @@ async fn the_provider_alone(
             async move {
                 let order = format!("bench_provider_{i}");
                 let paid = sandbox.checkout(&order, 10_000, false);
-                let key = paid.map_err(|e| format!("{e:?}"))?.payment_key;
+                let key = paid.map_err(|e| unexpected(format!("{e:?}")))?.payment_key;
                 let started = Instant::now();
                 toss.confirm(&key, &order, 10_000)
                     .await
-                    .map_err(|e| e.to_string())?;
-                Ok::<_, String>(started.elapsed())
+                    .map_err(|e| unexpected(format!("the provider's confirm: {e}")))?;
+                Ok::<_, Error>(started.elapsed())
             }
         })
         .buffer_unordered(concurrency)
@@ -135,7 +136,7 @@ fn render(n: usize, concurrency: usize, service: (f64, f64), alone: (f64, f64)) 
     )
 }
 
-pub async fn run(n: usize, concurrency: usize) -> Result<bool, String> {
+pub async fn run(n: usize, concurrency: usize) -> Result<bool, Error> {
     let mut config = Config::default();
     config.payment.provider = PaymentProvider::Sandbox;
     let settings = Settings {
@@ -146,16 +147,14 @@ pub async fn run(n: usize, concurrency: usize) -> Result<bool, String> {
     let sandbox = running
         .sandbox
         .clone()
-        .ok_or("the stack has no sandbox")?
+        .ok_or_else(|| unexpected("the stack has no sandbox"))?
         .sandbox;
     let c = client::Client::new(&running.url, client::Auth::None)?;
     let topups = paid_topups(&c, &sandbox, n).await?;
     let service = percentiles(through_the_service(&c, topups, concurrency).await?);
     let alone = percentiles(the_provider_alone(&running.url, &sandbox, n, concurrency).await?);
     println!("{}", render(n, concurrency, service, alone));
-    let audit = devkit::audit::audit(&running.app.db, running.app.now_ms())
-        .await
-        .map_err(|e| e.to_string())?;
+    let audit = devkit::audit::audit(&running.app.db, running.app.now_ms()).await?;
     println!(
         "audit: {} users, {} points, violations {:?}",
         audit.users, audit.points_in_ledger, audit.violations

@@ -40,13 +40,6 @@ pub enum ClientError {
     Send { url: String, message: String },
 }
 
-/// For the tools whose errors are still messages (the benchmark's).
-impl From<ClientError> for String {
-    fn from(e: ClientError) -> String {
-        e.to_string()
-    }
-}
-
 /// One answer: its status and JSON body (`Null` when it is not JSON).
 #[derive(Debug, Clone)]
 pub struct Answer {

@@ -86,7 +86,7 @@ impl Route {
 
 /// The routes of the template; fails if a route names a function the
 /// workspace does not have.
-pub fn routes(template: &Template) -> Result<Vec<Route>, String> {
+pub fn routes(template: &Template) -> Result<Vec<Route>, crate::Error> {
     let iam = template.routes_authorized_by("AWS_IAM");
     let identity = template.routes_authorized_by(IDENTITY_AUTHORIZER);
     template
@@ -94,7 +94,9 @@ pub fn routes(template: &Template) -> Result<Vec<Route>, String> {
         .into_iter()
         .map(|(method, path, binary)| {
             let endpoint = Endpoint::by_name(&binary).ok_or_else(|| {
-                format!("template route {method} {path} names unknown function {binary}")
+                crate::Error::Template(format!(
+                    "route {method} {path} names unknown function {binary}"
+                ))
             })?;
             let mut route = Route::new(&method, &path, endpoint);
             route.iam = iam.contains(&(method.clone(), path.clone()));

@@ -5,6 +5,7 @@
 //! allow-list of asymmetric algorithms, `iss`, `aud`, `exp`, `nbf` — by
 //! the maintained `jsonwebtoken` crate. Never part of the template.
 
+use crate::Error;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -34,14 +35,19 @@ pub struct DevIdentity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused(pub String);
 
+/// A signing key that could not be made.
+fn key(detail: String) -> Error {
+    Error::crypto("the signing key")(detail)
+}
+
 impl DevIdentity {
     /// A fresh P-256 key for this run of the stack.
-    pub fn new(issuer: &str, audience: &str) -> Result<DevIdentity, String> {
+    pub fn new(issuer: &str, audience: &str) -> Result<DevIdentity, Error> {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-            .map_err(|e| format!("signing key: {e}"))?;
+            .map_err(|e| key(e.to_string()))?;
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
-            .map_err(|e| format!("signing key: {e}"))?;
+            .map_err(|e| key(e.to_string()))?;
         // The public key is the uncompressed point 0x04 ‖ X ‖ Y.
         let point = pair.public_key().as_ref();
         let (x, y) = (
@@ -49,7 +55,7 @@ impl DevIdentity {
             URL_SAFE_NO_PAD.encode(&point[33..65]),
         );
         let kid = uuid::Uuid::new_v4().simple().to_string();
-        let decoding = DecodingKey::from_ec_components(&x, &y).map_err(|e| e.to_string())?;
+        let decoding = DecodingKey::from_ec_components(&x, &y).map_err(|e| key(e.to_string()))?;
         Ok(DevIdentity {
             jwk: json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": kid, "alg": "ES256", "use": "sig"}),
             kid,
@@ -66,7 +72,7 @@ impl DevIdentity {
     }
 
     /// An identity token for `user`, valid from `now_ms` for `lifetime_s`.
-    pub fn issue(&self, user: &str, now_ms: i64, lifetime_s: i64) -> Result<String, String> {
+    pub fn issue(&self, user: &str, now_ms: i64, lifetime_s: i64) -> Result<String, Error> {
         let now = now_ms / 1000;
         let claims = json!({
             "sub": user, "iss": self.issuer, "aud": self.audience,
@@ -77,10 +83,11 @@ impl DevIdentity {
 
     /// Any claims, signed with this provider's key (tests forge tokens
     /// that are well signed yet wrong in one claim this way).
-    pub fn sign(&self, claims: &Value) -> Result<String, String> {
+    pub fn sign(&self, claims: &Value) -> Result<String, Error> {
         let mut header = Header::new(Algorithm::ES256);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, &self.encoding).map_err(|e| e.to_string())
+        jsonwebtoken::encode(&header, claims, &self.encoding)
+            .map_err(|e| Error::crypto("an identity token")(e.to_string()))
     }
 
     /// The key id tokens must name.

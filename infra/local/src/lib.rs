@@ -2,6 +2,7 @@
 //! API Gateway stand-in, the EventBridge timer and the DynamoDB Streams
 //! poller, all running the same handler code as the Lambda functions.
 
+pub mod error;
 pub mod gateway;
 pub mod identity;
 pub mod payments;
@@ -11,6 +12,7 @@ pub mod streams;
 
 use emulator::streamlog::StreamLog;
 use emulator::{Emulator, Template};
+pub use error::Error;
 use gateway::Gateway;
 use settings::Settings;
 use shared::clock::{Clock, SystemClock};
@@ -55,7 +57,7 @@ pub struct Stack {
 }
 
 impl Stack {
-    pub async fn start(settings: Settings, config: Config) -> Result<Stack, String> {
+    pub async fn start(settings: Settings, config: Config) -> Result<Stack, Error> {
         Self::start_with_clock(settings, config, Arc::new(SystemClock)).await
     }
 
@@ -63,8 +65,8 @@ impl Stack {
         settings: Settings,
         mut config: Config,
         clock: Arc<dyn Clock>,
-    ) -> Result<Stack, String> {
-        let template = Template::builtin().map_err(|e| e.to_string())?;
+    ) -> Result<Stack, Error> {
+        let template = Template::builtin().map_err(emulator::EmulatorError::from)?;
         let (emulator, stream_log) = open_store(&settings, &clock, &template).await?;
         // Locally the tables carry the template's logical ids.
         config.tables = Tables::default();
@@ -74,8 +76,13 @@ impl Stack {
         }
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", settings.port))
             .await
-            .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", settings.port))?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            .map_err(Error::io(format!(
+                "listening on 127.0.0.1:{}",
+                settings.port
+            )))?;
+        let addr = listener
+            .local_addr()
+            .map_err(Error::io("the listener's address"))?;
         let base_url = format!("http://{addr}");
         let sandbox = payments::sandbox(&config.payment, &base_url);
         let provider = payments::provider(&config.payment, &base_url)?;
@@ -142,10 +149,11 @@ async fn open_store(
     settings: &Settings,
     clock: &Arc<dyn Clock>,
     template: &Template,
-) -> Result<(Emulator, Option<StreamLog>), String> {
+) -> Result<(Emulator, Option<StreamLog>), Error> {
     let file = match &settings.data_dir {
         Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| format!("DATA_DIR {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .map_err(Error::io(format!("DATA_DIR {}", dir.display())))?;
             Some(dir.join("dynamodb.sqlite").to_string_lossy().into_owned())
         }
         None => None,
@@ -153,43 +161,39 @@ async fn open_store(
     // An in-memory stack (tests) sweeps TTL by the service's own clock,
     // so a test that sets the time expires exactly what it should.
     let database = match &file {
-        Some(path) => emulator::open_file(path).map_err(|e| e.to_string())?,
+        Some(path) => emulator::open_file(path)?,
         None => emulator::Database::memory_with_clock(Arc::new(SharedClock(clock.clone())))
-            .map_err(|e| e.to_string())?,
+            .map_err(emulator::EmulatorError::from)?,
     };
-    let emulator = Emulator::serve_at(database, settings.emulator_addr)
-        .map_err(|e| format!("EMULATOR_ADDR {}: {e}", settings.emulator_addr))?;
+    let emulator = Emulator::serve_at(database, settings.emulator_addr).map_err(|e| match e {
+        emulator::EmulatorError::Io(source) => Error::Io {
+            what: format!("EMULATOR_ADDR {}", settings.emulator_addr),
+            source,
+        },
+        other => other.into(),
+    })?;
     tracing::info!(endpoint = %emulator.endpoint(), "DynamoDB emulator listening");
-    emulator
-        .create_tables(template)
-        .await
-        .map_err(|e| e.to_string())?;
+    emulator.create_tables(template).await?;
     // A file database keeps its stream log indexed and trimmed; an
     // in-memory one lives too briefly to need it.
     let stream_log = file
         .as_deref()
         .map(StreamLog::open)
         .transpose()
-        .map_err(|e| format!("stream log: {e}"))?;
+        .map_err(|e| Error::Stream {
+            table: "every table".into(),
+            detail: format!("its log: {e}"),
+        })?;
     Ok((emulator, stream_log))
 }
 
 /// The sample catalogue, loaded into an empty database only.
-async fn seed(app: &App) -> Result<(), String> {
-    if !app
-        .db
-        .list_concerts()
-        .await
-        .map_err(|e| e.to_string())?
-        .is_empty()
-    {
+async fn seed(app: &App) -> Result<(), Error> {
+    if !app.db.list_concerts().await?.is_empty() {
         return Ok(());
     }
     let data = sample::catalog(app.now_ms(), app.config.sale_timezone);
-    app.db
-        .load_catalog(&data)
-        .await
-        .map_err(|e| e.to_string())?;
+    app.db.load_catalog(&data).await?;
     tracing::info!(
         concerts = data.concerts.len(),
         seats = data.seats.len(),
@@ -214,7 +218,7 @@ impl Background<'_> {
         settings: &Settings,
         stream_log: Option<StreamLog>,
         stopped: &watch::Receiver<bool>,
-    ) -> Result<Vec<JoinHandle<()>>, String> {
+    ) -> Result<Vec<JoinHandle<()>>, Error> {
         let Background {
             app,
             emulator,
@@ -266,7 +270,7 @@ impl Background<'_> {
 }
 
 /// The jobs of the template's scheduled functions.
-fn scheduled_jobs(template: &Template) -> Result<Vec<Scheduled>, String> {
+fn scheduled_jobs(template: &Template) -> Result<Vec<Scheduled>, Error> {
     template
         .functions
         .iter()
@@ -276,21 +280,23 @@ fn scheduled_jobs(template: &Template) -> Result<Vec<Scheduled>, String> {
                 .any(|t| matches!(t, sam::Trigger::Schedule { .. }))
         })
         .map(|f| {
-            Scheduled::by_name(&f.handler)
-                .ok_or_else(|| format!("template schedules unknown function {}", f.handler))
+            Scheduled::by_name(&f.handler).ok_or_else(|| {
+                Error::Template(format!("it schedules unknown function {}", f.handler))
+            })
         })
         .collect()
 }
 
 /// Every reader of a table's stream, with the table: the functions fed
 /// by a stream, and those fed by a pipe's queue.
-fn stream_sinks(template: &Template) -> Result<Vec<(Sink, String)>, String> {
+fn stream_sinks(template: &Template) -> Result<Vec<(Sink, String)>, Error> {
     let mut sinks = Vec::new();
     for f in &template.functions {
         for t in &f.triggers {
             if let sam::Trigger::Stream { table, .. } = t {
-                let consumer = StreamConsumer::by_name(&f.handler)
-                    .ok_or_else(|| format!("template streams to unknown function {}", f.handler))?;
+                let consumer = StreamConsumer::by_name(&f.handler).ok_or_else(|| {
+                    Error::Template(format!("it streams to unknown function {}", f.handler))
+                })?;
                 sinks.push((Sink::Lambda(consumer), table.clone()));
             }
         }
@@ -302,8 +308,9 @@ fn stream_sinks(template: &Template) -> Result<Vec<(Sink, String)>, String> {
                 .iter()
                 .any(|t| matches!(t, sam::Trigger::Sqs { queue } if *queue == pipe.target_queue));
             if reads_target {
-                let consumer = QueueConsumer::by_name(&f.handler)
-                    .ok_or_else(|| format!("template queues to unknown function {}", f.handler))?;
+                let consumer = QueueConsumer::by_name(&f.handler).ok_or_else(|| {
+                    Error::Template(format!("it queues to unknown function {}", f.handler))
+                })?;
                 sinks.push((Sink::Pipe(consumer), pipe.source_table.clone()));
             }
         }
@@ -329,7 +336,7 @@ fn serve(
     admin_token: &str,
     sandbox: Option<&sandbox::http::Served>,
     stopped: watch::Receiver<bool>,
-) -> Result<JoinHandle<()>, String> {
+) -> Result<JoinHandle<()>, Error> {
     // In jwt mode the stack is also the development identity provider.
     let identity = match app.config.auth_mode {
         shared::config::AuthMode::Open => None,

@@ -77,7 +77,7 @@ async fn stop_signal() {
     }
 }
 
-fn fail(message: &str) -> ExitCode {
+fn fail(message: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("local stack: {message}");
     ExitCode::FAILURE
 }

@@ -2,6 +2,7 @@
 //! `PAYMENT_SECRET_KEY`), or the sandbox served on the stack's own port
 //! (`sandbox`) — both through the service's one Toss client over HTTP.
 
+use crate::Error;
 use sandbox::http::{Served, PREFIX};
 use sandbox::Sandbox;
 use shared::config::{PaymentConfig, PaymentProvider};
@@ -21,12 +22,13 @@ pub fn sandbox(config: &PaymentConfig, base_url: &str) -> Option<Served> {
 }
 
 /// The service's provider client for a stack at `base_url`.
-pub fn provider(config: &PaymentConfig, base_url: &str) -> Result<Option<Provider>, String> {
+pub fn provider(config: &PaymentConfig, base_url: &str) -> Result<Option<Provider>, Error> {
     let default_url = match config.provider {
         PaymentProvider::Sandbox => format!("{base_url}{PREFIX}"),
         _ => TOSS_API.to_string(),
     };
-    let transport = HyperTransport::new().map_err(|e| e.to_string())?;
+    let transport = HyperTransport::new()
+        .map_err(|e| Error::crypto("the payment client's TLS")(e.to_string()))?;
     Ok(Provider::new(
         config,
         &default_url,
@@ -38,11 +40,13 @@ pub fn provider(config: &PaymentConfig, base_url: &str) -> Result<Option<Provide
 /// A sandbox on a port of its own (tests that drive the service in-process).
 pub async fn serve_alone(
     secret_key: &str,
-) -> Result<(Served, String, tokio::task::JoinHandle<()>), String> {
+) -> Result<(Served, String, tokio::task::JoinHandle<()>), Error> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
-        .map_err(|e| e.to_string())?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(Error::io("the sandbox's port"))?;
+    let addr = listener
+        .local_addr()
+        .map_err(Error::io("the sandbox's address"))?;
     let served = Served::new(Arc::new(Sandbox::new(secret_key)), String::new());
     let router = axum::Router::new().nest(PREFIX, served.router());
     let task = tokio::spawn(async move {

@@ -1,5 +1,6 @@
 //! Settings of the local stack, from environment variables.
 
+use crate::Error;
 use shared::settings::default_of;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -30,10 +31,12 @@ pub struct Settings {
 /// Where the emulator may listen: it accepts any credentials, so off
 /// loopback it hands the whole database to anyone who can reach the
 /// port — only when `EMULATOR_ALLOW_REMOTE=true` says so, with a warning.
-fn emulator_addr(addr: &str, allow_remote: &str) -> Result<SocketAddr, String> {
-    let parsed: SocketAddr = addr
-        .parse()
-        .map_err(|_| format!("EMULATOR_ADDR={addr:?} is not an address like 127.0.0.1:8000"))?;
+fn emulator_addr(addr: &str, allow_remote: &str) -> Result<SocketAddr, Error> {
+    let parsed: SocketAddr = addr.parse().map_err(|_| Error::Setting {
+        name: "EMULATOR_ADDR",
+        value: addr.into(),
+        expected: "an address like 127.0.0.1:8000",
+    })?;
     if parsed.ip().is_loopback() {
         return Ok(parsed);
     }
@@ -42,34 +45,48 @@ fn emulator_addr(addr: &str, allow_remote: &str) -> Result<SocketAddr, String> {
             tracing::warn!(%parsed, "the DynamoDB emulator accepts any credentials and listens beyond loopback: anyone who reaches it can read and change every table");
             Ok(parsed)
         }
-        _ => Err(format!(
-            "EMULATOR_ADDR={addr} is not on loopback: the emulator accepts any credentials, so anyone who reaches it could read and change every table; set EMULATOR_ALLOW_REMOTE=true to allow it anyway"
-        )),
+        _ => Err(Error::Setting {
+            name: "EMULATOR_ADDR",
+            value: addr.into(),
+            expected: "not on loopback: the emulator accepts any credentials, so anyone who reaches it could read and change every table; set EMULATOR_ALLOW_REMOTE=true to allow it anyway",
+        }),
     }
 }
 
 impl Settings {
-    pub fn from_env() -> Result<Self, String> {
+    pub fn from_env() -> Result<Self, Error> {
         // Unset or empty: the setting's default from `shared::settings`.
         let get = |k: &str| {
             let v = std::env::var(k).ok().filter(|v| !v.is_empty());
             v.unwrap_or_else(|| default_of(k).to_string())
         };
         let p = get("PORT");
-        let port = p
-            .parse()
-            .map_err(|_| format!("PORT={p:?} is not a port number"))?;
+        let port = p.parse().map_err(|_| Error::Setting {
+            name: "PORT",
+            value: p.clone(),
+            expected: "not a port number",
+        })?;
         let v = get("STREAM_POLL_MILLIS");
         let stream_poll = v
             .parse::<u64>()
             .ok()
             .filter(|ms| *ms > 0)
             .map(Duration::from_millis)
-            .ok_or_else(|| format!("STREAM_POLL_MILLIS={v:?} is not a positive integer"))?;
+            .ok_or_else(|| Error::Setting {
+                name: "STREAM_POLL_MILLIS",
+                value: v.clone(),
+                expected: "not a positive integer",
+            })?;
         let seed_sample_data = match get("SEED_SAMPLE_DATA").as_str() {
             "1" | "true" => true,
             "0" | "false" => false,
-            v => return Err(format!("SEED_SAMPLE_DATA={v:?} is not true or false")),
+            v => {
+                return Err(Error::Setting {
+                    name: "SEED_SAMPLE_DATA",
+                    value: v.into(),
+                    expected: "not true or false",
+                })
+            }
         };
         let emulator_addr = emulator_addr(&get("EMULATOR_ADDR"), &get("EMULATOR_ALLOW_REMOTE"))?;
         Ok(Settings {
@@ -113,7 +130,9 @@ mod tests {
     fn the_emulator_stays_on_loopback_unless_allowed() {
         assert!(emulator_addr("127.0.0.1:8000", "false").is_ok());
         assert!(emulator_addr("[::1]:0", "false").is_ok());
-        let refused = emulator_addr("0.0.0.0:8000", "false").unwrap_err();
+        let refused = emulator_addr("0.0.0.0:8000", "false")
+            .unwrap_err()
+            .to_string();
         assert!(refused.contains("EMULATOR_ALLOW_REMOTE=true"), "{refused}");
         assert!(emulator_addr("0.0.0.0:8000", "true").is_ok());
         assert!(

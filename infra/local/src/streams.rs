@@ -2,6 +2,7 @@
 //! stream through dynoxide and hands records over exactly as Lambda would
 //! deliver them (the same JSON shape, user identity included).
 
+use crate::Error;
 use aws_lambda_events::event::dynamodb::EventRecord;
 use emulator::dynoxide::actions::{describe_stream, get_records, get_shard_iterator, list_streams};
 use emulator::Database;
@@ -40,8 +41,16 @@ impl StreamReader {
         &self.table
     }
 
-    fn open_iterator(&self) -> Result<Option<String>, String> {
-        let e = |e: emulator::dynoxide::DynoxideError| format!("stream of {}: {e}", self.table);
+    /// This stream's failure to do something, as the stack's error.
+    fn failed(&self, detail: impl std::fmt::Display) -> Error {
+        Error::Stream {
+            table: self.table.clone(),
+            detail: detail.to_string(),
+        }
+    }
+
+    fn open_iterator(&self) -> Result<Option<String>, Error> {
+        let e = |e: emulator::dynoxide::DynoxideError| self.failed(e);
         let streams = self
             .db
             .list_streams(list_streams::ListStreamsRequest {
@@ -79,7 +88,7 @@ impl StreamReader {
     }
 
     /// Records written since the last call, oldest first, at most `limit`.
-    pub fn next_batch(&mut self, limit: usize) -> Result<Vec<EventRecord>, String> {
+    pub fn next_batch(&mut self, limit: usize) -> Result<Vec<EventRecord>, Error> {
         if self.iterator.is_none() {
             self.iterator = self.open_iterator()?;
         }
@@ -92,12 +101,12 @@ impl StreamReader {
                 shard_iterator: iterator,
                 limit: Some(limit),
             })
-            .map_err(|e| format!("stream of {}: {e}", self.table))?;
+            .map_err(|e| self.failed(e))?;
         self.iterator = out.next_shard_iterator.clone();
         // Through JSON on purpose: this is the wire form Lambda delivers.
-        let json = serde_json::to_value(&out.records).map_err(|e| e.to_string())?;
+        let json = serde_json::to_value(&out.records).map_err(|e| self.failed(e))?;
         let records: Vec<EventRecord> =
-            serde_json::from_value(json).map_err(|e| format!("stream record: {e}"))?;
+            serde_json::from_value(json).map_err(|e| self.failed(format!("a record: {e}")))?;
         if let Some(seq) = records
             .last()
             .and_then(|r| r.change.sequence_number.clone())
@@ -161,7 +170,7 @@ impl Subscription {
     /// Delivers what is new on the stream, batch after batch while batches
     /// come back full (as Lambda polls a shard with a backlog), at most
     /// `max_batches` so a tick stays short. Returns how many records were read.
-    pub async fn drain(&mut self, app: &shared::App, max_batches: usize) -> Result<usize, String> {
+    pub async fn drain(&mut self, app: &shared::App, max_batches: usize) -> Result<usize, Error> {
         let mut read = 0;
         for _ in 0..max_batches {
             let n = self.deliver(app).await?;
@@ -175,7 +184,7 @@ impl Subscription {
 
     /// Delivers what is new on the stream, once. Returns how many records
     /// were read.
-    pub async fn deliver(&mut self, app: &shared::App) -> Result<usize, String> {
+    pub async fn deliver(&mut self, app: &shared::App) -> Result<usize, Error> {
         let before = self.reader.last_sequence().map(str::to_string);
         let records = self.reader.next_batch(BATCH_SIZE)?;
         if records.is_empty() {

@@ -3,6 +3,7 @@
 //! repairing a schedule and a reconciliation round — each one organiser API call,
 //! shown as `key: value` lines or, with `--json`, as the API's own body.
 
+use crate::Error;
 use client::Client;
 use serde_json::{json, Value};
 
@@ -61,21 +62,19 @@ impl Command {
     }
 
     /// Runs the command: the API's answer body, or why it failed.
-    pub async fn run(&self, api: &Client) -> Result<Value, String> {
+    pub async fn run(&self, api: &Client) -> Result<Value, Error> {
         let (method, path, body, ok) = self.call();
-        let answer = api
-            .call(method, &path, None, body.as_ref(), None)
-            .await
-            .map_err(|e| e.to_string())?;
+        let answer = api.call(method, &path, None, body.as_ref(), None).await?;
         if ok.contains(&answer.status) {
             Ok(answer.body)
         } else {
             let message = answer.body["message"].as_str().unwrap_or_default();
             let code = answer.body["code"].as_str().unwrap_or_default();
-            Err(format!(
-                "{method} {path}: {} {code} {message}",
-                answer.status
-            ))
+            Err(Error::Refused {
+                call: format!("{method} {path}"),
+                status: answer.status,
+                detail: format!("{code} {message}"),
+            })
         }
     }
 }

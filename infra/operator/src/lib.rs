@@ -3,9 +3,11 @@
 //! schedule is on offer, and the everyday organiser calls (`commands`).
 
 pub mod commands;
+pub mod error;
 pub mod show;
 
 use client::Client;
+pub use error::Error;
 use serde_json::Value;
 use show::{idempotency_key, Show};
 use std::time::{Duration, Instant};
@@ -28,20 +30,19 @@ pub struct Outcome {
 
 /// Puts the show in `file` on sale; waits up to `wait` for each schedule
 /// written in the background.
-pub async fn load(api: &Client, file: &[u8], wait: Duration) -> Result<Outcome, String> {
+pub async fn load(api: &Client, file: &[u8], wait: Duration) -> Result<Outcome, Error> {
     let show = Show::parse(file)?;
     let concert_id = match (&show.concert, show.concert_id) {
         (Some(body), _) => {
             let key = idempotency_key(file, "concert");
             let answer = api
                 .call("POST", "/admin/concerts", None, Some(body), Some(&key))
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             let created = expect(answer, 201, "POST /admin/concerts")?;
             id(&created, "id")?
         }
         (None, Some(id)) => id,
-        (None, None) => return Err("no concert".into()),
+        (None, None) => return Err(Error::Show("no concert".into())),
     };
     let mut schedules = Vec::new();
     for (i, body) in show.schedules.iter().enumerate() {
@@ -50,8 +51,7 @@ pub async fn load(api: &Client, file: &[u8], wait: Duration) -> Result<Outcome, 
         let path = format!("/admin/concerts/{concert_id}/schedules");
         let answer = api
             .call("POST", &path, None, Some(body), Some(&key))
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let created = expect(answer, 201, &format!("POST {path}"))?;
         let schedule_id = id(&created, "scheduleId")?;
         let ready = created["status"] == "READY" || wait_ready(api, schedule_id, wait).await?;
@@ -69,33 +69,45 @@ pub async fn load(api: &Client, file: &[u8], wait: Duration) -> Result<Outcome, 
 }
 
 /// Polls the schedule's report until it is READY; `false` at the deadline.
-async fn wait_ready(api: &Client, schedule_id: u64, wait: Duration) -> Result<bool, String> {
+async fn wait_ready(api: &Client, schedule_id: u64, wait: Duration) -> Result<bool, Error> {
     let deadline = Instant::now() + wait;
     let path = format!("/admin/schedules/{schedule_id}/report");
     loop {
-        let answer = api.call("GET", &path, None, None, None).await;
-        let report = expect(answer.map_err(|e| e.to_string())?, 200, &path)?;
+        let answer = api.call("GET", &path, None, None, None).await?;
+        let report = expect(answer, 200, &path)?;
         match report["status"].as_str() {
             Some("READY") => return Ok(true),
             Some("PREPARING") if Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(250)).await
             }
             Some("PREPARING") => return Ok(false),
-            other => return Err(format!("schedule {schedule_id} is {other:?}")),
+            other => {
+                return Err(Error::Refused {
+                    call: format!("GET {path}"),
+                    status: 200,
+                    detail: format!("schedule {schedule_id} is {other:?}, not READY"),
+                })
+            }
         }
     }
 }
 
-fn expect(answer: client::Answer, status: u16, call: &str) -> Result<Value, String> {
+fn expect(answer: client::Answer, status: u16, call: &str) -> Result<Value, Error> {
     if answer.status == status {
         Ok(answer.body)
     } else {
-        Err(format!("{} from {call}: {}", answer.status, answer.body))
+        Err(Error::Refused {
+            call: call.to_string(),
+            status: answer.status,
+            detail: answer.body.to_string(),
+        })
     }
 }
 
-fn id(body: &Value, field: &str) -> Result<u64, String> {
-    body[field]
-        .as_u64()
-        .ok_or_else(|| format!("no {field} in {body}"))
+fn id(body: &Value, field: &str) -> Result<u64, Error> {
+    body[field].as_u64().ok_or_else(|| Error::Refused {
+        call: "the answer".into(),
+        status: 200,
+        detail: format!("no {field} in {body}"),
+    })
 }

@@ -12,6 +12,7 @@ use aws_credential_types::provider::ProvideCredentials;
 use clap::{Parser, Subcommand};
 use client::{Auth, Client};
 use operator::commands::{human, Command};
+use operator::Error;
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -70,7 +71,7 @@ enum QueueAction {
     Resize { max_active: u64 },
 }
 
-async fn auth(region: Option<String>) -> Result<Auth, String> {
+async fn auth(region: Option<String>) -> Result<Auth, Error> {
     if let Some(token) = std::env::var("ADMIN_TOKEN").ok().filter(|t| !t.is_empty()) {
         return Ok(Auth::Bearer(token));
     }
@@ -82,14 +83,14 @@ async fn auth(region: Option<String>) -> Result<Auth, String> {
     let region = config
         .region()
         .map(|r| r.to_string())
-        .ok_or("no AWS region: pass --region or set AWS_REGION")?;
+        .ok_or_else(|| Error::Identity("no AWS region: pass --region or set AWS_REGION".into()))?;
     let provider = config
         .credentials_provider()
-        .ok_or("no AWS credentials provider")?;
+        .ok_or_else(|| Error::Identity("no AWS credentials provider".into()))?;
     let credentials = provider
         .provide_credentials()
         .await
-        .map_err(|e| format!("no AWS credentials: {e}"))?;
+        .map_err(|e| Error::Identity(format!("no AWS credentials: {e}")))?;
     Ok(Auth::SigV4 {
         credentials,
         region,
@@ -105,8 +106,8 @@ async fn main() {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), String> {
-    let api = Client::new(&cli.url, auth(cli.region).await?).map_err(|e| e.to_string())?;
+async fn run(cli: Cli) -> Result<(), Error> {
+    let api = Client::new(&cli.url, auth(cli.region).await?)?;
     let command = match cli.command {
         Cmd::LoadShow { file, wait } => return load_show(&api, &file, wait).await,
         Cmd::Queue { action } => match action {
@@ -129,8 +130,11 @@ async fn run(cli: Cli) -> Result<(), String> {
     Ok(())
 }
 
-async fn load_show(api: &Client, path: &str, wait: u64) -> Result<(), String> {
-    let file = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+async fn load_show(api: &Client, path: &str, wait: u64) -> Result<(), Error> {
+    let file = std::fs::read(path).map_err(|source| Error::Io {
+        what: path.to_string(),
+        source,
+    })?;
     let outcome = operator::load(api, &file, Duration::from_secs(wait)).await?;
     println!("concert {}", outcome.concert_id);
     for s in &outcome.schedules {

@@ -10,6 +10,7 @@
 //! bytes and the call's place in it, so loading the same file again
 //! creates nothing twice.
 
+use crate::Error;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -28,12 +29,14 @@ pub struct Show {
 }
 
 impl Show {
-    pub fn parse(bytes: &[u8]) -> Result<Show, String> {
-        let show: Show =
-            serde_json::from_slice(bytes).map_err(|e| format!("not a show file: {e}"))?;
+    pub fn parse(bytes: &[u8]) -> Result<Show, Error> {
+        let show: Show = serde_json::from_slice(bytes)
+            .map_err(|e| Error::Show(format!("not a show file: {e}")))?;
         match (&show.concert, show.concert_id) {
             (Some(_), None) | (None, Some(_)) => Ok(show),
-            _ => Err("a show file names either `concert` or `concertId`".into()),
+            _ => Err(Error::Show(
+                "a show file names either `concert` or `concertId`".into(),
+            )),
         }
     }
 }
