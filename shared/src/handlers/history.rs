@@ -5,7 +5,9 @@ use super::identity;
 use super::reservations::ReservationBody;
 use crate::app::App;
 use crate::clock::format_ms;
-use crate::domain::ids::{parse_id, UserId};
+use crate::domain::ids::parse_id;
+#[cfg(feature = "openapi")]
+use crate::domain::ids::UserId;
 use crate::domain::points::EntryKind;
 use crate::domain::reservation::status_at;
 #[cfg(feature = "openapi")]

@@ -11,13 +11,26 @@ pub mod repair;
 pub mod report;
 pub mod schedules;
 
-use crate::http::request::iam_principal;
+use crate::app::App;
+use crate::domain::catalog::Schedule;
+use crate::http::request::{iam_principal, path_id};
 use crate::http::AppError;
 use lambda_http::Request;
 
 /// The organiser the gateway verified; 401 when none.
 pub fn organiser(req: &Request) -> Result<String, AppError> {
     iam_principal(req).ok_or(AppError::AdminUnauthorized)
+}
+
+/// The schedule an organiser's request names in its path, as it is now:
+/// 401 without an organiser, 404 for an unknown schedule.
+pub async fn named_schedule(app: &App, req: &Request) -> Result<Schedule, AppError> {
+    organiser(req)?;
+    let schedule_id = path_id(req, "scheduleId")?;
+    app.db
+        .schedule_now(schedule_id)
+        .await?
+        .ok_or(AppError::ScheduleNotFound)
 }
 
 /// An organiser's time (ISO-8601 with an offset or `Z`) in ms.

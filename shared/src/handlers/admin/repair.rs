@@ -2,13 +2,12 @@
 //! a seats-left count drifted (an availability message dead-lettered) or a
 //! schedule's job stopped (its retries ran out). Safe to repeat.
 
-use super::organiser;
+use super::named_schedule;
 use super::report::tally;
 use crate::app::App;
 use crate::domain::catalog::ScheduleStatus;
 #[cfg(feature = "openapi")]
 use crate::http::error::ErrorBody;
-use crate::http::request::path_id;
 use crate::http::{AppError, Reply};
 use crate::jobs::{availability, schedule_jobs};
 use lambda_http::Request;
@@ -44,13 +43,8 @@ pub struct RepairBody {
     )
 )]
 pub async fn repair(app: &App, req: &Request) -> Result<Reply, AppError> {
-    organiser(req)?;
-    let schedule_id = path_id(req, "scheduleId")?;
-    let schedule = app
-        .db
-        .schedule_now(schedule_id)
-        .await?
-        .ok_or(AppError::ScheduleNotFound)?;
+    let schedule = named_schedule(app, req).await?;
+    let schedule_id = schedule.schedule_id;
     let seats = availability::rebuild(app, &schedule).await?;
     let job_restarted = schedule_jobs::restart(app, &schedule).await?;
     let counted = tally(&schedule, &seats, app.now_ms());

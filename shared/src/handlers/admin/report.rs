@@ -1,12 +1,11 @@
 //! `GET /admin/schedules/{scheduleId}/report`: the schedule's seats as
 //! they are at the request, counted exactly.
 
-use super::organiser;
+use super::named_schedule;
 use crate::app::App;
 use crate::domain::catalog::{Schedule, ScheduleStatus, Seat, SeatCancel};
 #[cfg(feature = "openapi")]
 use crate::http::error::ErrorBody;
-use crate::http::request::path_id;
 use crate::http::{AppError, Reply};
 use lambda_http::Request;
 use serde::Serialize;
@@ -87,13 +86,7 @@ pub fn tally(schedule: &Schedule, seats: &[Seat], now_ms: i64) -> ReportBody {
     )
 )]
 pub async fn report(app: &App, req: &Request) -> Result<Reply, AppError> {
-    organiser(req)?;
-    let schedule_id = path_id(req, "scheduleId")?;
-    let schedule = app
-        .db
-        .schedule_now(schedule_id)
-        .await?
-        .ok_or(AppError::ScheduleNotFound)?;
+    let schedule = named_schedule(app, req).await?;
     let seats: Vec<Seat> = app.db.all_seats(&schedule).await?.concat();
     Reply::ok(&tally(&schedule, &seats, app.now_ms()))
 }

@@ -1,7 +1,7 @@
 //! `POST /admin/concerts/{concertId}/schedules`, `PATCH /admin/schedules/{scheduleId}`
 //! and `POST /admin/schedules/{scheduleId}/cancel`.
 
-use super::{idempotency_scope, organiser, parse_opt_time};
+use super::{idempotency_scope, named_schedule, organiser, parse_opt_time};
 use crate::app::App;
 use crate::clock::format_ms;
 use crate::domain::catalog::{Schedule, ScheduleStatus};
@@ -301,13 +301,8 @@ pub struct CancelBody {
     )
 )]
 pub async fn cancel(app: &App, req: &Request) -> Result<Reply, AppError> {
-    organiser(req)?;
-    let schedule_id = path_id(req, "scheduleId")?;
-    let schedule = app
-        .db
-        .schedule_now(schedule_id)
-        .await?
-        .ok_or(AppError::ScheduleNotFound)?;
+    let schedule = named_schedule(app, req).await?;
+    let schedule_id = schedule.schedule_id;
     if matches!(
         schedule.status,
         ScheduleStatus::Preparing | ScheduleStatus::Ready
