@@ -203,7 +203,7 @@ impl Db {
         now_ms: i64,
         idempotency: Option<Update>,
     ) -> Result<FanCancel, StoreError> {
-        let seat = self.seat_release(SeatRef::from(r), r.reserve_id)?;
+        let seat = self.seat_release(SeatRef::from(r), r.reserve_id, now_ms)?;
         let tx = Tx::new()
             .update(RESERVATION, self.fan_cancel_record(r, 0, now_ms)?)
             .update(SEAT, seat)

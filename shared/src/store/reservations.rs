@@ -268,5 +268,6 @@ fn hold_of(r: &Reservation) -> SeatHold<'_> {
         until: r.expires_at,
         user_id: &r.user_id,
         concert_id: r.concert_id,
+        length_ms: r.expires_at - r.created_at,
     }
 }

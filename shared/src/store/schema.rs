@@ -76,6 +76,10 @@ pub mod catalog {
         pub const HOLD_ID: &str = "holdId";
         pub const HOLD_UNTIL: &str = "holdUntil";
         pub const HOLDER: &str = "holder";
+        /// Who last held the seat without paying, and when that hold
+        /// ended (released or lapsed): the same fan's cool-off (SPEC §7).
+        pub const LAST_HOLDER: &str = "lastHolder";
+        pub const LAST_END: &str = "lastEnd";
         pub const SOLD_RESERVE_ID: &str = "soldReserveId";
         pub const SOLD_TO: &str = "soldTo";
         /// Set by its schedule's cancellation.

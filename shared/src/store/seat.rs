@@ -2,7 +2,10 @@
 //! block's partition, `SEAT#{id}`) is
 //! - **free**: no `soldReserveId`, no `cancelled`, and no hold running
 //!   (`holdUntil` absent or past: a lapsed hold frees the seat at once,
-//!   whether or not anything has deleted it yet);
+//!   whether or not anything has deleted it yet) — except to the fan whose
+//!   hold of it ended unpaid less than a hold's length ago (`lastHolder`,
+//!   `lastEnd`, or their own lapsed hold still on it), so nobody keeps a
+//!   seat off sale by releasing and holding it again;
 //! - **held** by a reservation: `holdId`, `holdUntil` in the future, `holder`;
 //! - **sold** to a reservation: `soldReserveId`, `soldTo` (the hold's
 //!   attributes stay as they were);
@@ -34,6 +37,18 @@ fn free() -> String {
          AND (attribute_not_exists({until}) OR {until} <= :now)",
         sold = a::SOLD_RESERVE_ID,
         cancelled = a::CANCELLED,
+        until = a::HOLD_UNTIL,
+    )
+}
+
+/// Not `:user`'s to hold again yet: a hold of theirs on it ended unpaid
+/// after `:cool` (released, or lapsed with its hold still on the seat).
+fn cooling_off() -> String {
+    format!(
+        "({last} = :user AND {end} > :cool) OR ({holder} = :user AND {until} > :cool)",
+        last = a::LAST_HOLDER,
+        end = a::LAST_END,
+        holder = a::HOLDER,
         until = a::HOLD_UNTIL,
     )
 }
@@ -138,11 +153,13 @@ impl Db {
                 a::HOLDER
             ))
             .condition_expression(format!(
-                "{} AND {} = :cid AND {}",
+                "{} AND {} = :cid AND {} AND NOT ({})",
                 exists(),
                 a::CONCERT_ID,
-                free()
+                free(),
+                cooling_off()
             ))
+            .expression_attribute_values(":cool", n(now_ms - hold.length_ms))
             .expression_attribute_values(":rid", n(hold.reserve_id))
             .expression_attribute_values(":until", n(hold.until))
             .expression_attribute_values(":user", s(hold.user_id))
@@ -176,12 +193,25 @@ impl Db {
     }
 
     /// held → free: only while this reservation's hold is on it, unsold
-    /// (a fan letting go, or the cleanup after a lapse).
-    pub(super) fn seat_release(&self, seat: SeatRef, rid: u64) -> Result<Update, StoreError> {
+    /// (a fan letting go at `ended_ms`, or the cleanup after a lapse at the
+    /// hold's end); the holder's cool-off starts then.
+    pub(super) fn seat_release(
+        &self,
+        seat: SeatRef,
+        rid: u64,
+        ended_ms: i64,
+    ) -> Result<Update, StoreError> {
         self.seat(seat)
-            .update_expression(format!("REMOVE {}", hold_attrs()))
+            .update_expression(format!(
+                "SET {last} = {holder}, {end} = :ended REMOVE {}",
+                hold_attrs(),
+                last = a::LAST_HOLDER,
+                holder = a::HOLDER,
+                end = a::LAST_END,
+            ))
             .condition_expression(held_by())
             .expression_attribute_values(":rid", n(rid))
+            .expression_attribute_values(":ended", n(ended_ms))
             .build()
             .or_failed()
     }
@@ -189,7 +219,7 @@ impl Db {
     /// The cleanup after a lapse, alone: frees the seat if, and only if,
     /// this reservation's hold is still on it and it is unsold.
     pub async fn release_seat(&self, r: &Reservation) -> Result<bool, StoreError> {
-        let release = self.seat_release(SeatRef::from(r), r.reserve_id)?;
+        let release = self.seat_release(SeatRef::from(r), r.reserve_id, r.expires_at)?;
         let out = self
             .client
             .update_item()
@@ -271,6 +301,8 @@ pub struct SeatHold<'a> {
     pub until: i64,
     pub user_id: &'a str,
     pub concert_id: u64,
+    /// A hold's length: the same fan's cool-off after one of theirs ends.
+    pub length_ms: i64,
 }
 
 #[cfg(test)]

@@ -420,3 +420,68 @@ async fn a_token_carries_its_live_holds_only() {
     assert_eq!(holds, BTreeSet::from([live.to_string(), next.to_string()]));
     assert_eq!(h.audit().await, 0);
 }
+
+/// SPEC §7: a fan whose hold of a seat ended unpaid — released, or lapsed
+/// whether or not the cleanup has run — cannot hold that same seat again
+/// for a hold's length after it ended; anyone else can at once, and the
+/// fan can hold other seats. Without it, release-and-rehold kept a seat
+/// off sale for ever.
+#[tokio::test]
+async fn a_fan_cannot_keep_a_seat_by_releasing_and_holding_it_again() {
+    let h = Arc::new(TestApp::with(|c| c.queue_active_seconds = 3_600).await);
+    h.load(&catalog(10)).await;
+    let users = h.active_many("cool", 2).await;
+    let ((a, ta), (b, tb)) = (&users[0], &users[1]);
+    let release = |rid: u64, user: &str, token: &str| {
+        let (h, user, token) = (h.clone(), user.to_string(), token.to_string());
+        async move {
+            let path = format!("/reservations/{rid}/cancel");
+            let body = serde_json::json!({"userId": user});
+            h.req("POST", &path, Some(&token), Some(&body)).await.status
+        }
+    };
+    // Released: refused to the same fan for 300 s, to the ms.
+    let first = h.reserve(a, ta, 1, 1, 1).await;
+    let rid = first.body["reserveId"].as_u64().unwrap();
+    h.advance_ms(10_000);
+    assert_eq!(release(rid, a, ta).await, 200);
+    let again = h.reserve(a, ta, 1, 1, 1).await;
+    assert_eq!(
+        (again.status, again.body["code"].as_str()),
+        (409, Some("SEAT_TAKEN")),
+        "{again:?}"
+    );
+    assert_eq!(
+        h.reserve(a, ta, 1, 1, 2).await.status,
+        201,
+        "other seats are fine"
+    );
+    h.advance_ms(300_000 - 1);
+    assert_eq!(h.reserve(a, ta, 1, 1, 1).await.status, 409);
+    h.advance_ms(1);
+    let later = h.reserve(a, ta, 1, 1, 1).await;
+    assert_eq!(later.status, 201, "{later:?}");
+
+    // Lapsed (no cleanup yet): the same fan waits, another fan holds it.
+    h.advance_ms(300_000);
+    assert_eq!(h.reserve(a, ta, 1, 1, 1).await.status, 409);
+    assert_eq!(h.reserve(b, tb, 1, 1, 1).await.status, 201);
+
+    // Lapsed and cleaned up: the cool-off is on the seat.
+    let third = h.reserve(a, ta, 1, 1, 3).await;
+    assert_eq!(third.status, 201);
+    h.advance_ms(300_000 + 1_000);
+    h.sweep_ttl();
+    for r in h.reservation_stream().iter().filter(|r| is_ttl_delete(r)) {
+        hold_cleanup::process(h.app(), r).await.unwrap();
+    }
+    let seat = devkit::inspect::seat(&h.app().db, 1, 3)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(seat.holder.is_none(), "the cleanup freed it: {seat:?}");
+    assert_eq!(h.reserve(a, ta, 1, 1, 3).await.status, 409);
+    h.advance_ms(300_000);
+    assert_eq!(h.reserve(a, ta, 1, 1, 3).await.status, 201);
+    h.audit().await;
+}
