@@ -527,7 +527,10 @@ impl Db {
     /// What a payment of hold `reserve_id` does to the payer's ACTIVE
     /// token as read: it drops the hold from the token, and ends the token
     /// (see [`Db::end_token_writes`]) unless another of the user's holds is
-    /// still running — so every held seat can still be paid.
+    /// still running — so every held seat can still be paid. Both writes
+    /// are conditional on the token's `version` as read (and the keeping
+    /// one raises it), so two payments at once of the last two holds cannot
+    /// both keep it: the second is refused, reads the token again and ends it.
     pub fn token_after_payment(
         &self,
         token: &QueueToken,
@@ -540,12 +543,16 @@ impl Db {
         let keep = Update::builder()
             .table_name(&self.tables.queue)
             .set_key(Some(key(token_pk(&token.token_id), TOKEN_SK)))
-            .update_expression(format!("REMOVE {HOLDS}.#rid"))
-            .condition_expression(format!("#status = :active AND {EXPIRE_AT} > :now"))
+            .update_expression(format!("REMOVE {HOLDS}.#rid ADD {VERSION} :one"))
+            .condition_expression(format!(
+                "#status = :active AND {EXPIRE_AT} > :now AND {VERSION} = :version"
+            ))
             .expression_attribute_names("#status", STATUS)
             .expression_attribute_names("#rid", reserve_id.to_string())
             .expression_attribute_values(":active", state(TokenStatus::Active))
             .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":version", n(token.version))
+            .expression_attribute_values(":one", n(1))
             .build()
             .or_failed()?;
         Ok(TokenEnd {

@@ -548,3 +548,57 @@ async fn an_expired_hold_is_gone_and_a_stray_ttl_record_changes_nothing() {
     );
     assert_eq!(h.audit().await, 1);
 }
+
+/// SPEC §7: two payments at once of a fan's last two holds can never both
+/// leave the token running — one of them ends it and frees its slot.
+/// (Each payment saw the other's hold still on the token; without a
+/// version condition on the keeping write both kept it, and the fan kept
+/// an ACTIVE slot with nothing left to pay.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paying_the_last_two_holds_at_once_ends_the_token() {
+    let h = Arc::new(
+        TestApp::with(|c| {
+            c.queue_active_seconds = 3_600;
+            c.queue_max_active = 20;
+        })
+        .await,
+    );
+    h.load(&catalog(100)).await;
+    let fans = h.active_many("twice", 20).await;
+    let tasks = fans.iter().enumerate().map(|(i, (user, token))| {
+        let (h, user, token) = (h.clone(), user.clone(), token.clone());
+        tokio::spawn(async move {
+            let mut holds = Vec::new();
+            for seat in [2 * i as u64 + 1, 2 * i as u64 + 2] {
+                let r = h.reserve(&user, &token, 1, 1, seat).await;
+                assert_eq!(r.status, 201, "{r:?}");
+                holds.push((
+                    r.body["reserveId"].as_u64().unwrap(),
+                    r.body["price"].as_i64().unwrap(),
+                ));
+            }
+            h.charge(&user, json!(holds[0].1 + holds[1].1), None).await;
+            let (a, b) = tokio::join!(
+                h.pay(&user, &token, holds[0].0, holds[0].1, None),
+                h.pay(&user, &token, holds[1].0, holds[1].1, None)
+            );
+            assert_eq!((a.status, b.status), (201, 201), "{a:?} {b:?}");
+            let after = h
+                .req("GET", "/concerts/1/schedules", Some(&token), None)
+                .await;
+            assert_eq!(
+                after.status, 401,
+                "{user}: the token outlived its last hold"
+            );
+        })
+    });
+    for t in futures::future::join_all(tasks).await {
+        t.unwrap();
+    }
+    // Every slot went back: twenty newcomers are admitted at once.
+    for i in 0..20 {
+        h.join(&format!("after{i}")).await;
+    }
+    assert_eq!(h.admission_round().await.admitted, 20);
+    h.audit().await;
+}
