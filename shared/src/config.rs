@@ -161,8 +161,18 @@ impl Config {
             queue_max_active: positive(&get, "QUEUE_MAX_ACTIVE")?,
             queue_active_seconds: positive(&get, "QUEUE_ACTIVE_SECONDS")?,
             queue_tick_seconds: positive(&get, "QUEUE_TICK_SECONDS")?,
-            queue_idle_seconds: positive(&get, "QUEUE_IDLE_SECONDS")?,
-            queue_active_idle_seconds: positive(&get, "QUEUE_ACTIVE_IDLE_SECONDS")?,
+            queue_idle_seconds: at_least(
+                &get,
+                "QUEUE_IDLE_SECONDS",
+                MIN_IDLE_SECONDS,
+                IDLE_TOO_SHORT,
+            )?,
+            queue_active_idle_seconds: at_least(
+                &get,
+                "QUEUE_ACTIVE_IDLE_SECONDS",
+                MIN_ACTIVE_IDLE_SECONDS,
+                ACTIVE_IDLE_TOO_SHORT,
+            )?,
             queue_shards: positive(&get, "QUEUE_SHARDS")?,
             hold_seconds: positive(&get, "HOLD_SECONDS")?,
             tickets_max_per_user: positive(&get, "TICKETS_MAX_PER_USER")?,
@@ -211,6 +221,35 @@ fn payment(get: &impl Fn(&str) -> Option<String>) -> Result<PaymentConfig, Confi
 }
 
 /// A positive number from the environment, else the setting's default.
+/// The shortest `QUEUE_IDLE_SECONDS` that spares a fan who polls as told:
+/// their last-seen mark is rewritten only when 10 s old, and the longest
+/// advised wait between polls is 30 s, so a mark can be 40 s old.
+pub const MIN_IDLE_SECONDS: i64 =
+    (crate::domain::queue::SEEN_EVERY_MS + crate::domain::queue::POLL_MAX_MS as i64) / 1000;
+const IDLE_TOO_SHORT: &str = "at least 40 (seconds): the last-seen mark is rewritten every 10 s and fans are told to poll up to 30 s apart, so a shorter setting ends fans who poll as told";
+
+/// The shortest `QUEUE_ACTIVE_IDLE_SECONDS`: above the mark's 10 s grain.
+pub const MIN_ACTIVE_IDLE_SECONDS: i64 = crate::domain::queue::SEEN_EVERY_MS / 1000 + 1;
+const ACTIVE_IDLE_TOO_SHORT: &str = "at least 11 (seconds): the last-seen mark is rewritten every 10 s, so a shorter setting ends fans who are still active";
+
+/// A whole number of at least `min`.
+fn at_least(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    min: i64,
+    expected: &'static str,
+) -> Result<i64, ConfigError> {
+    let raw = get(name).unwrap_or_else(|| default_of(name).to_string());
+    match raw.trim().parse::<i64>() {
+        Ok(v) if v >= min => Ok(v),
+        _ => Err(ConfigError {
+            name: name.to_string(),
+            value: raw,
+            expected,
+        }),
+    }
+}
+
 fn positive<T>(get: &impl Fn(&str) -> Option<String>, name: &str) -> Result<T, ConfigError>
 where
     T: FromStr + PartialOrd + Default,
@@ -298,6 +337,25 @@ mod tests {
         assert_eq!(d.sale_timezone, chrono_tz::Asia::Seoul);
         assert_eq!((d.tickets_max_per_user, d.refund_cutoff_hours), (4, 24));
         assert_eq!(d.auth_mode, AuthMode::Open);
+    }
+
+    /// SPEC §7: idle settings that would end fans who poll as told (or
+    /// are still active) are refused at start, saying why.
+    #[test]
+    fn idle_settings_below_the_marks_grain_are_refused() {
+        let with = |name: &'static str, v: &'static str| {
+            Config::from_lookup(move |k| (k == name).then(|| v.to_string()))
+        };
+        let e = with("QUEUE_IDLE_SECONDS", "39").unwrap_err();
+        assert_eq!(e.name, "QUEUE_IDLE_SECONDS");
+        assert!(e.expected.contains("poll as told"), "{e:?}");
+        assert_eq!(
+            with("QUEUE_IDLE_SECONDS", "40").unwrap().queue_idle_seconds,
+            40
+        );
+        assert!(with("QUEUE_ACTIVE_IDLE_SECONDS", "10").is_err());
+        let ok = with("QUEUE_ACTIVE_IDLE_SECONDS", "11").unwrap();
+        assert_eq!(ok.queue_active_idle_seconds, 11);
     }
 
     #[test]

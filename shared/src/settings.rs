@@ -126,13 +126,13 @@ pub const SETTINGS: &[Setting] = &[
         "QUEUE_IDLE_SECONDS",
         "120",
         "QueueIdleSeconds",
-        "a waiting token nobody has polled for this long leaves the line at the next admission round",
+        "a waiting token nobody has polled for this long leaves the line at the next admission round (at least 40: fans poll up to 30 s apart and the mark is rewritten every 10 s)",
     ),
     service(
         "QUEUE_ACTIVE_IDLE_SECONDS",
         "60",
         "QueueActiveIdleSeconds",
-        "an ACTIVE token that has made no request for this long and holds no seat gives its slot back at the next round",
+        "an ACTIVE token that has made no request for this long and holds no seat gives its slot back at the next round (at least 11)",
     ),
     service(
         "QUEUE_ACTIVE_SECONDS",
