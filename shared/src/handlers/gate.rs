@@ -78,9 +78,15 @@ async fn seen(app: &App, token: &QueueToken, now: i64) -> Result<(), AppError> {
 /// payment has just ended, so that a retry without its key is answered
 /// with its 409 rather than a 401. The payment transaction itself still
 /// requires the token to be ACTIVE before it can pay anything.
-pub fn payable(app: &App, token: QueueToken) -> Result<QueueToken, AppError> {
-    match (token.status, token.state_at(app.now_ms())) {
-        (_, TokenState::Active) | (TokenStatus::Ended, _) => Ok(token),
+pub async fn payable(app: &App, token: QueueToken) -> Result<QueueToken, AppError> {
+    let now = app.now_ms();
+    match (token.status, token.state_at(now)) {
+        // A fan paying is still there: the slot's mark is kept too.
+        (_, TokenState::Active) => {
+            seen(app, &token, now).await?;
+            Ok(token)
+        }
+        (TokenStatus::Ended, _) => Ok(token),
         (_, TokenState::Waiting) => Err(AppError::TokenNotActive),
         (_, TokenState::Over) => Err(AppError::Unauthorized),
     }

@@ -99,7 +99,7 @@ pub async fn pay(app: &App, req: &Request) -> Result<Reply, AppError> {
     };
     let body = &body;
     idempotency::once(app, req, keyed, |claim| async move {
-        let token = gate::payable(app, token)?;
+        let token = gate::payable(app, token).await?;
         settle(app, body, token, claim.as_ref()).await
     })
     .await

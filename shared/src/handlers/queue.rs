@@ -147,12 +147,10 @@ pub async fn status(app: &App, req: &Request) -> Result<Reply, AppError> {
     let now = app.now_ms();
     match token.state_at(now) {
         TokenState::Over => return Err(AppError::Unauthorized),
-        // A waiting fan who polls keeps their place: the mark is rewritten
-        // only when it is some seconds old.
-        TokenState::Waiting if seen_is_stale(token.seen_at(), now) => {
-            app.db
-                .mark_seen(&token.token_id, TokenStatus::Wait, now)
-                .await?;
+        // A fan who polls keeps their place, or their slot once admitted:
+        // the mark is rewritten only when it is some seconds old.
+        TokenState::Waiting | TokenState::Active if seen_is_stale(token.seen_at(), now) => {
+            app.db.mark_seen(&token.token_id, token.status, now).await?;
         }
         _ => {}
     }

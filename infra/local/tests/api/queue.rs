@@ -231,6 +231,41 @@ async fn an_admitted_fan_who_left_gives_the_slot_back() {
     h.audit().await;
 }
 
+/// SPEC §7: an admitted fan who only watches their status, or is paying,
+/// is still there — both keep the slot's last-seen mark, so neither loses
+/// the slot to the idle release.
+#[tokio::test]
+async fn polling_or_paying_keeps_an_admitted_fans_slot() {
+    let h = Arc::new(
+        TestApp::with(|c| {
+            c.queue_max_active = 2;
+            c.queue_active_idle_seconds = 60;
+        })
+        .await,
+    );
+    h.load(&catalog(10)).await;
+    let fans = h.active_many("kept", 2).await;
+    let (polling, paying) = (&fans[0], &fans[1]);
+    let next = h.join("next").await;
+    for _ in 0..4 {
+        h.advance_ms(20_000);
+        assert_eq!(status(&h, &polling.0, &polling.1).await.status, 200);
+        // A payment, even one refused (no such reservation here), is the
+        // fan at work.
+        let body = json!({"userId": paying.0, "reserveId": 1, "amount": 1});
+        let r = h
+            .req("POST", "/payments", Some(&paying.1), Some(&body))
+            .await;
+        assert_eq!(r.status, 404, "{r:?}");
+    }
+    let round = h.admission_round().await;
+    assert_eq!((round.released, round.admitted), (0, 0), "{round:?}");
+    for kept in [polling, paying] {
+        assert_eq!(status(&h, &kept.0, &kept.1).await.body["status"], "ACTIVE");
+    }
+    assert_eq!(status(&h, "next", &next).await.body["status"], "WAIT");
+}
+
 #[tokio::test]
 async fn admission_follows_issue_order_and_capacity() {
     let h = Arc::new(
