@@ -4,6 +4,7 @@
 
 pub mod availability;
 pub mod catalog;
+pub mod draw;
 pub mod ids;
 pub mod jobs;
 pub mod money;
