@@ -25,14 +25,19 @@ pub enum Fault {
     Hang,
     /// The call applies, but its answer never arrives in time.
     LateAnswer,
+    /// The call applies, then DynamoDB answers 500 `InternalServerError`
+    /// and the SDK sends it again — as AWS can; AWS makes a transaction's
+    /// repeat a no-op by its `ClientRequestToken`.
+    AppliedThenError,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 4] = [
+    pub const ALL: [Fault; 5] = [
         Fault::Throttle,
         Fault::ServerError,
         Fault::Hang,
         Fault::LateAnswer,
+        Fault::AppliedThenError,
     ];
 }
 
@@ -142,6 +147,13 @@ impl HttpConnector for FaultyConnector {
                 tokio::time::sleep(TOO_LATE).await;
                 Ok(error(500, "InternalServerError"))
             }),
+            Some(Fault::AppliedThenError) => {
+                let sent = self.inner.call(request);
+                HttpConnectorFuture::new(async move {
+                    let _applied = sent.await;
+                    Ok(error(500, "InternalServerError"))
+                })
+            }
             Some(Fault::LateAnswer) => {
                 let sent = self.inner.call(request);
                 HttpConnectorFuture::new(async move {

@@ -526,3 +526,30 @@ async fn deliver(
         !out.batch_item_failures.is_empty()
     }
 }
+
+/// A write that applied and then answered 500 is sent again by the SDK —
+/// on AWS a no-op by its `ClientRequestToken`, which the local clients do
+/// not send. A charge without a key, whose repeat failed only on its own
+/// ledger entry, was applied a second time under a fresh entry id: every
+/// call of an unkeyed charge, payment and hold under that fault must
+/// still take effect at most once.
+#[tokio::test]
+async fn a_write_repeated_after_it_applied_takes_effect_once() {
+    let h = faulty_app().await;
+    h.faults.count();
+    assert_eq!(h.charge("probe", json!(100), None).await.status, 200);
+    let calls = h.faults.calls();
+    for nth in 1..=calls {
+        let user = format!("repeat-{nth}");
+        h.faults.only_call(nth, Fault::AppliedThenError);
+        let r = h.charge(&user, json!(1_000), None).await;
+        h.faults.clear();
+        let balance = h.points(&user).await;
+        match r.status {
+            200 => assert_eq!(balance, 1_000, "call {nth}: {r:?}"),
+            503 => assert!(balance == 0 || balance == 1_000, "call {nth}: {balance}"),
+            _ => panic!("call {nth}: {r:?}"),
+        }
+        h.audit().await;
+    }
+}
