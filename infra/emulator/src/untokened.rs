@@ -5,9 +5,10 @@
 //! every transaction, under a lock every transaction takes: at a few hundred
 //! transactions a second the walk grows to hundreds of thousands of entries
 //! and the local stack slows down minute after minute. Our transactions do
-//! not need the token: every one is guarded by conditions that refuse a
-//! repeat, and a retry with the same token is only the SDK's own. So local
-//! clients drop it before the request is sent; DynamoDB itself still gets it.
+//! not need the token: a repeat of one that applied is refused by its own
+//! conditions, and `shared::store::tx` recognises it by the new item it put
+//! (there already, identical) and answers as applied. So local clients drop
+//! the token before the request is sent; DynamoDB itself still gets it.
 
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextMut;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};

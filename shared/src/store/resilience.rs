@@ -3,7 +3,10 @@
 //! Each attempt and each whole call has a timeout well below the function's
 //! own, so a hung call ends as a busy answer instead of a killed function
 //! that leaves an idempotency claim pending. The SDK retries throttling and
-//! DynamoDB's own errors, which DynamoDB answered and so did not apply; it
+//! DynamoDB's own errors (a 500 may follow a transaction that applied: on
+//! AWS its `ClientRequestToken` makes the repeat a no-op, and
+//! [`Db::transact`](super::Db::transact) recognises its own new item where
+//! the token is not sent); it
 //! never repeats a call whose attempt timed out or lost its connection:
 //! that call may have applied, and a blind repeat of a write would meet its
 //! own effect and answer as if someone else had taken the seat. (The retry

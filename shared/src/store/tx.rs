@@ -3,10 +3,13 @@
 
 use super::error::{OrFailed, StoreError, TRANSIENT_REASONS};
 use super::io::{backoff, Item};
+use super::schema::{PK, SK};
 use super::Db;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as E;
-use aws_sdk_dynamodb::types::{CancellationReason, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    CancellationReason, Delete, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 
 /// The entry name every idempotent operation gives its record's write.
 pub const IDEMPOTENCY: &str = "idempotency";
@@ -29,6 +32,10 @@ const RETRY_CODES: &[&str] = &[
 #[derive(Debug, Default, Clone)]
 pub struct Tx {
     entries: Vec<(&'static str, TransactWriteItem)>,
+    /// The new items it puts (under a fresh id, `attribute_not_exists`):
+    /// finding one already there, identical, means this very transaction
+    /// applied on an earlier attempt whose answer was lost.
+    fresh: Vec<(&'static str, Item)>,
 }
 
 /// Why each entry of a cancelled transaction failed.
@@ -43,6 +50,14 @@ impl Tx {
     }
 
     pub fn put(mut self, name: &'static str, put: Put) -> Self {
+        let new_item = put.condition_expression().is_some_and(is_new_item);
+        let put = match new_item {
+            true => {
+                self.fresh.push((name, put.item().clone()));
+                with_old_image(put)
+            }
+            false => put,
+        };
         self.entries
             .push((name, TransactWriteItem::builder().put(put).build()));
         self
@@ -69,7 +84,38 @@ impl Tx {
     }
 }
 
+/// Whether `condition` is a put's of a new item: its key must not exist.
+fn is_new_item(condition: &str) -> bool {
+    [PK, SK]
+        .iter()
+        .any(|key| condition == format!("attribute_not_exists({key})"))
+}
+
+/// The same put, saying what it found when its condition fails.
+fn with_old_image(put: Put) -> Put {
+    let mut builder = Put::builder()
+        .table_name(put.table_name())
+        .set_item(Some(put.item().clone()))
+        .set_condition_expression(put.condition_expression().map(str::to_string))
+        .set_expression_attribute_names(put.expression_attribute_names().cloned())
+        .set_expression_attribute_values(put.expression_attribute_values().cloned())
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+    if let Some(r) = put.return_values_on_condition_check_failure() {
+        builder = builder.return_values_on_condition_check_failure(r.clone());
+    }
+    builder.build().unwrap_or(put)
+}
+
 impl Cancelled {
+    /// Whether a new item this transaction puts was there already, just as
+    /// it would write it: an earlier attempt of the same transaction (its
+    /// answer lost, the SDK sending it again) applied, whole.
+    fn applied_before(&self, fresh: &[(&'static str, Item)]) -> bool {
+        fresh
+            .iter()
+            .any(|(name, item)| self.failed(name) && self.old(name) == Some(item))
+    }
+
     /// The entry's condition failed.
     pub fn failed(&self, name: &str) -> bool {
         self.reasons
@@ -109,6 +155,7 @@ impl Db {
     /// by the entries' conditions; conflicts with other transactions are
     /// retried here.
     pub async fn transact(&self, tx: Tx) -> Result<Result<(), Cancelled>, StoreError> {
+        let fresh = tx.fresh;
         let (names, items): (Vec<_>, Vec<_>) = tx.entries.into_iter().unzip();
         let mut attempt = 0;
         loop {
@@ -130,13 +177,18 @@ impl Db {
                         r.code().is_some_and(|c| TRANSIENT_REASONS.contains(&c))
                     };
                     if !reasons.iter().any(transient) {
-                        return Ok(Err(Cancelled {
+                        let cancelled = Cancelled {
                             reasons: names
                                 .iter()
                                 .zip(reasons)
                                 .map(|(n, r)| (*n, r.code().map(str::to_string), r.item().cloned()))
                                 .collect(),
-                        }));
+                        };
+                        if cancelled.applied_before(&fresh) {
+                            tracing::warn!("a transaction's repeat met its own applied write");
+                            return Ok(Ok(()));
+                        }
+                        return Ok(Err(cancelled));
                     }
                     true
                 }
