@@ -202,7 +202,7 @@ impl Activator {
             });
         }
         let (waiting, skipped) = self.candidates(app, sizing.len(), now).await?;
-        let (admitted, free, failed) = self.admit(app, waiting, now, max).await;
+        let (admitted, free, failed) = self.admit(app, waiting, skipped, now, max).await;
         crate::counters::admitted(admitted);
         if let Some(e) = failed {
             return Err(e);
@@ -302,10 +302,12 @@ impl Activator {
 
     /// Admits `waiting` into the slots still free: how many were admitted, how
     /// many slots were free, and the first failure if any admission failed.
+    /// The round's pace counts the `skipped` too: the line moved by both.
     async fn admit(
         &self,
         app: &App,
         waiting: Vec<Waiting>,
+        skipped: usize,
         now: i64,
         max: u32,
     ) -> (usize, usize, Option<StoreError>) {
@@ -337,7 +339,8 @@ impl Activator {
                 }
             }
         }
-        let pace = admitted as u64 * 60 / app.config.queue_tick_seconds.max(1);
+        let moved = (admitted + skipped) as u64;
+        let pace = moved * 60 / app.config.queue_tick_seconds.max(1);
         let left_free = free.len().saturating_sub(admitted) as u64;
         self.note(admitted, Some((left_free, pace)));
         (admitted, free.len(), failed)

@@ -266,6 +266,43 @@ async fn polling_or_paying_keeps_an_admitted_fans_slot() {
     assert_eq!(status(&h, "next", &next).await.body["status"], "WAIT");
 }
 
+/// The pace a round publishes counts everyone who left the line, skipped
+/// as idle or admitted: behind thirty abandoned places the fans who poll
+/// are told seconds, not the minutes one admission a round would take.
+#[tokio::test]
+async fn the_wait_estimate_counts_the_abandoned_places_that_left() {
+    let h = TestApp::with(|c| {
+        c.queue_max_active = 10;
+        c.queue_active_seconds = 300;
+        c.queue_idle_seconds = 40;
+    })
+    .await;
+    for i in 0..30 {
+        h.join(&format!("gone{i}")).await;
+    }
+    h.advance_ms(30_000);
+    let mut waiting = Vec::new();
+    for i in 0..20 {
+        let user = format!("here{i:02}");
+        let token = h.join(&user).await;
+        waiting.push((user, token));
+    }
+    h.advance_ms(15_000);
+    for (user, token) in &waiting {
+        assert_eq!(status(&h, user, token).await.status, 200);
+    }
+    let round = h.admission_round().await;
+    assert_eq!((round.skipped, round.admitted), (30, 10), "{round:?}");
+    // The last fan is tenth in line; the round moved 40 places in a tick
+    // (one admission a slot would have said 10 s at the default tick).
+    let (user, token) = &waiting[19];
+    let r = status(&h, user, token).await;
+    assert_eq!(r.body["priority"], 10, "{r:?}");
+    let tick = h.app().config.queue_tick_seconds;
+    let expected = tick + (9.0 * tick as f64 / 40.0).ceil() as u64;
+    assert_eq!(r.body["estimatedWaitSeconds"], expected, "{r:?}");
+}
+
 #[tokio::test]
 async fn admission_follows_issue_order_and_capacity() {
     let h = Arc::new(
