@@ -9,7 +9,12 @@ use super::schema::jobs::{attr, job_pk};
 use super::schema::PK;
 use super::Db;
 use crate::domain::jobs::{Job, JobKind};
-use aws_sdk_dynamodb::types::Put;
+use aws_sdk_dynamodb::types::{AttributeValue, Put};
+
+/// The job has not finished (with `:false` bound to `false`).
+fn not_done() -> String {
+    format!("{} = :false", attr::DONE)
+}
 
 impl Db {
     /// The write that creates a job, for the transaction that needs it.
@@ -40,15 +45,9 @@ impl Db {
             .table_name(&self.tables.jobs)
             .set_key(Some(key_pk(job_pk(kind, schedule_id))))
             .update_expression(format!("ADD {} :one", attr::RESTARTS))
-            .condition_expression(format!(
-                "attribute_exists({PK}) AND {} = :false",
-                attr::DONE
-            ))
+            .condition_expression(format!("attribute_exists({PK}) AND {}", not_done()))
             .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(
-                ":false",
-                aws_sdk_dynamodb::types::AttributeValue::Bool(false),
-            )
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
             .send()
             .await;
         conditional(out)
@@ -62,16 +61,9 @@ impl Db {
             .put_item()
             .table_name(&self.tables.jobs)
             .set_item(Some(to_item_pk(job_pk(next.kind, next.schedule_id), next)?))
-            .condition_expression(format!(
-                "{} = :read AND {} = :false",
-                attr::NEXT_BLOCK,
-                attr::DONE
-            ))
+            .condition_expression(format!("{} = :read AND {}", attr::NEXT_BLOCK, not_done()))
             .expression_attribute_values(":read", n(read.next_block))
-            .expression_attribute_values(
-                ":false",
-                aws_sdk_dynamodb::types::AttributeValue::Bool(false),
-            )
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
             .send()
             .await;
         conditional(out)
