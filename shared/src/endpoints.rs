@@ -7,7 +7,8 @@
 use crate::app::App;
 use crate::counters::Counted;
 use crate::handlers::{
-    admin, catalog, history, payments, points, queue, reservations, topups, webhooks, withdrawals,
+    admin, catalog, history, payments, points, queue, reservations, rooms, topups, webhooks,
+    withdrawals,
 };
 use crate::http::access_log::RequestLine;
 use crate::http::{AppError, Reply};
@@ -114,6 +115,9 @@ pub static ENDPOINTS: &[Endpoint] = &[
         Reach::Direct
     ),
     admin!("post-admin-reconcile", admin::reconcile::run),
+    admin!("put-admin-room", admin::rooms::put),
+    admin!("get-admin-room", admin::rooms::get),
+    route!("get-concert-room", rooms::get),
 ];
 
 impl Endpoint {

@@ -117,6 +117,7 @@ fn catalog(seats: u64) -> CatalogData {
             title: "Benchmark 콘서트".into(),
             start_date: date,
             end_date: date,
+            has_room: false,
         }],
         seats: (1..=seats)
             .map(|id| {

@@ -88,7 +88,7 @@ impl Ops {
                 let shards = app.config.queue_shards;
                 let shard = shard_of(user, shards);
                 let result = async {
-                    let (count, _) = app.db.take_ticket(shard).await?;
+                    let count = app.db.take_ticket(0, shard, false).await?.count;
                     let token = QueueToken {
                         token_id: uuid::Uuid::new_v4().to_string(),
                         user_id: user.to_string(),
@@ -101,6 +101,7 @@ impl Ops {
                         holds: Default::default(),
                         version: 0,
                         last_seen: None,
+                        room: 0,
                     };
                     let joined = app.db.create_token(&token, shard, app.now_ms()).await?;
                     Ok::<_, StoreError>((joined, token.token_id))
@@ -308,7 +309,8 @@ impl Ops {
                         status: taken.status,
                         body: taken.body,
                     };
-                    let Ok(r) = plan_hold(ctx, user, cap, now, hold_ms, random_id(app.entropy()))
+                    let Ok(r) =
+                        plan_hold(ctx, (user, 0), cap, now, hold_ms, random_id(app.entropy()))
                     else {
                         app.db.idem_finish(&claim, &taken).await?;
                         return Ok(("409".to_string(), None));

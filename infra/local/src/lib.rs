@@ -17,7 +17,9 @@ use gateway::Gateway;
 use settings::Settings;
 use shared::clock::{Clock, SystemClock};
 use shared::config::{Config, Tables};
+use shared::domain::room::DEFAULT_ROOM;
 use shared::jobs::activator::Activator;
+use shared::jobs::admissions::Admissions;
 use shared::jobs::{Job, QueueConsumer, Scheduled, StreamConsumer};
 use shared::store::Db;
 use shared::App;
@@ -50,6 +52,9 @@ pub struct Stack {
     /// The admission rounds' runner the timer uses: a tool's extra rounds
     /// go through it too (another activator would stand by for the lease).
     pub activator: Arc<Activator>,
+    /// Every room's activator (the default room's is `activator`), as the
+    /// timer runs them.
+    pub admissions: Arc<Admissions>,
     /// The payment provider's stand-in (`PAYMENT_PROVIDER=sandbox`).
     pub sandbox: Option<sandbox::http::Served>,
     stop: watch::Sender<bool>,
@@ -91,11 +96,12 @@ impl Stack {
             seed(&app).await?;
         }
         let (stop, stopped) = watch::channel(false);
-        let activator = Arc::new(Activator::new(app.entropy()));
+        let admissions = Arc::new(Admissions::new(app.entropy()));
+        let activator = admissions.room(DEFAULT_ROOM)?;
         let background = Background {
             app: &app,
             emulator: &emulator,
-            activator: &activator,
+            admissions: &admissions,
         };
         let mut tasks = background.run(&template, &settings, stream_log, &stopped)?;
         let admin_token = settings.admin_token.clone().unwrap_or_else(|| {
@@ -119,6 +125,7 @@ impl Stack {
             app,
             emulator,
             activator,
+            admissions,
             sandbox,
             stop,
             tasks,
@@ -208,7 +215,7 @@ async fn seed(app: &App) -> Result<(), Error> {
 struct Background<'a> {
     app: &'a App,
     emulator: &'a Emulator,
-    activator: &'a Arc<Activator>,
+    admissions: &'a Arc<Admissions>,
 }
 
 impl Background<'_> {
@@ -222,12 +229,12 @@ impl Background<'_> {
         let Background {
             app,
             emulator,
-            activator,
+            admissions,
         } = self;
         let mut tasks = Vec::new();
         for job in scheduled_jobs(template)? {
             let runner = match job {
-                Scheduled::Activator => Job::Activator(Arc::clone(activator)),
+                Scheduled::Activator => Job::Activator(Arc::clone(admissions)),
                 other => other.start(app.entropy()),
             };
             tasks.push(tokio::spawn(run_timer(

@@ -45,6 +45,7 @@ pub fn catalog(now_ms: i64, tz: Tz) -> CatalogData {
             title: (*title).to_string(),
             start_date: dates[0],
             end_date: dates[2],
+            has_room: false,
         });
         for date in dates {
             schedule_id += 1;

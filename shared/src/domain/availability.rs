@@ -74,6 +74,13 @@ fn seat_taken(held: Option<i64>, sold: Option<i64>, now_ms: i64) -> bool {
     }
 }
 
+/// Whether every seat of a schedule of `total` seats is sold (none free
+/// or held): sold seats are the ones taken for ever.
+pub fn sold_out(total: u32, blocks: &[BlockSeats]) -> bool {
+    let sold: u32 = blocks.iter().map(|b| b.taken_at(i64::MAX)).sum();
+    sold >= total
+}
+
 /// Seats reservable at `now_ms` of a schedule of `total` seats.
 pub fn available_seats(total: u32, blocks: &[BlockSeats], now_ms: i64) -> u32 {
     let taken: u32 = blocks.iter().map(|b| b.taken_at(now_ms)).sum();

@@ -22,6 +22,9 @@ pub struct Concert {
     pub title: String,
     pub start_date: NaiveDate,
     pub end_date: NaiveDate,
+    /// It has its own waiting room (SPEC §12): join with its `concertId`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub has_room: bool,
 }
 
 /// Where a schedule is in its life: seats being written, on offer, being

@@ -66,10 +66,13 @@ pub fn drawn_place(key: &[u8; 32]) -> u64 {
     u64::from_be_bytes(first) >> 12
 }
 
+/// Every drawn place is below this; every later join's at or above it.
+pub const DRAWN_BELOW: u64 = 1 << 53;
+
 /// The place of the `sequence`-th join after the opening (1-based): behind
 /// every drawn one.
 pub fn after_opening(sequence: u64) -> u64 {
-    (1u64 << 53) + sequence
+    DRAWN_BELOW + sequence
 }
 
 /// A drawn fan's estimated rank among the `prequeued` (1-based): the key's

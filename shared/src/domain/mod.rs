@@ -13,6 +13,7 @@ pub mod organiser;
 pub mod points;
 pub mod queue;
 pub mod reservation;
+pub mod room;
 
 /// A value the domain's rules reject, with the message for the caller.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -98,6 +98,19 @@ pub mod int {
             .map_err(|_| D::Error::custom(format!("expected a non-negative integer, found {v}")))
     }
 
+    /// A field that may be sent as `null` (meaning "none") or an integer;
+    /// with `#[serde(default)]` an absent field stays `None` (unchanged).
+    pub fn nullable_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u64>>, D::Error> {
+        let raw = Box::<RawValue>::deserialize(d)?;
+        if raw.get() == "null" {
+            return Ok(Some(None));
+        }
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        u64(&mut de)
+            .map(|v| Some(Some(v)))
+            .map_err(D::Error::custom)
+    }
+
     pub fn i64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
         let v = integer(d)?;
         i64::try_from(v).map_err(|_| D::Error::custom(format!("{v} is out of range")))

@@ -223,6 +223,7 @@ mod tests {
             title: "t".into(),
             start_date: day("2026-12-01"),
             end_date: day("2026-12-03"),
+            has_room: false,
         }
     }
 

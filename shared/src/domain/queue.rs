@@ -1,6 +1,8 @@
 //! The waiting room's rules: ticket numbers from sharded counters, positions,
 //! and what a token allows at a given instant.
 
+use super::draw::{estimated_rank, DRAWN_BELOW};
+use super::room::{RoomId, DEFAULT_ROOM};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +42,9 @@ pub struct QueueToken {
     /// is skipped at admission.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<i64>,
+    /// The room it waits in: a concert's id, or 0 for the default room.
+    #[serde(default, skip_serializing_if = "crate::domain::room::is_default")]
+    pub room: RoomId,
 }
 
 /// A last-seen mark is rewritten only when older than this: one write per
@@ -66,6 +71,24 @@ pub enum TokenState {
 }
 
 impl QueueToken {
+    /// A new token waiting in `room` at `place`, issued (and seen) at `now_ms`.
+    pub fn waiting(token_id: String, user_id: &str, room: RoomId, place: u64, now_ms: i64) -> Self {
+        QueueToken {
+            token_id,
+            user_id: user_id.to_string(),
+            ticket: place,
+            status: TokenStatus::Wait,
+            issued_at: now_ms,
+            active_at: None,
+            expire_at: None,
+            slot: None,
+            holds: Default::default(),
+            version: 0,
+            last_seen: Some(now_ms),
+            room,
+        }
+    }
+
     /// When it was last seen (its issue, for a token never polled).
     pub fn seen_at(&self) -> i64 {
         self.last_seen.unwrap_or(self.issued_at)
@@ -143,6 +166,37 @@ pub struct Line {
     /// Admissions per minute of the last admitting round: faster than
     /// full windows whenever payments end tokens early.
     pub per_minute: u64,
+    /// A room's pre-queue, counted when it opened (`None` before, and in
+    /// the default room).
+    pub prequeued: Option<u64>,
+}
+
+/// Where a waiting token stands in its room's line: the drawn pre-queue by
+/// draw place, then everyone else by arrival (ties by ticket). The default
+/// room has no draw.
+pub fn line_key(room: RoomId, ticket: u64, issued_at: i64) -> (u8, i64, u64) {
+    if room != DEFAULT_ROOM && ticket < DRAWN_BELOW {
+        (0, 0, ticket)
+    } else {
+        (1, issued_at, ticket)
+    }
+}
+
+/// A waiting token's place in line (at least 1), `None` while its room has
+/// not opened. `left` counts everyone who has left the line; a drawn fan's
+/// rank is estimated from their draw place among the `prequeued` (a guess
+/// from the fan's own shard until the activator has counted them), a later
+/// fan's is exact.
+pub fn place_in_line(t: &QueueToken, line: Line, guessed_prequeued: u64) -> u64 {
+    if t.room == DEFAULT_ROOM {
+        return position(t.ticket, line.admitted);
+    }
+    let prequeued = line.prequeued.unwrap_or(guessed_prequeued);
+    let rank = match t.ticket.checked_sub(DRAWN_BELOW) {
+        None => estimated_rank(t.ticket, prequeued),
+        Some(sequence) => prequeued + sequence,
+    };
+    position(rank, line.admitted)
 }
 
 /// How fast the line moves: the slots, how long each is held at most,
@@ -202,6 +256,7 @@ mod tests {
             holds: Default::default(),
             version: 0,
             last_seen: None,
+            room: DEFAULT_ROOM,
         }
     }
 

@@ -50,6 +50,10 @@ pub struct Reservation {
     /// The queue token the hold was taken with (its `holds` lists it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_id: Option<String>,
+    /// The waiting room it was made in (SPEC §12): only a token of that
+    /// room pays it.
+    #[serde(default, skip_serializing_if = "crate::domain::room::is_default")]
+    pub room: crate::domain::room::RoomId,
 }
 
 /// Who cancelled a reservation.
@@ -108,6 +112,9 @@ pub enum HoldRefusal {
     /// The user's holds and tickets in the schedule are at the cap.
     TicketLimit,
     SeatTaken,
+    /// The token is of another concert's room (or of the default room,
+    /// for a concert with its own).
+    TokenScope,
 }
 
 /// What a hold is checked against, as read just before it.
@@ -124,18 +131,23 @@ pub struct HoldContext {
 /// decide the races; this decides the answer for what was read.
 pub fn plan_hold(
     ctx: HoldContext,
-    user_id: &str,
+    holder: (&str, crate::domain::room::RoomId),
+
     cap: u32,
     now_ms: i64,
     hold_ms: i64,
     reserve_id: u64,
 ) -> Result<Reservation, HoldRefusal> {
+    let (user_id, room) = holder;
     let concert = ctx.concert.ok_or(HoldRefusal::ConcertNotFound)?;
     let schedule = ctx
         .schedule
         .filter(|s| s.concert_id == concert.id && s.sale_at(now_ms) != SaleState::Unlisted)
         .ok_or(HoldRefusal::ScheduleNotFound)?;
     let seat = ctx.seat.ok_or(HoldRefusal::SeatNotFound)?;
+    if !crate::domain::room::in_scope(room, concert.id, concert.has_room) {
+        return Err(HoldRefusal::TokenScope);
+    }
     match schedule.sale_at(now_ms) {
         SaleState::Cancelled => return Err(HoldRefusal::ScheduleCancelled),
         _ if seat.cancelled.is_some() => return Err(HoldRefusal::ScheduleCancelled),
@@ -168,6 +180,7 @@ pub fn plan_hold(
         cancelled_at: None,
         refund: None,
         token_id: None,
+        room,
     })
 }
 
@@ -184,6 +197,8 @@ pub enum PayRefusal {
     InsufficientPoints,
     /// The payer's queue token ended before this payment.
     TokenOver,
+    /// The payer's token is of another room than the hold's.
+    TokenScope,
     /// The schedule was cancelled before the payment reached the seat.
     ScheduleCancelled,
 }
@@ -193,16 +208,20 @@ pub enum PayRefusal {
 /// image when the payment's condition on it failed.
 pub fn check_payable<'r>(
     r: Option<&'r Reservation>,
-    user: &str,
+    payer: (&str, crate::domain::room::RoomId),
     amount: i64,
     now_ms: i64,
 ) -> Result<&'r Reservation, PayRefusal> {
+    let (user, room) = payer;
     let r = r.ok_or(PayRefusal::NotFound)?;
     if r.user_id != user {
         return Err(PayRefusal::NotYours);
     }
     if amount != r.price {
         return Err(PayRefusal::AmountMismatch);
+    }
+    if r.room != room {
+        return Err(PayRefusal::TokenScope);
     }
     match r.state_at(now_ms) {
         HoldState::Paid | HoldState::Cancelled(Canceller::Fan) => Err(PayRefusal::AlreadyPaid),
@@ -314,6 +333,7 @@ mod tests {
             concert_start_date: NaiveDate::MIN,
             concert_end_date: NaiveDate::MIN,
             schedule_date: NaiveDate::MIN,
+            room: 0,
             payment_id: None,
             cancelled_by: None,
             cancelled_at: None,
@@ -338,19 +358,30 @@ mod tests {
     fn payment_checks_come_in_the_contracts_order() {
         let r = held();
         let check = check_payable;
-        assert_eq!(check(None, "u", 1, 0), Err(PayRefusal::NotFound));
-        assert_eq!(check(Some(&r), "x", 9, 0), Err(PayRefusal::NotYours));
+        assert_eq!(check(None, ("u", 0), 1, 0), Err(PayRefusal::NotFound));
+        assert_eq!(check(Some(&r), ("x", 0), 9, 0), Err(PayRefusal::NotYours));
         assert_eq!(
-            check(Some(&r), "u", 9, 400_000),
+            check(Some(&r), ("u", 0), 9, 400_000),
             Err(PayRefusal::AmountMismatch)
         );
-        assert_eq!(check(Some(&r), "u", 1, 300_000), Err(PayRefusal::Expired));
-        assert_eq!(check(Some(&r), "u", 1, 299_999), Ok(&r));
+        assert_eq!(
+            check(Some(&r), ("u", 0), 1, 300_000),
+            Err(PayRefusal::Expired)
+        );
+        assert_eq!(check(Some(&r), ("u", 0), 1, 299_999), Ok(&r));
+        // Another room's token: after the 404, 403 and 400, before the rest.
+        assert_eq!(
+            check(Some(&r), ("u", 8), 1, 300_000),
+            Err(PayRefusal::TokenScope)
+        );
         let paid = Reservation {
             status: ReservationStatus::Complete,
             ..r
         };
-        assert_eq!(check(Some(&paid), "u", 1, 0), Err(PayRefusal::AlreadyPaid));
+        assert_eq!(
+            check(Some(&paid), ("u", 0), 1, 0),
+            Err(PayRefusal::AlreadyPaid)
+        );
     }
 
     #[test]
@@ -418,6 +449,7 @@ mod tests {
                 title: "t".into(),
                 start_date: day("2026-01-01"),
                 end_date: day("2026-01-02"),
+                has_room: false,
             }),
             seat: Some(Seat {
                 hold_until: Some(50),
@@ -432,7 +464,8 @@ mod tests {
     fn a_hold_is_planned_after_every_check_in_order() {
         use crate::domain::catalog::ScheduleStatus;
         let ctx = context();
-        let plan = |ctx: &HoldContext, cap, now| plan_hold(ctx.clone(), "u", cap, now, 1_000, 7);
+        let plan =
+            |ctx: &HoldContext, cap, now| plan_hold(ctx.clone(), ("u", 0), cap, now, 1_000, 7);
         let r = plan(&ctx, 2, 50).unwrap();
         assert_eq!((r.hold_slot, r.expires_at, r.price), (1, 1_050, 10));
         assert_eq!(plan(&ctx, 2, 49).unwrap_err(), HoldRefusal::SeatTaken);
@@ -478,6 +511,28 @@ mod tests {
         assert_eq!(
             plan(&no_concert, 2, 50).unwrap_err(),
             HoldRefusal::ConcertNotFound
+        );
+    }
+
+    #[test]
+    fn a_token_of_another_room_is_refused_after_the_404s_before_the_409s() {
+        let ctx = context();
+        let scoped = |room, ctx: &HoldContext| plan_hold(ctx.clone(), ("u", room), 1, 9, 1_000, 7);
+        assert_eq!(scoped(4, &ctx).unwrap_err(), HoldRefusal::TokenScope);
+        let no_seat = HoldContext {
+            seat: None,
+            ..ctx.clone()
+        };
+        assert_eq!(scoped(4, &no_seat).unwrap_err(), HoldRefusal::SeatNotFound);
+        let mut with_room = ctx.clone();
+        if let Some(c) = with_room.concert.as_mut() {
+            c.has_room = true;
+        }
+        assert_eq!(scoped(0, &with_room).unwrap_err(), HoldRefusal::TokenScope);
+        let own = with_room.concert.as_ref().map_or(0, |c| c.id);
+        assert_eq!(
+            scoped(own, &with_room).unwrap_err(),
+            HoldRefusal::SaleNotOpen
         );
     }
 }

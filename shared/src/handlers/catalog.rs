@@ -86,18 +86,20 @@ pub struct ScheduleEntry {
             (status = 200, description = "Dates still on sale, with seats left", body = SchedulesBody),
             (status = 400, description = "Malformed id", body = ErrorBody),
             (status = 401, description = "Token missing, malformed, unknown or over", body = ErrorBody),
-            (status = 403, description = "Token still waiting", body = ErrorBody),
+            (status = 403, description = "Token still waiting, or of another concert's room (TOKEN_SCOPE)", body = ErrorBody),
             (status = 404, description = "Unknown concert", body = ErrorBody),
         )
     )
 )]
 pub async fn list_schedules(app: &App, req: &Request) -> Result<Reply, AppError> {
     let concert_id = path_id(req, "concertId")?;
-    gate::admit(app, req, None).await?;
-    app.db
+    let token = gate::admit(app, req, None).await?;
+    let concert = app
+        .db
         .cached_concert(concert_id)
         .await?
         .ok_or(AppError::ConcertNotFound)?;
+    gate::scope(&token, &concert)?;
     let now = app.now_ms();
     let today = day_of(app.config.sale_timezone, now);
     let listed: Vec<_> = app
@@ -162,7 +164,7 @@ pub struct SeatEntry {
             (status = 200, description = "A page of the seats reservable now, with price", body = SeatsBody),
             (status = 400, description = "Malformed id, limit or cursor", body = ErrorBody),
             (status = 401, description = "Token missing, malformed, unknown or over", body = ErrorBody),
-            (status = 403, description = "Token still waiting", body = ErrorBody),
+            (status = 403, description = "Token still waiting, or of another concert's room (TOKEN_SCOPE)", body = ErrorBody),
             (status = 404, description = "Unknown schedule, or one whose seats are still being written", body = ErrorBody),
             (status = 409, description = "취소된 공연입니다.", body = ErrorBody),
         )
@@ -178,8 +180,14 @@ pub async fn list_seats(app: &App, req: &Request) -> Result<Reply, AppError> {
     let after = query_param(req, "cursor")
         .map(|raw| parse_id(&raw, "cursor"))
         .transpose()?;
-    gate::admit(app, req, None).await?;
-    let schedule = browsable(app.db.cached_schedule(schedule_id).await?, app.now_ms())?;
+    let token = gate::admit(app, req, None).await?;
+    // The 404s, then the token's scope, then the 409s (SPEC §12).
+    let schedule = app.db.cached_schedule(schedule_id).await?;
+    let listed = schedule.filter(|s| s.sale_at(app.now_ms()) != SaleState::Unlisted);
+    let listed = listed.ok_or(AppError::ScheduleNotFound)?;
+    let concert = app.db.cached_concert(listed.concert_id).await?;
+    gate::scope(&token, &concert.ok_or(AppError::ScheduleNotFound)?)?;
+    let schedule = browsable(Some(listed), app.now_ms())?;
     let page = app
         .db
         .reservable_seats(&schedule, after, limit, app.now_ms())

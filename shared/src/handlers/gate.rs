@@ -2,7 +2,9 @@
 //! ACTIVE token of its own user.
 
 use crate::app::App;
+use crate::domain::catalog::Concert;
 use crate::domain::queue::{seen_is_stale, QueueToken, TokenState, TokenStatus};
+use crate::domain::room::in_scope;
 use crate::http::request::bearer;
 use crate::http::AppError;
 use lambda_http::Request;
@@ -89,5 +91,15 @@ pub async fn payable(app: &App, token: QueueToken) -> Result<QueueToken, AppErro
         (TokenStatus::Ended, _) => Ok(token),
         (_, TokenState::Waiting) => Err(AppError::TokenNotActive),
         (_, TokenState::Over) => Err(AppError::Unauthorized),
+    }
+}
+
+/// 403 `TOKEN_SCOPE` unless the token may act on `concert` (SPEC §12):
+/// its room's concert, or for a default-room token a concert without a
+/// room. No extra call: the concert is the one the route read anyway.
+pub fn scope(token: &QueueToken, concert: &Concert) -> Result<(), AppError> {
+    match in_scope(token.room, concert.id, concert.has_room) {
+        true => Ok(()),
+        false => Err(AppError::TokenScope),
     }
 }

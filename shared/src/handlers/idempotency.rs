@@ -134,6 +134,7 @@ async fn begin(app: &App, req: &Request, keyed: Keyed<'_>) -> Result<Begun, AppE
                 status: recorded.status,
                 body: recorded.body,
                 retry_after: None,
+                max_age: None,
             }))
         }
         Begin::Applied(claim) => Ok(Begun::Rebuild(claim)),

@@ -12,6 +12,7 @@ pub mod payments;
 pub mod points;
 pub mod queue;
 pub mod reservations;
+pub mod rooms;
 pub mod topups;
 pub mod webhooks;
 pub mod withdrawals;

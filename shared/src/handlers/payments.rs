@@ -8,6 +8,7 @@ use crate::domain::ids::{random_id, ReserveId, UserId};
 use crate::domain::points::Payment;
 use crate::domain::queue::QueueToken;
 use crate::domain::reservation::{check_payable, PayRefusal};
+use crate::domain::room::RoomId;
 #[cfg(feature = "openapi")]
 use crate::http::error::{ErrorBody, JsonBodyRefusals};
 use crate::http::json::typed_body;
@@ -116,7 +117,8 @@ async fn settle(
 ) -> Result<Done, AppError> {
     let now = app.now_ms();
     let r = app.db.reservation(body.reserve_id.get()).await?;
-    let r = check_payable(r.as_ref(), &body.user_id, body.amount, now)?;
+    let payer = (body.user_id.as_str(), token.room);
+    let r = check_payable(r.as_ref(), payer, body.amount, now)?;
     for _ in 0..ID_ATTEMPTS {
         let payment = Payment {
             payment_id: random_id(app.entropy()),
@@ -139,7 +141,7 @@ async fn settle(
                 Some(now_token) if now_token.version != token.version => token = now_token,
                 _ => return Err(AppError::Unauthorized),
             },
-            Ok(refused) => return Err(refusal(refused, body, now)),
+            Ok(refused) => return Err(refusal(refused, body, payer, now)),
             Err(StoreError::IdTaken) => continue,
             Err(e) => return Err(e.into()),
         }
@@ -148,10 +150,10 @@ async fn settle(
 }
 
 /// Why the payment's transaction refused.
-fn refusal(outcome: PayOutcome, body: &PayRequest, now: i64) -> AppError {
+fn refusal(outcome: PayOutcome, body: &PayRequest, payer: (&str, RoomId), now: i64) -> AppError {
     let refusal = match outcome {
         PayOutcome::ReservationMoved(current) => {
-            match check_payable(current.as_deref(), &body.user_id, body.amount, now) {
+            match check_payable(current.as_deref(), payer, body.amount, now) {
                 Err(refusal) => refusal,
                 Ok(_) => {
                     return AppError::internal("reservation condition failed on a payable hold")
@@ -179,6 +181,7 @@ impl From<PayRefusal> for AppError {
             // A token that a payment has already ended gets no further.
             PayRefusal::TokenOver => AppError::Unauthorized,
             PayRefusal::ScheduleCancelled => AppError::ScheduleCancelled,
+            PayRefusal::TokenScope => AppError::TokenScope,
         }
     }
 }

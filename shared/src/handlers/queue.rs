@@ -1,13 +1,16 @@
-//! `POST /queues` and `GET /queues/{userId}`.
+//! `POST /queues` and `GET /queues/{userId}`: the default room, or a
+//! concert's own room (SPEC §12).
 
 use super::gate::{owned_by, parse_token_id};
 use crate::app::App;
 use crate::clock::format_ms;
-use crate::domain::ids::{token_id, UserId};
+use crate::domain::draw::{after_opening, drawn_place, poll_after_opening_ms};
+use crate::domain::ids::{token_id, ConcertId, UserId};
 use crate::domain::queue::{
-    estimated_wait_seconds, poll_after_ms, position, seen_is_stale, shard_of, ticket_number, Line,
-    Pace, QueueToken, TokenState, TokenStatus,
+    estimated_wait_seconds, place_in_line, poll_after_ms, seen_is_stale, shard_of, ticket_number,
+    Line, Pace, QueueToken, TokenState, TokenStatus,
 };
+use crate::domain::room::{Room, DEFAULT_ROOM};
 #[cfg(feature = "openapi")]
 use crate::http::error::{ErrorBody, IdentityRefusals, JsonBodyRefusals};
 use crate::http::request::{bearer, json_body, path_user};
@@ -22,16 +25,24 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JoinRequest {
     user_id: UserId,
+    /// The concert whose room to join; without it (or for a concert with
+    /// no room of its own) the default room.
+    #[serde(default)]
+    concert_id: Option<ConcertId>,
 }
 
-/// The seed's token body, plus the estimated wait while waiting.
+/// The seed's token body, plus the estimated wait while waiting and,
+/// in a concert's room, the room's opening.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenBody {
     token_id: String,
     user_id: String,
-    priority: u64,
+    /// The room's concert; null in the default room.
+    concert_id: Option<u64>,
+    /// Place in line; null while the room has not opened (the draw).
+    priority: Option<u64>,
     status: TokenStatus,
     token_issued_at: String,
     active_at: Option<String>,
@@ -40,36 +51,116 @@ pub struct TokenBody {
     /// While waiting: when to ask again, in ms (also sent as `Retry-After`).
     #[serde(skip_serializing_if = "Option::is_none")]
     poll_after_ms: Option<u64>,
+    /// A concert's room: when it opens (UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    opens_at: Option<String>,
+    /// A concert's room: no seat free or held, nobody is admitted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sold_out: Option<bool>,
 }
 
-fn token_body(app: &App, t: &QueueToken, line: Line) -> TokenBody {
+/// The line as a fan's counter shard shows it, and that shard's share of
+/// the pre-queue scaled to a guess of its whole.
+struct Seen {
+    line: Line,
+    guessed_prequeued: u64,
+}
+
+fn token_body(app: &App, t: &QueueToken, room: Option<&Room>, seen: &Seen) -> TokenBody {
+    let now = app.now_ms();
     let waiting = t.status == TokenStatus::Wait;
-    let priority = if waiting {
-        position(t.ticket, line.admitted)
-    } else {
-        0
+    let before_opening = room.is_some_and(|r| !r.is_open(now));
+    let priority = match (waiting, before_opening) {
+        (false, _) => Some(0),
+        (true, true) => None,
+        (true, false) => Some(place_in_line(t, seen.line, seen.guessed_prequeued)),
     };
     let pace = Pace {
-        max_active: app.config.queue_max_active,
+        max_active: room.map_or(app.config.queue_max_active, |r| r.max_active),
         active_seconds: app.config.queue_active_seconds,
         tick_seconds: app.config.queue_tick_seconds,
+    };
+    // Before the opening: the seconds until it.
+    let wait = match (room, priority) {
+        (_, Some(p)) => estimated_wait_seconds(p, seen.line, pace),
+        (Some(r), None) => ((r.opens_at - now).max(0) as u64).div_ceil(1000),
+        (None, None) => 0,
+    };
+    let poll = match (room, priority) {
+        (Some(r), None) => poll_after_opening_ms(t.ticket, seen.guessed_prequeued, now, r.opens_at),
+        (_, p) => poll_after_ms(p.unwrap_or(1), seen.line, pace),
     };
     TokenBody {
         token_id: t.token_id.clone(),
         user_id: t.user_id.clone(),
+        concert_id: room.map(|r| r.concert_id),
         priority,
         status: t.status,
         token_issued_at: format_ms(t.issued_at),
         active_at: t.active_at.map(format_ms),
         expire_at: t.expire_at.map(format_ms),
-        estimated_wait_seconds: waiting.then(|| estimated_wait_seconds(priority, line, pace)),
-        poll_after_ms: waiting.then(|| poll_after_ms(priority, line, pace)),
+        estimated_wait_seconds: waiting.then_some(wait),
+        poll_after_ms: waiting.then_some(poll),
+        opens_at: room.map(|r| format_ms(r.opens_at)),
+        sold_out: room.map(|r| r.sold_out),
     }
 }
 
 /// A token reply; a waiting one also says when to ask again.
 fn token_reply(body: &TokenBody, status: StatusCode) -> Result<Reply, AppError> {
     Ok(Reply::json(status, body)?.retry_after_ms(body.poll_after_ms))
+}
+
+/// The room a join names: the concert's own, or None for the default
+/// room. 404 for an unknown concert.
+async fn joined_room(app: &App, concert: Option<ConcertId>) -> Result<Option<Room>, AppError> {
+    let Some(concert_id) = concert.map(|c| c.get()) else {
+        return Ok(None);
+    };
+    let concert = app.db.cached_concert(concert_id).await?;
+    if !concert.ok_or(AppError::ConcertNotFound)?.has_room {
+        return Ok(None);
+    }
+    // A concert marked as having a room always has it (one transaction).
+    app.db
+        .room_at(concert_id, app.now_ms())
+        .await?
+        .map(Some)
+        .ok_or_else(|| AppError::internal("a concert marked with a room has none"))
+}
+
+/// A new WAIT token's place in its room: a ticket from the user's counter
+/// shard; in a room before its opening, the draw's place instead (the
+/// room's seed over the token's id), after it, behind every drawn fan.
+async fn take_place(
+    app: &App,
+    user_id: &UserId,
+    room: Option<&Room>,
+) -> Result<(QueueToken, u32, Seen), AppError> {
+    let room_id = room.map_or(DEFAULT_ROOM, |r| r.concert_id);
+    let shards = app.config.queue_shards;
+    let shard = shard_of(user_id, shards);
+    let before_opening = room.is_some_and(|r| !r.is_open(app.now_ms()));
+    let ticket = app.db.take_ticket(room_id, shard, before_opening).await?;
+    let now = app.now_ms();
+    let id = token_id(app.entropy());
+    let sequence = ticket_number(shard, shards, ticket.count);
+    let place = match room {
+        None => sequence,
+        Some(_) if !before_opening => after_opening(sequence),
+        Some(r) => {
+            let seed = r
+                .seed()
+                .ok_or_else(|| AppError::internal("a room's seed is unreadable"))?;
+            drawn_place(&seed.key(&id))
+        }
+    };
+    let token = QueueToken::waiting(id, user_id, room_id, place, now);
+    let seen = Seen {
+        line: ticket.line,
+        guessed_prequeued: ticket.pre * u64::from(shards),
+    };
+    Ok((token, shard, seen))
 }
 
 #[cfg_attr(
@@ -82,8 +173,9 @@ fn token_reply(body: &TokenBody, status: StatusCode) -> Result<Reply, AppError> 
         responses(
             JsonBodyRefusals,
             IdentityRefusals,
-            (status = 201, description = "A WAIT token with its position", body = TokenBody),
+            (status = 201, description = "A WAIT token with its position (null before its room opens)", body = TokenBody),
             (status = 400, description = "Malformed body", body = ErrorBody),
+            (status = 404, description = "등록되지 않은 콘서트입니다.", body = ErrorBody),
             (status = 409, description = "이미 토큰이 존재합니다.", body = ErrorBody),
         )
     )
@@ -92,30 +184,24 @@ pub async fn join(app: &App, req: &Request) -> Result<Reply, AppError> {
     let caller = super::identity::caller(app, req)?;
     let body: JoinRequest = json_body(req)?;
     super::identity::acts_for(caller.as_deref(), &body.user_id)?;
+    let room = joined_room(app, body.concert_id).await?;
+    let room_id = room.as_ref().map_or(DEFAULT_ROOM, |r| r.concert_id);
     // Refused before a ticket is taken; only the user's own concurrent
     // joins can pass this read together, and the transaction admits one.
-    if app.db.has_live_token(&body.user_id, app.now_ms()).await? {
+    if app
+        .db
+        .has_live_token(&body.user_id, room_id, app.now_ms())
+        .await?
+    {
         return Err(AppError::TokenExists);
     }
-    let shards = app.config.queue_shards;
-    let shard = shard_of(&body.user_id, shards);
-    let (count, line) = app.db.take_ticket(shard).await?;
-    let now = app.now_ms();
-    let token = QueueToken {
-        token_id: token_id(app.entropy()),
-        user_id: body.user_id.to_string(),
-        ticket: ticket_number(shard, shards, count),
-        status: TokenStatus::Wait,
-        issued_at: now,
-        active_at: None,
-        expire_at: None,
-        slot: None,
-        holds: Default::default(),
-        version: 0,
-        last_seen: Some(now),
-    };
+    let (token, shard, seen) = take_place(app, &body.user_id, room.as_ref()).await?;
+    let now = token.issued_at;
     match app.db.create_token(&token, shard, now).await? {
-        JoinOutcome::Joined => token_reply(&token_body(app, &token, line), StatusCode::CREATED),
+        JoinOutcome::Joined => token_reply(
+            &token_body(app, &token, room.as_ref(), &seen),
+            StatusCode::CREATED,
+        ),
         JoinOutcome::TokenExists => Err(AppError::TokenExists),
     }
 }
@@ -140,9 +226,10 @@ pub async fn status(app: &App, req: &Request) -> Result<Reply, AppError> {
     let bearer = bearer(req)
         .ok_or(AppError::Unauthorized)
         .and_then(parse_token_id)?;
-    let shard = shard_of(&user_id, app.config.queue_shards);
-    // One read call answers the common case: the token and the admitted count.
-    let (token, line) = app.db.token_and_admitted(&bearer, shard).await?;
+    let shards = app.config.queue_shards;
+    let shard = shard_of(&user_id, shards);
+    // One read call answers the default room: the token and its line.
+    let (token, mut line) = app.db.token_and_admitted(&bearer, shard).await?;
     let token = owned_by(token.ok_or(AppError::Unauthorized)?, Some(&user_id))?;
     let now = app.now_ms();
     match token.state_at(now) {
@@ -154,5 +241,21 @@ pub async fn status(app: &App, req: &Request) -> Result<Reply, AppError> {
         }
         _ => {}
     }
-    token_reply(&token_body(app, &token, line), StatusCode::OK)
+    let (room, mut pre) = (None, 0);
+    let room = match token.room {
+        DEFAULT_ROOM => room,
+        concert_id => {
+            // A room's line is on its own shards: a second read.
+            (line, pre) = app.db.room_line(concert_id, shard).await?;
+            app.db.room_at(concert_id, now).await?
+        }
+    };
+    let seen = Seen {
+        line,
+        guessed_prequeued: pre * u64::from(shards),
+    };
+    token_reply(
+        &token_body(app, &token, room.as_ref(), &seen),
+        StatusCode::OK,
+    )
 }

@@ -140,10 +140,10 @@ async fn hold(
     for _ in 0..SLOT_ATTEMPTS {
         let now = app.now_ms();
         let ctx = app.db.hold_context(&body.user_id, ids, cap).await?;
-        let reserve_id = random_id(app.entropy());
+        let holder = (body.user_id.as_str(), token.room);
         let r = Reservation {
             token_id: Some(token.token_id.clone()),
-            ..plan_hold(ctx, &body.user_id, cap, now, hold_ms, reserve_id)?
+            ..plan_hold(ctx, holder, cap, now, hold_ms, random_id(app.entropy()))?
         };
         let reply = Reply::created(&ReservationBody::from(&r))?;
         let commit = idempotency::commit(app, claim, Some(&reply))?;
@@ -177,6 +177,7 @@ impl From<HoldRefusal> for AppError {
             HoldRefusal::SaleClosed => AppError::SaleClosed,
             HoldRefusal::TicketLimit => AppError::TicketLimit,
             HoldRefusal::SeatTaken => AppError::SeatTaken,
+            HoldRefusal::TokenScope => AppError::TokenScope,
         }
     }
 }

@@ -42,6 +42,12 @@ pub enum AppError {
     NotYourReservation,
     #[error("token already exists")]
     TokenExists,
+    #[error("token of another concert's room")]
+    TokenScope,
+    #[error("concert has no waiting room")]
+    RoomNotFound,
+    #[error("room already open")]
+    RoomOpened,
     #[error("seat already reserved")]
     SeatTaken,
     #[error("ticket limit reached")]
@@ -182,6 +188,9 @@ impl AppError {
             TokenNotActive => (S::FORBIDDEN, "TOKEN_NOT_ACTIVE", "아직 대기 중인 토큰입니다."),
             NotYourReservation => (S::FORBIDDEN, "RESERVATION_FORBIDDEN", "본인의 예약 내역이 아닙니다."),
             TokenExists => (S::CONFLICT, "TOKEN_EXISTS", "이미 토큰이 존재합니다."),
+            TokenScope => (S::FORBIDDEN, "TOKEN_SCOPE", "다른 공연의 대기열 토큰입니다."),
+            RoomNotFound => (S::NOT_FOUND, "ROOM_NOT_FOUND", "대기실이 없는 공연입니다."),
+            RoomOpened => (S::CONFLICT, "ROOM_OPENED", "이미 열린 대기실입니다."),
             SeatTaken => (S::CONFLICT, "SEAT_TAKEN", "이미 예약된 좌석입니다."),
             TicketLimit => (S::CONFLICT, "TICKET_LIMIT", "1인당 예매 가능 매수를 초과했습니다."),
             ScheduleCancelled => (S::CONFLICT, "SCHEDULE_CANCELLED", "취소된 공연입니다."),

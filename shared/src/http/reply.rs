@@ -14,6 +14,9 @@ pub struct Reply {
     /// Seconds for the `Retry-After` header: when to ask again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// Seconds a shared cache may keep it (`Cache-Control: public`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<u64>,
 }
 
 impl Reply {
@@ -22,7 +25,14 @@ impl Reply {
             status: status.as_u16(),
             body: serde_json::to_string(value).map_err(AppError::internal)?,
             retry_after: None,
+            max_age: None,
         })
+    }
+
+    /// The same reply, cacheable by anyone for `seconds`.
+    pub fn public_for(mut self, seconds: u64) -> Self {
+        self.max_age = Some(seconds);
+        self
     }
 
     /// The same reply, telling the client to ask again after `ms`
@@ -47,6 +57,7 @@ impl Reply {
             // Serialising a struct of three strings cannot fail.
             body: serde_json::to_string(&err.body()).unwrap_or_default(),
             retry_after: matches!(err, AppError::Busy(_)).then_some(BUSY_RETRY_AFTER_SECONDS),
+            max_age: None,
         }
     }
 
@@ -61,6 +72,12 @@ impl Reply {
         if let Some(seconds) = self.retry_after {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
+        if let Some(seconds) = self.max_age {
+            let value = format!("public, max-age={seconds}");
+            if let Ok(v) = header::HeaderValue::from_str(&value) {
+                resp.headers_mut().insert(header::CACHE_CONTROL, v);
+            }
         }
         resp
     }

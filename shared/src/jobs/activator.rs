@@ -1,4 +1,6 @@
-//! Admission rounds: fill every free slot with the earliest waiting tokens.
+//! Admission rounds: fill every free slot with the earliest waiting tokens,
+//! one room at a time (SPEC §12): each room has its own activator, lease,
+//! slots and line, so rooms never wait on each other.
 //!
 //! Correctness lives in [`Db::activate`](crate::store::Db::activate)'s
 //! transaction (a slot is taken only while free, a token admitted only
@@ -10,22 +12,25 @@
 //! frozen past its lease) stands by instead of miscounting.
 
 use crate::app::App;
+use crate::domain::draw::DRAWN_BELOW;
 use crate::domain::ids::Entropy;
-use crate::domain::queue::{idle, Line, TokenState, TokenStatus};
+use crate::domain::queue::{idle, line_key, Line, TokenState, TokenStatus};
+use crate::domain::room::{inlet, Guard, RoomId, DEFAULT_ROOM};
 use crate::store::lease::Lease;
 use crate::store::queue::Waiting;
+use crate::store::schema::queue::activator_lease;
 use crate::store::StoreError;
 use futures::stream::{self, StreamExt};
 use std::collections::BTreeSet;
 use std::sync::Mutex;
-use std::time::Duration;
 
 /// Transactions in flight at once within one round: at 15–30 ms per
 /// transaction on AWS, 2,000–4,000 admissions a second (SPEC §10 asks 2,000).
 const PARALLEL_ADMISSIONS: usize = 64;
 
-/// The lease every activator asks for.
-const LEASE: &str = "activator";
+/// A pre-queued fan is never ended as idle before this long after the
+/// opening (SPEC §12): they were told to come back within 30 s of it.
+const PREQUEUE_GRACE_MS: i64 = 60_000;
 
 /// A held lease lasts this many ticks past a round's start: a holder that
 /// stops is replaced within seconds. A round that outlasts it is harmless:
@@ -43,6 +48,28 @@ pub struct Round {
     /// ACTIVE tokens ended, their slots freed: no request for
     /// `QUEUE_ACTIVE_IDLE_SECONDS` and no seat held.
     pub released: usize,
+    /// Why nobody could be admitted this round, if so.
+    pub held: Option<Held>,
+}
+
+/// Why a round admitted nobody though it could have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    NotOpen,
+    Paused,
+    Guard,
+    SoldOut,
+}
+
+/// A room's admission settings as a round reads them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Settings {
+    max_active: u32,
+    admit_per_second: Option<u32>,
+    opens_at: Option<i64>,
+    paused: bool,
+    guard: Guard,
+    sold_out: bool,
 }
 
 /// One process's activator: its name in the lease, the lease it holds and
@@ -51,6 +78,7 @@ pub struct Round {
 #[derive(Debug)]
 pub struct Activator {
     me: String,
+    room: RoomId,
     state: Mutex<State>,
 }
 
@@ -58,6 +86,10 @@ pub struct Activator {
 struct State {
     lease: Option<Lease>,
     line: Option<LineCount>,
+    /// The inlet's fraction of an admission left over, and when the last
+    /// round's admission ran.
+    carry: f64,
+    last_round: Option<i64>,
 }
 
 /// The waiting line as this activator knows it: everyone who has left it
@@ -73,11 +105,22 @@ struct LineCount {
 }
 
 impl Activator {
+    /// The default room's activator.
     pub fn new(entropy: &dyn Entropy) -> Self {
+        Self::named(entropy.next_u64(), DEFAULT_ROOM)
+    }
+
+    /// The activator of `room` in the process called `name`.
+    pub fn named(name: u64, room: RoomId) -> Self {
         Activator {
-            me: format!("{:016x}", entropy.next_u64()),
+            me: format!("{name:016x}"),
+            room,
             state: Mutex::default(),
         }
+    }
+
+    pub fn room(&self) -> RoomId {
+        self.room
     }
 
     /// One admission round, or None while another activator holds the lease.
@@ -85,58 +128,20 @@ impl Activator {
         let Some(epoch) = self.hold_lease(app).await? else {
             return Ok(None);
         };
+        let Some(settings) = self.settings(app).await? else {
+            return Ok(Some(Round::default()));
+        };
         // Before anyone is admitted: the count every admission adds to,
         // with the fates of earlier admissions that ended without an answer.
-        self.know_line(app).await?;
+        self.know_line(app, settings).await?;
         self.settle(app).await?;
-        let outcome = Box::pin(self.admission(app)).await;
+        let outcome = Box::pin(self.admission(app, settings)).await;
         // Whatever happened, the line's count is written if it changed, so
         // positions never drift; a write that fails is done by the next round.
         let published = self.publish(app, epoch).await;
         let round = outcome?;
         published?;
         Ok(Some(round))
-    }
-
-    /// Runs rounds every `QUEUE_TICK_SECONDS` for `budget`, then lets the
-    /// lease go. EventBridge starts the activator at most once a minute, so
-    /// each invocation works through its minute in short steps.
-    pub async fn run_for(&self, app: &App, budget: Duration) -> Result<usize, StoreError> {
-        let tick = Duration::from_secs(app.config.queue_tick_seconds);
-        let started = tokio::time::Instant::now();
-        let (mut admitted, mut rounds, mut failures) = (0, 0, 0);
-        loop {
-            rounds += 1;
-            // A failed round is logged and the next one runs: one throttled
-            // call must not stop a minute of admissions.
-            match Box::pin(self.round(app)).await {
-                Ok(Some(r)) => {
-                    admitted += r.admitted;
-                    log_round(&r);
-                }
-                Ok(None) => tracing::info!("another activator holds the lease: standing by"),
-                Err(e) => {
-                    failures += 1;
-                    tracing::error!(error = %e, "admission round failed");
-                }
-            }
-            if started.elapsed() + tick > budget {
-                break;
-            }
-            tokio::time::sleep(tick).await;
-        }
-        self.let_go(app).await;
-        if let Ok((issued, left)) = app.db.line_totals(app.config.queue_shards).await {
-            crate::counters::waiting(issued.saturating_sub(left));
-        }
-        // A minute in which no round worked fails the invocation, so the
-        // function's Errors metric (and its alarm) sees it.
-        if failures == rounds {
-            return Err(StoreError::failed(format!(
-                "all {rounds} admission rounds failed"
-            )));
-        }
-        Ok(admitted)
     }
 
     /// The lease's epoch if this activator holds the lease now (extended
@@ -149,14 +154,17 @@ impl Activator {
         if let Some(lease) = held {
             if app
                 .db
-                .extend_lease(LEASE, &self.me, lease, now, until)
+                .extend_lease(&activator_lease(self.room), &self.me, lease, now, until)
                 .await?
             {
                 self.lock()?.lease = Some(Lease { until, ..lease });
                 return Ok(Some(lease.epoch));
             }
         }
-        let taken = app.db.take_lease(LEASE, &self.me, now, until).await?;
+        let taken = app
+            .db
+            .take_lease(&activator_lease(self.room), &self.me, now, until)
+            .await?;
         let mut state = self.lock()?;
         state.lease = taken;
         // Nobody held it between our tenures: what we know still holds.
@@ -169,12 +177,16 @@ impl Activator {
 
     /// Ends this activator's lease, so the next invocation's activator
     /// (perhaps another process) takes it at once.
-    async fn let_go(&self, app: &App) {
+    pub async fn let_go(&self, app: &App) {
         let Ok(Some(lease)) = self.lock().map(|s| s.lease) else {
             return;
         };
         let now = app.now_ms();
-        if let Err(e) = app.db.extend_lease(LEASE, &self.me, lease, now, now).await {
+        if let Err(e) = app
+            .db
+            .extend_lease(&activator_lease(self.room), &self.me, lease, now, now)
+            .await
+        {
             tracing::warn!(error = %e, "the activator's lease runs out instead");
         }
     }
@@ -183,25 +195,100 @@ impl Activator {
         self.state.lock().map_err(StoreError::failed)
     }
 
-    /// One round's admissions, as the organiser's control allows.
-    async fn admission(&self, app: &App) -> Result<Round, StoreError> {
-        let now = app.now_ms();
-        // The organiser's control, read every round: pausing and resizing
-        // take effect at the next round, with no redeploy.
-        let control = app.db.queue_control().await?;
-        if control.paused == Some(true) {
-            return Ok(Round::default());
+    /// The organiser's settings of this activator's room, read every
+    /// round: pausing and resizing take effect at the next round, with no
+    /// redeploy. None when the room is gone.
+    async fn settings(&self, app: &App) -> Result<Option<Settings>, StoreError> {
+        if self.room == DEFAULT_ROOM {
+            let control = app.db.queue_control().await?;
+            return Ok(Some(Settings {
+                max_active: control.max_active.unwrap_or(app.config.queue_max_active),
+                admit_per_second: None,
+                opens_at: None,
+                paused: control.paused == Some(true),
+                guard: Guard::Auto,
+                sold_out: false,
+            }));
         }
-        let max = control.max_active.unwrap_or(app.config.queue_max_active);
-        let released = release_idle(app, now).await?;
-        let sizing = free_slots(app, now, max).await?;
-        if sizing.is_empty() {
+        let Some(room) = app.db.room(self.room).await? else {
+            return Ok(None);
+        };
+        let sold_out = sold_out(app, self.room).await?;
+        if sold_out != room.sold_out {
+            app.db.set_sold_out(self.room, sold_out).await?;
+            tracing::info!(room = self.room, sold_out, "room sold out changed");
+        }
+        Ok(Some(Settings {
+            max_active: room.max_active,
+            admit_per_second: room.admit_per_second,
+            opens_at: Some(room.opens_at),
+            paused: room.paused,
+            guard: room.guard,
+            sold_out,
+        }))
+    }
+
+    /// Why this round may admit nobody, if so.
+    async fn held(&self, app: &App, s: Settings, now: i64) -> Result<Option<Held>, StoreError> {
+        Ok(if s.opens_at.is_some_and(|at| now < at) {
+            Some(Held::NotOpen)
+        } else if s.paused {
+            Some(Held::Paused)
+        } else if s.sold_out {
+            Some(Held::SoldOut)
+        } else if s.guard == Guard::Auto && app.db.guard_holding(now).await? {
+            Some(Held::Guard)
+        } else {
+            None
+        })
+    }
+
+    /// How many this round may admit: the free slots, within the inlet's
+    /// rate (its fraction carried to the next round).
+    fn allowance(
+        &self,
+        app: &App,
+        s: Settings,
+        now: i64,
+        free: usize,
+    ) -> Result<usize, StoreError> {
+        let mut state = self.lock()?;
+        let elapsed = state.last_round.map_or(0, |at| now - at);
+        let most = 2 * 1000 * app.config.queue_tick_seconds as i64;
+        let first = state.last_round.is_none() && s.admit_per_second.is_some();
+        // The first round of a rate-limited room admits one tick's worth.
+        let elapsed = if first { most / 2 } else { elapsed };
+        let (allowed, carry) = inlet(s.admit_per_second, elapsed, most, state.carry);
+        state.carry = carry;
+        state.last_round = Some(now);
+        Ok(free.min(usize::try_from(allowed).unwrap_or(usize::MAX)))
+    }
+
+    /// One round's admissions, as the room's settings allow.
+    async fn admission(&self, app: &App, settings: Settings) -> Result<Round, StoreError> {
+        let now = app.now_ms();
+        if let Some(held) = self.held(app, settings, now).await? {
+            if held != Held::NotOpen {
+                tracing::info!(room = self.room, ?held, "admission held");
+            }
+            self.lock()?.last_round = Some(now);
+            return Ok(Round {
+                held: Some(held),
+                ..Round::default()
+            });
+        }
+        let max = settings.max_active;
+        let released = release_idle(app, self.room, now).await?;
+        let sizing = free_slots(app, self.room, now, max).await?;
+        let allowed = self.allowance(app, settings, now, sizing.len())?;
+        if allowed == 0 {
             return Ok(Round {
                 released,
                 ..Round::default()
             });
         }
-        let (waiting, skipped) = self.candidates(app, sizing.len(), now).await?;
+        let grace_until = settings.opens_at.map_or(0, |at| at + PREQUEUE_GRACE_MS);
+        let (waiting, skipped) = self.candidates(app, allowed, now, grace_until).await?;
         let (admitted, free, failed) = self.admit(app, waiting, skipped, now, max).await;
         crate::counters::admitted(admitted);
         if let Some(e) = failed {
@@ -212,25 +299,40 @@ impl Activator {
             admitted,
             skipped,
             released,
+            held: None,
         })
     }
 
     /// Reads the line's count from the counter shards on this activator's
-    /// first round of a tenure (afterwards it is kept here).
-    async fn know_line(&self, app: &App) -> Result<(), StoreError> {
-        if self.lock()?.line.is_some() {
+    /// first round of a tenure (afterwards it is kept here), and a room's
+    /// pre-queue once it has opened: nobody joins it any more.
+    async fn know_line(&self, app: &App, settings: Settings) -> Result<(), StoreError> {
+        let opened = settings.opens_at.is_some_and(|at| app.now_ms() >= at);
+        let known = self
+            .lock()?
+            .line
+            .as_ref()
+            .map(|k| k.line.prequeued.is_some());
+        if known == Some(true) || (known == Some(false) && !opened) {
             return Ok(());
         }
-        let (_, left) = app.db.line_totals(app.config.queue_shards).await?;
-        self.lock()?.line.get_or_insert(LineCount {
+        let totals = app
+            .db
+            .line_totals(self.room, app.config.queue_shards)
+            .await?;
+        let mut state = self.lock()?;
+        let k = state.line.get_or_insert(LineCount {
             line: Line {
-                admitted: left,
-                free: None,
-                per_minute: 0,
+                admitted: totals.left,
+                ..Line::default()
             },
             published: true,
             uncertain: Vec::new(),
         });
+        if opened {
+            k.line.prequeued = Some(totals.pre);
+            k.published = false;
+        }
         Ok(())
     }
 
@@ -290,7 +392,7 @@ impl Activator {
             _ => return Ok(()),
         };
         app.db
-            .publish_line(app.config.queue_shards, due, epoch)
+            .publish_line(self.room, app.config.queue_shards, due, epoch)
             .await?;
         if let Ok(mut state) = self.lock() {
             if let Some(k) = state.line.as_mut().filter(|k| k.line == due) {
@@ -314,7 +416,7 @@ impl Activator {
         // Slots are read again after the waiting list: a round that overlaps
         // another then fills only what is still free, with the earliest tokens
         // that were waiting, so nobody is admitted ahead of an earlier arrival.
-        let free = match free_slots(app, now, max).await {
+        let free = match free_slots(app, self.room, now, max).await {
             Ok(free) => free,
             Err(e) => return (0, 0, Some(e)),
         };
@@ -353,20 +455,19 @@ impl Activator {
         app: &App,
         limit: usize,
         now: i64,
+        grace_until: i64,
     ) -> Result<(Vec<Waiting>, usize), StoreError> {
         let mut skipped = 0;
         for _ in 1..SKIP_PASSES {
-            let (live, ended) = self
-                .skip_idle(app, earliest_waiting(app, limit).await?, now)
-                .await?;
+            let head = earliest_waiting(app, self.room, limit).await?;
+            let (live, ended) = self.skip_idle(app, head, now, grace_until).await?;
             skipped += ended;
             if ended == 0 || live.len() >= limit {
                 return Ok((live, skipped));
             }
         }
-        let (live, ended) = self
-            .skip_idle(app, earliest_waiting(app, limit).await?, now)
-            .await?;
+        let head = earliest_waiting(app, self.room, limit).await?;
+        let (live, ended) = self.skip_idle(app, head, now, grace_until).await?;
         Ok((live, skipped + ended))
     }
 
@@ -374,18 +475,22 @@ impl Activator {
     /// abandoned or squatted place) and returns the others in order, with the
     /// count ended. The index's copy of a mark may be behind (an index is
     /// eventually consistent): the end is conditional on the token itself
-    /// being that idle, and a token it spares stays a candidate.
+    /// being that idle, and a token it spares stays a candidate. A drawn
+    /// fan is spared until `grace_until`.
     async fn skip_idle(
         &self,
         app: &App,
         waiting: Vec<Waiting>,
         now: i64,
+        grace_until: i64,
     ) -> Result<(Vec<Waiting>, usize), StoreError> {
         let idle_seconds = app.config.queue_idle_seconds;
         let cutoff = now - idle_seconds * 1000;
         let (mut live, mut skipped) = (Vec::with_capacity(waiting.len()), 0);
         for w in waiting {
-            let ended = match idle(w.seen_at(), now, idle_seconds) {
+            let drawn = self.room != DEFAULT_ROOM && w.ticket < DRAWN_BELOW;
+            let spared = drawn && now < grace_until;
+            let ended = match !spared && idle(w.seen_at(), now, idle_seconds) {
                 true => app.db.skip_idle(&w, cutoff, now).await.inspect_err(|_| {
                     self.uncertain(&w.token_id);
                 })?,
@@ -407,12 +512,12 @@ impl Activator {
 /// moves without waiting out their windows. Only tokens admitted at least
 /// that long ago are read; every end is conditional on nothing having
 /// moved since (a request, a hold).
-async fn release_idle(app: &App, now: i64) -> Result<usize, StoreError> {
+async fn release_idle(app: &App, room: RoomId, now: i64) -> Result<usize, StoreError> {
     let cutoff = now - app.config.queue_active_idle_seconds * 1000;
     let window = app.config.queue_active_seconds * 1000;
     let ids: Vec<String> = app
         .db
-        .slots(u32::MAX)
+        .slots(room, u32::MAX)
         .await?
         .into_iter()
         .filter(|s| s.until > now && s.until - window <= cutoff)
@@ -436,10 +541,15 @@ async fn release_idle(app: &App, now: i64) -> Result<usize, StoreError> {
 const SKIP_PASSES: usize = 4;
 
 /// Admission slots below `max` free at `now_ms`.
-async fn free_slots(app: &App, now_ms: i64, max: u32) -> Result<Vec<u32>, StoreError> {
+async fn free_slots(
+    app: &App,
+    room: RoomId,
+    now_ms: i64,
+    max: u32,
+) -> Result<Vec<u32>, StoreError> {
     let taken: BTreeSet<u32> = app
         .db
-        .slots(max)
+        .slots(room, max)
         .await?
         .into_iter()
         .filter(|s| s.slot < max && s.until > now_ms)
@@ -448,21 +558,47 @@ async fn free_slots(app: &App, now_ms: i64, max: u32) -> Result<Vec<u32>, StoreE
     Ok((0..max).filter(|k| !taken.contains(k)).collect())
 }
 
-/// The `limit` earliest waiting tokens. Each shard's waiting index is in
-/// arrival order; merging the heads of all shards gives the earliest
-/// arrivals overall, ties by ticket.
-async fn earliest_waiting(app: &App, limit: usize) -> Result<Vec<Waiting>, StoreError> {
+/// The `limit` earliest waiting tokens of a room. Each shard's waiting
+/// index is in line order (the drawn pre-queue by place, then arrivals);
+/// merging the heads of all shards gives the head of the whole line.
+async fn earliest_waiting(
+    app: &App,
+    room: RoomId,
+    limit: usize,
+) -> Result<Vec<Waiting>, StoreError> {
     let mut waiting: Vec<Waiting> = Vec::new();
     for shard in 0..app.config.queue_shards {
-        waiting.extend(app.db.waiting(shard, limit).await?);
+        waiting.extend(app.db.waiting(room, shard, limit).await?);
     }
-    waiting.sort_by_key(|w| (w.issued_at, w.ticket));
+    waiting.sort_by_key(|w| line_key(room, w.ticket, w.issued_at));
     waiting.truncate(limit);
     Ok(waiting)
 }
 
-fn log_round(r: &Round) {
+/// Whether every schedule of the room's concert on sale has sold every
+/// seat (from the seats-left records, as the schedule list reads them).
+async fn sold_out(app: &App, concert_id: u64) -> Result<bool, StoreError> {
+    use crate::domain::catalog::ScheduleStatus;
+    let schedules: Vec<_> = app
+        .db
+        .list_schedules(concert_id)
+        .await?
+        .into_iter()
+        .filter(|s| s.status == ScheduleStatus::Ready)
+        .collect();
+    if schedules.is_empty() {
+        return Ok(false);
+    }
+    let blocks = app.db.cached_seat_blocks(&schedules).await?;
+    Ok(schedules
+        .iter()
+        .zip(blocks)
+        .all(|(s, b)| crate::domain::availability::sold_out(s.total_seats, &b)))
+}
+
+pub(crate) fn log_round(room: RoomId, r: &Round) {
     tracing::info!(
+        room,
         free = r.free_slots,
         admitted = r.admitted,
         skipped = r.skipped,

@@ -3,6 +3,7 @@
 //! by the `Handler` its template entry gives the one binary.
 
 pub mod activator;
+pub mod admissions;
 pub mod availability;
 pub mod cancel;
 pub mod hold_cleanup;
@@ -46,7 +47,7 @@ impl Scheduled {
     /// between steps.
     pub fn start(self, entropy: &dyn Entropy) -> Job {
         match self {
-            Scheduled::Activator => Job::Activator(Arc::new(activator::Activator::new(entropy))),
+            Scheduled::Activator => Job::Activator(Arc::new(admissions::Admissions::new(entropy))),
             Scheduled::Reconcile => Job::Reconcile,
         }
     }
@@ -56,7 +57,7 @@ impl Scheduled {
 /// between steps (the activator's lease and its count of the line).
 #[derive(Debug)]
 pub enum Job {
-    Activator(Arc<activator::Activator>),
+    Activator(Arc<admissions::Admissions>),
     Reconcile,
 }
 

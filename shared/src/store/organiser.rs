@@ -271,6 +271,18 @@ impl Db {
         ]
     }
 
+    /// A concert read strongly, past the cache: what the organiser sees.
+    pub async fn concert_now(&self, concert_id: u64) -> Result<Option<Concert>, StoreError> {
+        let item = self
+            .get(
+                &self.tables.catalog,
+                key(CONCERTS_PK, concert_sk(concert_id)),
+                true,
+            )
+            .await?;
+        item.map(super::from_item).transpose()
+    }
+
     /// A schedule read strongly, past the cache: what the organiser sees.
     pub async fn schedule_now(&self, schedule_id: u64) -> Result<Option<Schedule>, StoreError> {
         let item = self

@@ -1,12 +1,16 @@
 //! The waiting room's items: counter shards, tokens, and admission slots.
 //!
+//! Each room (SPEC §12) has its own of every item below; the default
+//! room's keys carry no room (`store::schema::queue`).
+//!
 //! - `COUNTER#{shard}`: `next` (tickets handed out by this shard) and
-//!   `admitted` (a copy of how many tokens were ever admitted).
+//!   `admitted` (a copy of how many tokens were ever admitted); a room's
+//!   also `pre` (joins before its opening) and `prequeued` (their total).
 //! - `TOKEN#{tokenId}`: the whole [`QueueToken`], so the gate reads one
 //!   item by the bearer's id; while it waits it also carries `waitShard`,
 //!   which puts it in the sparse `waiting` index ordered by `issuedAt`.
-//! - `USER#{userId}`: the user's current token id and its end, for the
-//!   one-live-token condition of a join.
+//! - `USER#{userId}`/`TOKEN[#{room}]`: the user's current token id in a
+//!   room and its end, for the one-live-token condition of a join.
 //! - `SLOTS#{k mod 64}`/`{k}`: admission slot k and the token holding it
 //!   until `until`.
 
@@ -18,6 +22,7 @@ use super::schema::{state, PK, SK, TTL};
 use super::tx::Tx;
 use super::Db;
 use crate::domain::queue::{Line, QueueToken, TokenStatus, SEEN_EVERY_MS};
+use crate::domain::room::RoomId;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, ReturnValue, Update};
 use serde::{Deserialize, Serialize};
 
@@ -46,7 +51,7 @@ pub enum JoinOutcome {
 struct TokenItem<'a> {
     #[serde(flatten)]
     token: &'a QueueToken,
-    wait_shard: u32,
+    wait_shard: u64,
     ttl: i64,
 }
 
@@ -67,7 +72,19 @@ fn line_of(item: &super::io::Item) -> Line {
         admitted: num_attr(item, ADMITTED).unwrap_or(0).max(0) as u64,
         free: num_attr(item, FREE).map(|f| f.max(0) as u64),
         per_minute: num_attr(item, PER_MINUTE).unwrap_or(0).max(0) as u64,
+        prequeued: num_attr(item, PREQUEUED).map(|p| p.max(0) as u64),
     }
+}
+
+/// What a join took from its counter shard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket {
+    /// This shard's count of joins of the kind taken (before or after
+    /// the opening).
+    pub count: u64,
+    /// This shard's joins before the opening, so far.
+    pub pre: u64,
+    pub line: Line,
 }
 
 /// An admission slot and until when it is taken.
@@ -89,6 +106,7 @@ pub struct Waiting {
     pub user_id: String,
     /// When its holder last polled (None: never since joining).
     pub last_seen: Option<i64>,
+    pub room: RoomId,
 }
 
 impl Waiting {
@@ -97,14 +115,16 @@ impl Waiting {
     }
 }
 
-/// A waiting token as the `waiting` index shows it.
-fn waiting_of(item: &super::io::Item) -> Option<Waiting> {
+/// A waiting token of `room` as the `waiting` index shows it (the index
+/// does not project the room: the query named it).
+fn waiting_of(item: &super::io::Item, room: RoomId) -> Option<Waiting> {
     Some(Waiting {
         issued_at: num_attr(item, ISSUED_AT)?,
         ticket: num_attr(item, TICKET)? as u64,
         token_id: token_of(str_attr(item, PK)?)?.to_string(),
         user_id: str_attr(item, USER_ID)?.to_string(),
         last_seen: num_attr(item, LAST_SEEN),
+        room,
     })
 }
 
@@ -125,37 +145,47 @@ impl TokenEnd {
 }
 
 impl Db {
-    /// Takes the next count of a counter shard; returns it with the shard's
-    /// copy of the line. One write, on one of many items.
-    pub async fn take_ticket(&self, shard: u32) -> Result<(u64, Line), StoreError> {
+    /// Takes the next count of a room's counter shard — of the joins before
+    /// its opening (`before_opening`) or after — with the shard's copy of
+    /// the line. One write, on one of many items.
+    pub async fn take_ticket(
+        &self,
+        room: RoomId,
+        shard: u32,
+        before_opening: bool,
+    ) -> Result<Ticket, StoreError> {
+        let counted = if before_opening { PRE } else { NEXT };
         let out = self
             .client
             .update_item()
             .table_name(&self.tables.queue)
-            .set_key(Some(key(counter_pk(shard), COUNTER_SK)))
-            .update_expression("ADD #next :one")
-            .expression_attribute_names("#next", NEXT)
+            .set_key(Some(key(counter_pk(room, shard), COUNTER_SK)))
+            .update_expression("ADD #counted :one")
+            .expression_attribute_names("#counted", counted)
             .expression_attribute_values(":one", n(1))
             .return_values(ReturnValue::AllNew)
             .send()
             .await
             .or_failed()?;
         let attrs = out.attributes.unwrap_or_default();
-        let count = num_attr(&attrs, NEXT).unwrap_or(1).max(1) as u64;
-        Ok((count, line_of(&attrs)))
+        Ok(Ticket {
+            count: num_attr(&attrs, counted).unwrap_or(1).max(1) as u64,
+            pre: num_attr(&attrs, PRE).unwrap_or(0).max(0) as u64,
+            line: line_of(&attrs),
+        })
     }
 
     /// Stores a new WAIT token unless the user still holds a live one.
     pub async fn create_token(
         &self,
         token: &QueueToken,
-        wait_shard: u32,
+        shard: u32,
         now_ms: i64,
     ) -> Result<JoinOutcome, StoreError> {
         let ttl = now_ms / 1000 + RETENTION_SECS;
         let item = TokenItem {
             token,
-            wait_shard,
+            wait_shard: wait_shard(token.room, shard),
             ttl,
         };
         let pointer = UserPointer {
@@ -165,7 +195,11 @@ impl Db {
         };
         let put_user = Put::builder()
             .table_name(&self.tables.queue)
-            .set_item(Some(to_item(user_pk(&token.user_id), TOKEN_SK, &pointer)?))
+            .set_item(Some(to_item(
+                user_pk(&token.user_id),
+                user_token_sk(token.room),
+                &pointer,
+            )?))
             // A WAIT token never expires; an ACTIVE or ENDED one makes way
             // once its expiry has passed.
             .condition_expression(format!("attribute_not_exists({PK}) OR {EXPIRE_AT} <= :now"))
@@ -190,9 +224,18 @@ impl Db {
     /// Whether the user holds a token that still counts (waiting, or ACTIVE
     /// and unexpired): a join checks first, so a refused join takes no
     /// ticket and moves nobody's place in line.
-    pub async fn has_live_token(&self, user_id: &str, now_ms: i64) -> Result<bool, StoreError> {
+    pub async fn has_live_token(
+        &self,
+        user_id: &str,
+        room: RoomId,
+        now_ms: i64,
+    ) -> Result<bool, StoreError> {
         let pointer = self
-            .get(&self.tables.queue, key(user_pk(user_id), TOKEN_SK), true)
+            .get(
+                &self.tables.queue,
+                key(user_pk(user_id), user_token_sk(room)),
+                true,
+            )
             .await?
             .map(from_item::<UserPointer>)
             .transpose()?;
@@ -207,9 +250,9 @@ impl Db {
         item.map(from_item).transpose()
     }
 
-    /// A token and the admitted count of a counter shard, in one read call.
-    /// Eventually consistent (half the units): a poll that sees an
-    /// admission a moment late only asks again.
+    /// A token and the line's copy on a default-room counter shard, in one
+    /// read call. Eventually consistent (half the units): a poll that sees
+    /// an admission a moment late only asks again.
     pub async fn token_and_admitted(
         &self,
         token_id: &str,
@@ -217,7 +260,7 @@ impl Db {
     ) -> Result<(Option<QueueToken>, Line), StoreError> {
         let keys = KeysAndAttributes::builder()
             .keys(key(token_pk(token_id), TOKEN_SK))
-            .keys(key(counter_pk(shard), COUNTER_SK))
+            .keys(key(counter_pk(0, shard), COUNTER_SK))
             .consistent_read(false)
             .build()
             .or_failed()?;
@@ -235,6 +278,21 @@ impl Db {
         Ok((token, line))
     }
 
+    /// The line's copy on one of a room's counter shards, and the shard's
+    /// joins before the opening (eventually consistent).
+    pub async fn room_line(&self, room: RoomId, shard: u32) -> Result<(Line, u64), StoreError> {
+        let item = self
+            .get(
+                &self.tables.queue,
+                key(counter_pk(room, shard), COUNTER_SK),
+                false,
+            )
+            .await?
+            .unwrap_or_default();
+        let pre = num_attr(&item, PRE).unwrap_or(0).max(0) as u64;
+        Ok((line_of(&item), pre))
+    }
+
     /// Writes the line as of a round to every counter shard's copy, so
     /// joins and polls read it alongside what they read anyway: everyone
     /// who has left the line so far (an absolute count, so a write repeated
@@ -243,19 +301,24 @@ impl Db {
     /// failure is returned, and the next round writes the line again.
     pub async fn publish_line(
         &self,
+        room: RoomId,
         shards: u32,
         line: Line,
         epoch: u64,
     ) -> Result<(), StoreError> {
         let mut failed = None;
+        let prequeued = match line.prequeued {
+            Some(_) => format!(", {PREQUEUED} = :pre"),
+            None => String::new(),
+        };
         for shard in 0..shards {
-            let out = self
+            let mut update = self
                 .client
                 .update_item()
                 .table_name(&self.tables.queue)
-                .set_key(Some(key(counter_pk(shard), COUNTER_SK)))
+                .set_key(Some(key(counter_pk(room, shard), COUNTER_SK)))
                 .update_expression(format!(
-                    "SET {ADMITTED} = :n, #free = :free, {PER_MINUTE} = :pace, #epoch = :epoch"
+                    "SET {ADMITTED} = :n, #free = :free, {PER_MINUTE} = :pace, #epoch = :epoch{prequeued}"
                 ))
                 // Only the lease's holder moves the count, and only forward.
                 .condition_expression(format!(
@@ -267,9 +330,11 @@ impl Db {
                 .expression_attribute_values(":epoch", n(epoch))
                 .expression_attribute_values(":n", n(line.admitted))
                 .expression_attribute_values(":free", n(line.free.unwrap_or(0)))
-                .expression_attribute_values(":pace", n(line.per_minute))
-                .send()
-                .await;
+                .expression_attribute_values(":pace", n(line.per_minute));
+            if let Some(p) = line.prequeued {
+                update = update.expression_attribute_values(":pre", n(p));
+            }
+            let out = update.send().await;
             // Refused: a later round or a newer holder already wrote.
             if let Err(e) = conditional(out) {
                 failed = failed.or(Some(e));
@@ -280,7 +345,7 @@ impl Db {
 
     /// Admission slots below `max` that have ever been used: one query
     /// per slot partition that can hold such a slot.
-    pub async fn slots(&self, max: u32) -> Result<Vec<Slot>, StoreError> {
+    pub async fn slots(&self, room: RoomId, max: u32) -> Result<Vec<Slot>, StoreError> {
         let mut slots = Vec::new();
         for shard in 0..SLOT_SHARDS.min(max) {
             let query = self
@@ -288,7 +353,7 @@ impl Db {
                 .query()
                 .table_name(&self.tables.queue)
                 .key_condition_expression(format!("{PK} = :pk"))
-                .expression_attribute_values(":pk", s(slot_shard_pk(shard)))
+                .expression_attribute_values(":pk", s(slot_shard_pk(room, shard)))
                 .consistent_read(true);
             slots.extend(self.query_all(query).await?.into_iter().filter_map(|item| {
                 Some(Slot {
@@ -304,7 +369,12 @@ impl Db {
     /// The `limit` earliest tokens waiting on one shard. A page may come
     /// back short of its limit with more to read (DynamoDB counts what it
     /// evaluated), so pages are followed until the limit or the end.
-    pub async fn waiting(&self, shard: u32, limit: usize) -> Result<Vec<Waiting>, StoreError> {
+    pub async fn waiting(
+        &self,
+        room: RoomId,
+        shard: u32,
+        limit: usize,
+    ) -> Result<Vec<Waiting>, StoreError> {
         let mut found = Vec::new();
         let mut start = None;
         while found.len() < limit {
@@ -315,13 +385,18 @@ impl Db {
                 .index_name(WAITING_INDEX)
                 .key_condition_expression("#shard = :s")
                 .expression_attribute_names("#shard", WAIT_SHARD)
-                .expression_attribute_values(":s", n(shard))
+                .expression_attribute_values(":s", n(wait_shard(room, shard)))
                 .limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start)
                 .send()
                 .await
                 .or_failed()?;
-            found.extend(page.items.unwrap_or_default().iter().filter_map(waiting_of));
+            found.extend(
+                page.items
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|item| waiting_of(item, room)),
+            );
             start = page.last_evaluated_key;
             if start.is_none() {
                 break;
@@ -434,7 +509,7 @@ impl Db {
             .or_failed()?;
         let tx = Tx::new().update(TOKEN, end).update(
             USER_TOKEN,
-            self.user_token_ends(&w.user_id, &w.token_id, now_ms)?,
+            self.user_token_ends(&w.user_id, w.room, &w.token_id, now_ms)?,
         );
         Ok(self.transact(tx).await?.is_ok())
     }
@@ -451,7 +526,7 @@ impl Db {
     ) -> Result<bool, StoreError> {
         let take_slot = Update::builder()
             .table_name(&self.tables.queue)
-            .set_key(Some(key(slot_pk(slot), slot_sk(slot))))
+            .set_key(Some(key(slot_pk(w.room, slot), slot_sk(slot))))
             .update_expression(format!(
                 "SET #until = :until, {USER_ID} = :user, {TOKEN_ID} = :token"
             ))
@@ -468,7 +543,7 @@ impl Db {
             .update(TOKEN, self.admit_token(w, slot, now_ms, until_ms)?)
             .update(
                 USER_TOKEN,
-                self.user_token_ends(&w.user_id, &w.token_id, until_ms)?,
+                self.user_token_ends(&w.user_id, w.room, &w.token_id, until_ms)?,
             );
         Ok(self.transact(tx).await?.is_ok())
     }
@@ -477,12 +552,13 @@ impl Db {
     fn user_token_ends(
         &self,
         user_id: &str,
+        room: RoomId,
         token_id: &str,
         at_ms: i64,
     ) -> Result<Update, StoreError> {
         Update::builder()
             .table_name(&self.tables.queue)
-            .set_key(Some(key(user_pk(user_id), TOKEN_SK)))
+            .set_key(Some(key(user_pk(user_id), user_token_sk(room))))
             .update_expression(format!("SET {EXPIRE_AT} = :at"))
             .condition_expression(format!("{TOKEN_ID} = :token"))
             .expression_attribute_values(":at", n(at_ms))
@@ -647,7 +723,7 @@ impl Db {
         let free = token.slot.map(|slot| {
             Update::builder()
                 .table_name(&self.tables.queue)
-                .set_key(Some(key(slot_pk(slot), slot_sk(slot))))
+                .set_key(Some(key(slot_pk(token.room, slot), slot_sk(slot))))
                 .update_expression("SET #until = :now")
                 .condition_expression(format!("{USER_ID} = :user AND #until > :now"))
                 .expression_attribute_names("#until", UNTIL)
@@ -658,7 +734,12 @@ impl Db {
         });
         Ok(TokenEnd {
             token: end,
-            user: Some(self.user_token_ends(&token.user_id, &token.token_id, now_ms)?),
+            user: Some(self.user_token_ends(
+                &token.user_id,
+                token.room,
+                &token.token_id,
+                now_ms,
+            )?),
             slot: free.transpose()?,
         })
     }

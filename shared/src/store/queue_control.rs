@@ -10,6 +10,7 @@ use super::schema::queue::{
 };
 use super::schema::SK;
 use super::Db;
+use crate::domain::room::RoomId;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnValue};
 use serde::{Deserialize, Serialize};
 
@@ -63,16 +64,16 @@ impl Db {
         from_item(out.attributes.unwrap_or_default())
     }
 
-    /// Tickets issued and tokens admitted so far, summed over the counter
-    /// shards (the organiser's view of the line).
-    pub async fn line_totals(&self, shards: u32) -> Result<(u64, u64), StoreError> {
-        let mut issued = 0u64;
-        let mut admitted = 0u64;
+    /// Tickets issued (before and after the opening), joins before the
+    /// opening, and tokens that have left the line, summed over a room's
+    /// counter shards (the organiser's view of the line).
+    pub async fn line_totals(&self, room: RoomId, shards: u32) -> Result<LineTotals, StoreError> {
+        let mut totals = LineTotals::default();
         let all: Vec<u32> = (0..shards).collect();
         for chunk in all.chunks(100) {
             let mut keys = KeysAndAttributes::builder();
             for shard in chunk {
-                keys = keys.keys(key(counter_pk(*shard), COUNTER_SK));
+                keys = keys.keys(key(counter_pk(room, *shard), COUNTER_SK));
             }
             let request = std::collections::HashMap::from([(
                 self.tables.queue.clone(),
@@ -81,13 +82,31 @@ impl Db {
             let mut found = self.batch_get_all(request).await?;
             for item in found.remove(&self.tables.queue).unwrap_or_default() {
                 if str_attr(&item, SK) == Some(COUNTER_SK) {
-                    issued += num_attr(&item, attr::NEXT).unwrap_or(0).max(0) as u64;
-                    // Every shard carries the line's whole admitted count.
-                    admitted =
-                        admitted.max(num_attr(&item, attr::ADMITTED).unwrap_or(0).max(0) as u64);
+                    let count = |name| num_attr(&item, name).unwrap_or(0).max(0) as u64;
+                    totals.pre += count(attr::PRE);
+                    totals.issued += count(attr::NEXT) + count(attr::PRE);
+                    // Every shard carries the line's whole count.
+                    totals.left = totals.left.max(count(attr::ADMITTED));
                 }
             }
         }
-        Ok((issued, admitted))
+        Ok(totals)
+    }
+}
+
+/// A room's line summed over its counter shards.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LineTotals {
+    /// Tickets issued, before and after the opening.
+    pub issued: u64,
+    /// Of them, before the opening.
+    pub pre: u64,
+    /// Tokens that have left the line (admitted or skipped).
+    pub left: u64,
+}
+
+impl LineTotals {
+    pub fn waiting(&self) -> u64 {
+        self.issued.saturating_sub(self.left)
     }
 }

@@ -61,6 +61,8 @@ pub mod catalog {
     pub fn seat_pk(schedule_id: u64, seat_id: u64) -> String {
         block_pk(schedule_id, block_of(seat_id))
     }
+    /// A concert's attribute that marks it as having its own waiting room.
+    pub const HAS_ROOM: &str = "hasRoom";
     /// A schedule's attributes (both copies), as
     /// `domain::catalog::Schedule` serialises them, that updates name.
     pub mod schedule_attr {
@@ -149,6 +151,16 @@ pub mod queue {
         /// the token of the last holder that wrote it).
         pub const HOLDER: &str = "holder";
         pub const EPOCH: &str = "epoch";
+        /// A room's counter shard: joins before the opening, and the
+        /// pre-queue's size once drawn.
+        pub const PRE: &str = "pre";
+        pub const PREQUEUED: &str = "prequeued";
+        /// A room's attributes that updates name.
+        pub const OPENS_AT: &str = "opensAt";
+        pub const SOLD_OUT: &str = "soldOut";
+        pub const ADMIT_PER_SECOND: &str = "admitPerSecond";
+        pub const GUARD: &str = "guard";
+        pub const HOLDING: &str = "holding";
     }
 
     /// Sparse index of waiting tokens: hash `waitShard`, range `ticket`.
@@ -172,15 +184,55 @@ pub mod queue {
     pub fn lease_pk(name: &str) -> String {
         format!("LEASE#{name}")
     }
-    pub fn counter_pk(shard: u32) -> String {
-        format!("COUNTER#{shard}")
+    /// The default room's keys keep their names; a room's carry its
+    /// concert id, so no two rooms share an item.
+    pub fn counter_pk(room: u64, shard: u32) -> String {
+        match room {
+            0 => format!("COUNTER#{shard}"),
+            r => format!("COUNTER#{r}#{shard}"),
+        }
     }
-    pub fn slot_pk(slot: u32) -> String {
-        slot_shard_pk(slot % SLOT_SHARDS)
+    pub fn slot_pk(room: u64, slot: u32) -> String {
+        slot_shard_pk(room, slot % SLOT_SHARDS)
     }
-    pub fn slot_shard_pk(shard: u32) -> String {
-        format!("SLOTS#{shard}")
+    pub fn slot_shard_pk(room: u64, shard: u32) -> String {
+        match room {
+            0 => format!("SLOTS#{shard}"),
+            r => format!("SLOTS#{r}#{shard}"),
+        }
     }
+    /// The sort key of a user's pointer to their live token in a room.
+    pub fn user_token_sk(room: u64) -> String {
+        match room {
+            0 => TOKEN_SK.to_string(),
+            r => format!("{TOKEN_SK}#{r}"),
+        }
+    }
+    /// Counter shards per room stay below this, so a room's waiting-index
+    /// partitions are `room × 1024 + shard` (concert ids below 2^53 keep
+    /// that within a DynamoDB number and an i64).
+    pub const MAX_SHARDS: u32 = 1024;
+    pub fn wait_shard(room: u64, shard: u32) -> u64 {
+        room * u64::from(MAX_SHARDS) + u64::from(shard)
+    }
+    /// The activator's lease of a room.
+    pub fn activator_lease(room: u64) -> String {
+        match room {
+            0 => "activator".to_string(),
+            r => format!("activator#{r}"),
+        }
+    }
+    /// A room (SPEC §12), and the listing of every room the activator
+    /// reads once a round.
+    pub const ROOM_SK: &str = "ROOM";
+    pub const ROOMS_PK: &str = "ROOMS";
+    pub fn room_pk(concert_id: u64) -> String {
+        format!("ROOM#{concert_id}")
+    }
+    /// The guard's flag (`GUARD`/`STATE`): `holding` while the service
+    /// is in distress.
+    pub const GUARD_PK: &str = "GUARD";
+    pub const GUARD_SK: &str = "STATE";
     pub fn slot_sk(slot: u32) -> String {
         format!("{slot:08}")
     }

@@ -404,13 +404,13 @@ async fn a_failed_admission_round_loses_no_one_and_the_next_round_admits() {
                 assert_eq!(r.body["status"], "ACTIVE", "{fault:?} at {nth}: {r:?}");
             }
             // Everyone who left the line was counted: nobody waits.
-            let (issued, left) = h
+            let totals = h
                 .app()
                 .db
-                .line_totals(h.app().config.queue_shards)
+                .line_totals(0, h.app().config.queue_shards)
                 .await
                 .unwrap();
-            assert_eq!(issued, left, "{fault:?} at {nth}");
+            assert_eq!(totals.issued, totals.left, "{fault:?} at {nth}");
             h.advance_ms(61_000);
         }
     }
@@ -428,7 +428,7 @@ async fn a_failed_round_is_followed_by_the_next_one() {
     // The first round's first call hangs; the next round runs anyway.
     h.faults.only_call(1, Fault::Hang);
     let admitted = h
-        .activator
+        .admissions
         .run_for(h.app(), std::time::Duration::from_millis(2_500))
         .await
         .expect("some round worked");

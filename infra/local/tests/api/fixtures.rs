@@ -32,6 +32,7 @@ async fn every_endpoint_fixture_is_served() {
         holds: Default::default(),
         version: 0,
         last_seen: None,
+        room: 0,
     };
     h.app()
         .db
@@ -63,6 +64,7 @@ async fn every_endpoint_fixture_is_served() {
         cancelled_at: None,
         refund: None,
         token_id: Some(FIXTURE_TOKEN.into()),
+        room: 0,
     };
     let token = h.app().db.token(FIXTURE_TOKEN).await.unwrap().unwrap();
     assert_eq!(

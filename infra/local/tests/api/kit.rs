@@ -42,7 +42,9 @@ pub struct TestApp {
     /// (see [`TestApp::with_sandbox`]).
     pub sandbox: Option<sandbox::http::Served>,
     /// The one activator of this service's admission rounds.
-    pub activator: shared::jobs::activator::Activator,
+    pub activator: std::sync::Arc<shared::jobs::activator::Activator>,
+    /// Every room's activator (the default room's is `activator`).
+    pub admissions: shared::jobs::admissions::Admissions,
 }
 
 pub struct Resp {
@@ -119,6 +121,7 @@ impl TestApp {
             emu.db.clone(),
             "JobsTable",
         ));
+        let admissions = shared::jobs::admissions::Admissions::new(&shared::domain::ids::OsEntropy);
         TestApp {
             emu,
             gw,
@@ -128,7 +131,8 @@ impl TestApp {
             faults,
             jobs_stream,
             sandbox: None,
-            activator: shared::jobs::activator::Activator::new(&shared::domain::ids::OsEntropy),
+            activator: admissions.room(0).expect("the default room's activator"),
+            admissions,
         }
     }
 
@@ -258,6 +262,19 @@ impl TestApp {
             .await;
         assert_eq!(r.status, 201, "{r:?}");
         r.body["tokenId"].as_str().expect("tokenId").to_string()
+    }
+
+    /// One round in every room; each room's round by room.
+    pub async fn rooms_round(
+        &self,
+    ) -> std::collections::BTreeMap<u64, shared::jobs::activator::Round> {
+        self.admissions
+            .round(self.app())
+            .await
+            .expect("rounds")
+            .into_iter()
+            .map(|(room, r)| (room, r.expect("the test's activators hold the leases")))
+            .collect()
     }
 
     pub async fn admission_round(&self) -> shared::jobs::activator::Round {
@@ -487,12 +504,14 @@ pub fn catalog(seats: u64) -> CatalogData {
                 title: "A 콘서트".into(),
                 start_date: date("2025-12-01"),
                 end_date: date("2026-02-01"),
+                has_room: false,
             },
             Concert {
                 id: 2,
                 title: "B 콘서트".into(),
                 start_date: date("2026-03-01"),
                 end_date: date("2026-03-01"),
+                has_room: false,
             },
         ],
         schedules: vec![

@@ -19,6 +19,7 @@ mod money_kit;
 mod onsale;
 mod payments;
 mod queue;
+mod rooms;
 mod selfservice;
 mod stack;
 mod strict;

@@ -63,6 +63,7 @@ pub async fn create(app: &App, req: &Request) -> Result<Reply, AppError> {
         title,
         start_date: body.start_date,
         end_date: body.end_date,
+        has_room: false,
     };
     idempotency::once(app, req, keyed, |claim| async move {
         insert(app, concert, claim.as_ref()).await

@@ -9,6 +9,7 @@ pub mod queue;
 pub mod reconcile;
 pub mod repair;
 pub mod report;
+pub mod rooms;
 pub mod schedules;
 
 use crate::app::App;

@@ -3,6 +3,7 @@
 
 use super::organiser;
 use crate::app::App;
+use crate::domain::room::DEFAULT_ROOM;
 #[cfg(feature = "openapi")]
 use crate::http::error::ErrorBody;
 use crate::http::json::typed_body;
@@ -101,16 +102,19 @@ async fn reply(app: &App, control: QueueControl) -> Result<Reply, AppError> {
     // ACTIVE in higher slots until they end.
     let active = app
         .db
-        .slots(u32::MAX)
+        .slots(DEFAULT_ROOM, u32::MAX)
         .await?
         .iter()
         .filter(|s| s.until > now)
         .count() as u64;
-    let (issued, admitted) = app.db.line_totals(app.config.queue_shards).await?;
+    let totals = app
+        .db
+        .line_totals(DEFAULT_ROOM, app.config.queue_shards)
+        .await?;
     Reply::ok(&QueueBody {
         paused: control.paused.unwrap_or(false),
         max_active,
         active,
-        waiting: issued.saturating_sub(admitted),
+        waiting: totals.waiting(),
     })
 }
