@@ -89,6 +89,8 @@ pub struct Config {
     pub dynamodb_timeout_ms: u64,
     /// Where points come from (SPEC §11).
     pub payment: PaymentConfig,
+    /// The alarms whose ALARM state holds admission (SPEC §12).
+    pub admission_guard_alarms: Vec<String>,
 }
 
 /// Which payment provider the service uses.
@@ -173,7 +175,7 @@ impl Config {
                 MIN_ACTIVE_IDLE_SECONDS,
                 ACTIVE_IDLE_TOO_SHORT,
             )?,
-            queue_shards: positive(&get, "QUEUE_SHARDS")?,
+            queue_shards: shards(&get)?,
             hold_seconds: positive(&get, "HOLD_SECONDS")?,
             tickets_max_per_user: positive(&get, "TICKETS_MAX_PER_USER")?,
             refund_cutoff_hours: at_least_zero(&get, "REFUND_CUTOFF_HOURS")? as i64,
@@ -188,6 +190,13 @@ impl Config {
             dynamodb_attempt_timeout_ms: positive(&get, "DYNAMODB_ATTEMPT_TIMEOUT_MS")?,
             dynamodb_timeout_ms: positive(&get, "DYNAMODB_TIMEOUT_MS")?,
             payment: payment(&get)?,
+            admission_guard_alarms: get("ADMISSION_GUARD_ALARMS")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(str::to_string)
+                .collect(),
         })
     }
 }
@@ -246,6 +255,20 @@ fn at_least(
             name: name.to_string(),
             value: raw,
             expected,
+        }),
+    }
+}
+
+/// Counter shards: a room's waiting-index partitions are numbered
+/// `room × MAX_SHARDS + shard`, so there are fewer than that.
+fn shards(get: &impl Fn(&str) -> Option<String>) -> Result<u32, ConfigError> {
+    let n: u32 = positive(get, "QUEUE_SHARDS")?;
+    match n <= crate::domain::queue::MAX_SHARDS {
+        true => Ok(n),
+        false => Err(ConfigError {
+            name: "QUEUE_SHARDS".into(),
+            value: n.to_string(),
+            expected: "at most 1024",
         }),
     }
 }

@@ -31,6 +31,7 @@ pub mod name {
     pub const TOPUPS_OVERDUE: &str = "TopupsPendingOverdue";
     pub const WITHDRAWALS_OVERDUE: &str = "WithdrawalsPendingOverdue";
     pub const REVERSAL_SHORTFALL: &str = "ReversalShortfall";
+    pub const GUARD_HOLDING: &str = "AdmissionGuardHolding";
 }
 
 /// Every metric's dimension naming the stack it comes from: staging and
@@ -136,4 +137,9 @@ pub fn pending_overdue(topups: usize, withdrawals: usize) {
 /// no longer had.
 pub fn reversal_shortfall(points: i64) {
     counter!(name::REVERSAL_SHORTFALL).increment(points.max(0) as u64);
+}
+
+/// 1 while the admission guard holds admission, 0 once it clears.
+pub fn guard_holding(holding: bool) {
+    metrics::gauge!(name::GUARD_HOLDING).set(if holding { 1.0 } else { 0.0 });
 }

@@ -81,6 +81,15 @@ macro_rules! route {
 }
 
 /// Every endpoint, by the name its function's `Handler` carries.
+/// The routes a flash crowd hits (the template's sale-path functions):
+/// their answers are what the local admission guard watches.
+pub const SALE_PATH: [&str; 4] = [
+    "post-queue",
+    "get-queue",
+    "post-reservation",
+    "post-payment",
+];
+
 pub static ENDPOINTS: &[Endpoint] = &[
     route!("get-concerts", catalog::list_concerts),
     route!("get-concert", catalog::get_concert),
@@ -129,6 +138,10 @@ impl Endpoint {
     /// Who may call it when the API sits behind CloudFront.
     pub fn reach(self) -> Reach {
         self.reach
+    }
+
+    pub fn on_sale_path(self) -> bool {
+        SALE_PATH.contains(&self.name)
     }
 
     pub fn by_name(name: &str) -> Option<Endpoint> {

@@ -26,7 +26,12 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     let jobs = Scheduled::ALL.iter().map(|j| j.name());
     let streams = StreamConsumer::ALL.iter().map(|c| c.name());
     let queues = QueueConsumer::ALL.iter().map(|c| c.name());
-    endpoints.chain(jobs).chain(streams).chain(queues)
+    let signals = std::iter::once(crate::jobs::guard::NAME);
+    endpoints
+        .chain(jobs)
+        .chain(streams)
+        .chain(queues)
+        .chain(signals)
 }
 
 /// Human-readable logs for the local stack and tools; colours only on a
@@ -71,6 +76,16 @@ pub async fn serve(name: &str) -> Result<(), Error> {
     if let Some(consumer) = StreamConsumer::by_name(name) {
         return serve_events(move |app, event| {
             Box::pin(async move { Ok(consumer.handle(app, event).await) })
+        })
+        .await;
+    }
+    if name == crate::jobs::guard::NAME {
+        return serve_events(move |app, event| {
+            Box::pin(async move {
+                crate::jobs::guard::handle(app, event)
+                    .await
+                    .map_err(Error::from)
+            })
         })
         .await;
     }

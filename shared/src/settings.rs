@@ -28,6 +28,9 @@ pub enum InTemplate {
     RefOf(&'static str),
     /// Not set by the template.
     Absent,
+    /// Set only on this function (logical id), from the template's own
+    /// resources.
+    Function(&'static str),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +107,11 @@ pub const SETTINGS: &[Setting] = &[
         "ADMIN_TOKEN",
         "",
         "local stack: the organiser's bearer token for /admin/* (unset: a random one, logged at start)",
+    ),
+    local(
+        "ADMISSION_GUARD_BUSY_RATIO",
+        "0.05",
+        "local stack: admission holds while more than this share of the last 10 s of sale-path answers (at least 20) were `503 BUSY` (SPEC §12's guard)",
     ),
     local(
         "STREAM_POLL_MILLIS",
@@ -347,6 +355,15 @@ pub const SETTINGS: &[Setting] = &[
         "info",
         "log filter of the local stack and the tools (in AWS the `LogLevel` parameter sets it through Lambda's log level)",
     ),
+    Setting {
+        template: InTemplate::Function("GuardFunction"),
+        ..service(
+            "ADMISSION_GUARD_ALARMS",
+            "",
+            "",
+            "comma-separated CloudWatch alarm names: admission holds in every room whose `guard` is `AUTO` while any of them is in ALARM (the template passes its sale-path alarms)",
+        )
+    },
     Setting {
         template: InTemplate::RefOf("AWS::StackName"),
         ..service(

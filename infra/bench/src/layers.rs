@@ -56,6 +56,7 @@ pub async fn profile(stack: &Running, user: &str, token: &str) -> Result<Vec<Lay
         routes: routes(&template)?,
         admin_token: uuid::Uuid::new_v4().to_string(),
         identity: None,
+        busy: Default::default(),
     };
     let client = local_client(&stack.url)?;
     let direct = Ops::Direct(Box::new(stack.app.clone()));

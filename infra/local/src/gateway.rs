@@ -118,6 +118,8 @@ pub struct Gateway {
     /// In `jwt` mode, the identity provider whose tokens the identity
     /// routes need (as API Gateway's JWT authorizer would check them).
     pub identity: Option<Arc<crate::identity::DevIdentity>>,
+    /// Sale-path answers of the last seconds, for the admission guard.
+    pub busy: crate::guard::BusyShare,
 }
 
 /// The bearer token of an `Authorization` header, if any.
@@ -386,6 +388,9 @@ impl Gateway {
             Ok(req) => route.endpoint.reply(&self.app, &req).await,
             Err(e) => Reply::error(&AppError::bad_request(e.to_string())),
         };
+        if route.endpoint.on_sale_path() {
+            crate::guard::note(&self.busy, self.app.now_ms(), reply.status);
+        }
         Answer {
             reply,
             allow: Vec::new(),

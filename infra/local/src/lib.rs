@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod gateway;
+pub mod guard;
 pub mod identity;
 pub mod payments;
 pub mod sample;
@@ -118,7 +119,7 @@ impl Stack {
             sandbox.as_ref(),
             stopped,
         )?;
-        tasks.push(server);
+        tasks.extend(server);
         Ok(Stack {
             addr,
             admin_token,
@@ -343,7 +344,7 @@ fn serve(
     admin_token: &str,
     sandbox: Option<&sandbox::http::Served>,
     stopped: watch::Receiver<bool>,
-) -> Result<JoinHandle<()>, Error> {
+) -> Result<Vec<JoinHandle<()>>, Error> {
     // In jwt mode the stack is also the development identity provider.
     let identity = match app.config.auth_mode {
         shared::config::AuthMode::Open => None,
@@ -358,11 +359,19 @@ fn serve(
             )?))
         }
     };
+    let busy = guard::BusyShare::default();
+    let watching = tokio::spawn(guard::run(
+        app.clone(),
+        busy.clone(),
+        settings.busy_ratio,
+        stopped.clone(),
+    ));
     let gateway = Arc::new(Gateway {
         app: app.clone(),
         routes: gateway::routes(template)?,
         admin_token: admin_token.to_string(),
         identity: identity.clone(),
+        busy,
     });
     // The API's OpenAPI document and a browsable page, served from
     // assets built into the binary: nothing is fetched at run time.
@@ -397,7 +406,7 @@ fn serve(
             tracing::error!(error = %e, "gateway stopped");
         }
     });
-    Ok(task)
+    Ok(vec![task, watching])
 }
 
 /// EventBridge stand-in: one step of the job every `QUEUE_TICK_SECONDS`.

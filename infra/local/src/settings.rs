@@ -16,6 +16,9 @@ pub struct Settings {
     pub seed_sample_data: bool,
     /// `STREAM_POLL_MILLIS`: how often the TTL sweep and stream poller run.
     pub stream_poll: Duration,
+    /// `ADMISSION_GUARD_BUSY_RATIO`: admission holds while more than this
+    /// share of the last 10 s of sale-path answers were `503 BUSY`.
+    pub busy_ratio: f64,
     /// `EMULATOR_ADDR`: where the DynamoDB emulator listens.
     pub emulator_addr: SocketAddr,
     /// `ADMIN_TOKEN`: the organiser's bearer token (None: make one up).
@@ -89,7 +92,18 @@ impl Settings {
             }
         };
         let emulator_addr = emulator_addr(&get("EMULATOR_ADDR"), &get("EMULATOR_ALLOW_REMOTE"))?;
+        let r = get("ADMISSION_GUARD_BUSY_RATIO");
+        let busy_ratio = r
+            .parse::<f64>()
+            .ok()
+            .filter(|r| (0.0..=1.0).contains(r))
+            .ok_or_else(|| Error::Setting {
+                name: "ADMISSION_GUARD_BUSY_RATIO",
+                value: r.clone(),
+                expected: "not a share between 0 and 1",
+            })?;
         Ok(Settings {
+            busy_ratio,
             port,
             emulator_addr,
             data_dir: Some(PathBuf::from(get("DATA_DIR"))),
@@ -114,6 +128,7 @@ impl Settings {
             data_dir: None,
             seed_sample_data: true,
             stream_poll: Duration::from_millis(200),
+            busy_ratio: 0.05,
             admin_token: None,
             auth_issuer: None,
             auth_audience: default_of("AUTH_AUDIENCE").to_string(),

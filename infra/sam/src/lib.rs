@@ -64,6 +64,11 @@ pub enum Trigger {
     Sqs {
         queue: String,
     },
+    /// An EventBridge rule on the state changes of these alarms (logical
+    /// ids).
+    AlarmChange {
+        alarms: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -448,6 +453,16 @@ fn parse_function(id: &str, res: &Value) -> Result<Function, TemplateError> {
                     .get("Queue")
                     .and_then(referenced)
                     .ok_or_else(|| shape(format!("{id}: SQS without !GetAtt")))?,
+            },
+            Some("EventBridgeRule") => Trigger::AlarmChange {
+                alarms: p
+                    .get("Pattern")
+                    .and_then(|pat| pat.get("resources"))
+                    .and_then(Value::as_sequence)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(referenced)
+                    .collect(),
             },
             other => return Err(shape(format!("{id}: unsupported event type {other:?}"))),
         };

@@ -5,6 +5,7 @@
 pub mod availability;
 pub mod catalog;
 pub mod draw;
+pub mod guard;
 pub mod ids;
 pub mod jobs;
 pub mod money;

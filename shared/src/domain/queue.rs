@@ -47,6 +47,11 @@ pub struct QueueToken {
     pub room: RoomId,
 }
 
+/// Counter shards per room stay at most this many, so a room's
+/// waiting-index partitions can be numbered `room × 1024 + shard` (concert
+/// ids below 2^53 keep that within a DynamoDB number and an i64).
+pub const MAX_SHARDS: u32 = 1024;
+
 /// A last-seen mark is rewritten only when older than this: one write per
 /// polling fan per 10 s at most, not one per request.
 pub const SEEN_EVERY_MS: i64 = 10_000;

@@ -236,7 +236,7 @@ impl Activator {
             Some(Held::Paused)
         } else if s.sold_out {
             Some(Held::SoldOut)
-        } else if s.guard == Guard::Auto && app.db.guard_holding(now).await? {
+        } else if s.guard == Guard::Auto && app.db.guard_holding().await? {
             Some(Held::Guard)
         } else {
             None

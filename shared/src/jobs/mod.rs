@@ -6,6 +6,7 @@ pub mod activator;
 pub mod admissions;
 pub mod availability;
 pub mod cancel;
+pub mod guard;
 pub mod hold_cleanup;
 pub mod prepare;
 pub mod schedule_jobs;

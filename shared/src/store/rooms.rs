@@ -2,17 +2,21 @@
 //! holds a room's settings and its draw's seed; `ROOMS`/`{concertId}`
 //! lists every room for the activator; the concert's catalogue item
 //! carries `hasRoom`, so the token gate knows which concerts have a room
-//! from the item it reads anyway. `GUARD`/`STATE` is the guard's flag.
+//! from the item it reads anyway. `GUARD`/`STATE` is the guard's view of
+//! the alarms it follows.
 
 use super::cache::item_key;
 use super::error::{OrFailed, StoreError};
-use super::io::{conditional, from_item, key, n, num_attr, s, str_attr, to_item};
+use super::io::{conditional, from_item, key, n, s, str_attr, to_item};
 use super::schema::catalog::{concert_sk, CONCERTS_PK, HAS_ROOM};
-use super::schema::queue::attr::{ADMIT_PER_SECOND, GUARD, HOLDING, OPENS_AT, SOLD_OUT, UNTIL};
-use super::schema::queue::{room_pk, GUARD_PK, GUARD_SK, MAX_ACTIVE, PAUSED, ROOMS_PK, ROOM_SK};
+use super::schema::queue::attr::{ADMIT_PER_SECOND, GUARD, OPENS_AT, SOLD_OUT};
+use super::schema::queue::{
+    room_pk, ALARM_PREFIX, GUARD_PK, GUARD_SK, MAX_ACTIVE, PAUSED, ROOMS_PK, ROOM_SK,
+};
 use super::schema::{pad, state, PK, SK};
 use super::tx::Tx;
 use super::Db;
+use crate::domain::guard::alarm_holds;
 use crate::domain::room::{CheckedChange, Room};
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValue, Update};
@@ -174,29 +178,28 @@ impl Db {
         self.update_alone(mark).await.map(|_| ())
     }
 
-    /// Whether the guard holds admission now: its flag is set and has not
-    /// run out (a flag nobody renews clears by itself).
-    pub async fn guard_holding(&self, now_ms: i64) -> Result<bool, StoreError> {
+    /// Whether the guard holds admission now: any alarm it follows is in
+    /// ALARM (one item: `alarm:{name}` → the alarm's state).
+    pub async fn guard_holding(&self) -> Result<bool, StoreError> {
         let item = self
             .get(&self.tables.queue, key(GUARD_PK, GUARD_SK), false)
             .await?
             .unwrap_or_default();
-        let holding = matches!(item.get(HOLDING), Some(AttributeValue::Bool(true)));
-        let until = num_attr(&item, UNTIL).unwrap_or(i64::MAX);
-        Ok(holding && until > now_ms)
+        Ok(item.iter().any(|(name, value)| {
+            name.starts_with(ALARM_PREFIX) && value.as_s().is_ok_and(|state| alarm_holds(state))
+        }))
     }
 
-    /// Sets the guard's flag until `until_ms`.
-    pub async fn set_guard(&self, holding: bool, until_ms: i64) -> Result<(), StoreError> {
-        let item = to_item(
-            GUARD_PK,
-            GUARD_SK,
-            &serde_json::json!({ HOLDING: holding, UNTIL: until_ms }),
-        )?;
+    /// Records an alarm's new state (an alarm's change, or the local
+    /// stack's busy share).
+    pub async fn set_alarm_state(&self, alarm: &str, state: &str) -> Result<(), StoreError> {
         self.client
-            .put_item()
+            .update_item()
             .table_name(&self.tables.queue)
-            .set_item(Some(item))
+            .set_key(Some(key(GUARD_PK, GUARD_SK)))
+            .update_expression("SET #alarm = :state")
+            .expression_attribute_names("#alarm", format!("{ALARM_PREFIX}{alarm}"))
+            .expression_attribute_values(":state", s(state))
             .send()
             .await
             .or_failed()

@@ -160,7 +160,6 @@ pub mod queue {
         pub const SOLD_OUT: &str = "soldOut";
         pub const ADMIT_PER_SECOND: &str = "admitPerSecond";
         pub const GUARD: &str = "guard";
-        pub const HOLDING: &str = "holding";
     }
 
     /// Sparse index of waiting tokens: hash `waitShard`, range `ticket`.
@@ -208,10 +207,8 @@ pub mod queue {
             r => format!("{TOKEN_SK}#{r}"),
         }
     }
-    /// Counter shards per room stay below this, so a room's waiting-index
-    /// partitions are `room × 1024 + shard` (concert ids below 2^53 keep
-    /// that within a DynamoDB number and an i64).
-    pub const MAX_SHARDS: u32 = 1024;
+    pub use crate::domain::queue::MAX_SHARDS;
+    /// A room's waiting-index partitions are `room × MAX_SHARDS + shard`.
     pub fn wait_shard(room: u64, shard: u32) -> u64 {
         room * u64::from(MAX_SHARDS) + u64::from(shard)
     }
@@ -229,10 +226,11 @@ pub mod queue {
     pub fn room_pk(concert_id: u64) -> String {
         format!("ROOM#{concert_id}")
     }
-    /// The guard's flag (`GUARD`/`STATE`): `holding` while the service
-    /// is in distress.
+    /// The guard's item (`GUARD`/`STATE`): the state of each alarm it
+    /// follows, as `alarm:{name}`.
     pub const GUARD_PK: &str = "GUARD";
     pub const GUARD_SK: &str = "STATE";
+    pub const ALARM_PREFIX: &str = "alarm:";
     pub fn slot_sk(slot: u32) -> String {
         format!("{slot:08}")
     }

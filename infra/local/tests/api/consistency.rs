@@ -230,6 +230,7 @@ fn readme_row(s: &shared::settings::Setting) -> String {
         }
         InTemplate::Value(value) => default.push_str(&format!(" (template: `{value}`)")),
         InTemplate::RefOf(resource) => default.push_str(&format!(" (template: `!Ref {resource}`)")),
+        InTemplate::Function(f) => default.push_str(&format!(" (template: set on `{f}`)")),
         _ => {}
     }
     format!("| `{}` | {default} | {} |", s.name, s.meaning)
@@ -322,6 +323,11 @@ fn the_template_sets_every_service_setting_as_defined() {
                     "Globals {}",
                     s.name
                 );
+            }
+            (Scope::Service, InTemplate::Function(f)) => {
+                assert!(var.is_none(), "{} is set on {f} only", s.name);
+                let own = &root["Resources"][f]["Properties"]["Environment"]["Variables"][s.name];
+                assert!(!own.is_null(), "{f} must set {}", s.name);
             }
             _ => assert!(
                 var.is_none(),

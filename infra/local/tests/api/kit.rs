@@ -116,6 +116,7 @@ impl TestApp {
             routes: routes(&template).expect("routes"),
             admin_token: ADMIN_TOKEN.into(),
             identity,
+            busy: Default::default(),
         };
         let jobs_stream = std::sync::Mutex::new(local::streams::StreamReader::new(
             emu.db.clone(),

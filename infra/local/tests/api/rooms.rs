@@ -398,3 +398,79 @@ async fn two_rooms_admit_at_once_each_at_its_own_rate_and_cap() {
         (json!(12), json!(28))
     );
 }
+
+#[tokio::test]
+async fn the_guard_holds_admission_while_the_sale_path_is_busy_and_lets_go_after() {
+    use devkit::faults::Fault;
+    use shared::jobs::activator::Held;
+    let h = TestApp::with(|c| {
+        c.queue_idle_seconds = 100_000;
+        // A throttled call gives up soon: the test is about the answers.
+        c.dynamodb_attempt_timeout_ms = 100;
+        c.dynamodb_timeout_ms = 200;
+    })
+    .await;
+    h.load(&catalog(5)).await;
+    put_room(&h, 1, json!({ "maxActive": 100 })).await;
+    put_room(&h, 2, json!({ "maxActive": 100, "guard": "OFF" })).await;
+    for i in 0..10 {
+        join(&h, &format!("a{i}"), 1).await;
+        join(&h, &format!("b{i}"), 2).await;
+    }
+    let share = h.gw.busy.clone();
+    let mut verdict = local::guard::Verdict::default();
+    assert!(!verdict.judge(h.app(), &share, 0.05).await);
+    // DynamoDB throttles every call: the sale path answers 503 BUSY.
+    h.faults.from_call(0, Fault::Throttle);
+    for i in 0..25 {
+        let r = join(&h, &format!("c{i}"), 1).await;
+        assert_eq!((r.status, r.body["code"].as_str()), (503, Some("BUSY")));
+    }
+    h.faults.clear();
+    assert!(verdict.judge(h.app(), &share, 0.05).await, "25 of 25 busy");
+    let rounds = h.rooms_round().await;
+    assert_eq!(
+        (rounds[&1].admitted, rounds[&1].held),
+        (0, Some(Held::Guard))
+    );
+    assert_eq!(rounds[&2].admitted, 10, "a room with the guard OFF admits");
+    let room = h.admin("GET", "/admin/concerts/1/room", None).await;
+    assert_eq!(room.body["guardState"], "HOLDING");
+    // Ten seconds of calm answers later it clears, and admission resumes.
+    h.advance_ms(10_000);
+    for i in 0..20 {
+        assert_eq!(join(&h, &format!("d{i}"), 1).await.status, 201);
+    }
+    assert!(!verdict.judge(h.app(), &share, 0.05).await);
+    let room = h.admin("GET", "/admin/concerts/1/room", None).await;
+    assert_eq!(room.body["guardState"], "OK");
+    let rounds = h.rooms_round().await;
+    assert_eq!((rounds[&1].admitted, rounds[&1].held), (30, None));
+}
+
+#[tokio::test]
+async fn the_guard_function_records_the_alarms_it_follows() {
+    let named = "concert-QueueTableThrottlesAlarm-ABC123";
+    let h = TestApp::with(|c| c.admission_guard_alarms = vec![named.to_string()]).await;
+    let event = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events/guard.json"),
+    )
+    .unwrap();
+    let change: shared::jobs::guard::AlarmChange = serde_json::from_str(&event).unwrap();
+    shared::jobs::guard::handle(h.app(), change).await.unwrap();
+    assert!(h.app().db.guard_holding().await.unwrap());
+    // An alarm it does not follow changes nothing; its own OK clears it.
+    let other = event
+        .replace(named, "someone-elses-alarm")
+        .replace("\"ALARM\"", "\"OK\"");
+    let change = serde_json::from_str(&other).unwrap();
+    shared::jobs::guard::handle(h.app(), change).await.unwrap();
+    assert!(h.app().db.guard_holding().await.unwrap());
+    let cleared = event.replace("\"value\": \"ALARM\"", "\"value\": \"INSUFFICIENT_DATA\"");
+    let change = serde_json::from_str(&cleared).unwrap();
+    shared::jobs::guard::handle(h.app(), change).await.unwrap();
+    assert!(
+        !h.app().db.guard_holding().await.unwrap(),
+        "no data is no distress"
+    );
+}

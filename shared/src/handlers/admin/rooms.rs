@@ -163,7 +163,7 @@ async fn reply(app: &App, room: &Room) -> Result<Reply, AppError> {
         .db
         .line_totals(room.concert_id, app.config.queue_shards)
         .await?;
-    let holding = room.guard == Guard::Auto && app.db.guard_holding(now).await?;
+    let holding = room.guard == Guard::Auto && app.db.guard_holding().await?;
     debug_assert_ne!(room.concert_id, DEFAULT_ROOM);
     Reply::ok(&RoomBody {
         concert_id: room.concert_id,
