@@ -14,6 +14,11 @@ pub enum Command {
     QueuePause,
     QueueResume,
     QueueResize(u64),
+    /// A concert's waiting room (SPEC §12).
+    RoomShow(u64),
+    /// Creates or changes a concert's room: the fields of
+    /// `PUT /admin/concerts/{id}/room` that are given.
+    RoomSet(u64, Value),
     Report(u64),
     CancelSchedule(u64),
     Repair(u64),
@@ -42,6 +47,13 @@ impl Command {
                 "PUT",
                 "/admin/queue".into(),
                 Some(json!({"maxActive": n})),
+                &[200],
+            ),
+            RoomShow(id) => ("GET", format!("/admin/concerts/{id}/room"), None, &[200]),
+            RoomSet(id, change) => (
+                "PUT",
+                format!("/admin/concerts/{id}/room"),
+                Some(change.clone()),
                 &[200],
             ),
             Report(id) => ("GET", format!("/admin/schedules/{id}/report"), None, &[200]),

@@ -16,6 +16,9 @@ pub enum Error {
     /// The show file cannot be put on sale.
     #[error("the show file: {0}")]
     Show(String),
+    /// A command's arguments cannot be sent as they are.
+    #[error("{0}")]
+    Usage(String),
     /// No AWS region or credentials to sign the organiser's calls with.
     #[error("{0}")]
     Identity(String),

@@ -1,7 +1,8 @@
 //! `operator [--url <base URL>] [--region <region>] [--json] <command>`:
 //! the organiser's command line — `load-show <file>`, `queue status|pause|
-//! resume|resize <n>`, `report <scheduleId>`, `cancel-schedule
-//! <scheduleId>`, `reconcile` (`--help` on each).
+//! resume|resize <n>`, `room show|set <concertId>`, `report <scheduleId>`,
+//! `cancel-schedule <scheduleId>`, `repair <scheduleId>`, `reconcile`
+//! (`--help` on each).
 //!
 //! With `ADMIN_TOKEN` set it talks to a local stack with that token;
 //! otherwise it signs every request with the operator's AWS credentials
@@ -48,6 +49,11 @@ enum Cmd {
         #[command(subcommand)]
         action: QueueAction,
     },
+    /// A concert's own waiting room: show it, or create and change it.
+    Room {
+        #[command(subcommand)]
+        action: RoomAction,
+    },
     /// A schedule's sales report.
     Report { schedule_id: u64 },
     /// Cancel a schedule: every ticket refunded, every hold released.
@@ -69,6 +75,75 @@ enum QueueAction {
     Resume,
     /// Set the most tokens ACTIVE at once.
     Resize { max_active: u64 },
+}
+
+#[derive(Subcommand)]
+enum RoomAction {
+    /// Its settings and line: prequeued, waiting, active, admitted, the guard.
+    Show { concert_id: u64 },
+    /// Create it (`--max-active` required then) or change what is given.
+    Set {
+        concert_id: u64,
+        /// Most tokens ACTIVE at once.
+        #[arg(long)]
+        max_active: Option<u64>,
+        /// New admissions per second (`none`: no limit).
+        #[arg(long)]
+        admit_per_second: Option<String>,
+        /// When the room opens (ISO-8601 with an offset); fixed once open.
+        #[arg(long)]
+        opens_at: Option<String>,
+        /// `true` stops admitting, `false` admits again.
+        #[arg(long)]
+        paused: Option<bool>,
+        /// `AUTO` (admission holds while the sale path is in distress) or `OFF`.
+        #[arg(long)]
+        guard: Option<String>,
+    },
+}
+
+impl RoomAction {
+    fn command(self) -> Result<Command, Error> {
+        let (concert_id, max_active, rate, opens_at, paused, guard) = match self {
+            RoomAction::Show { concert_id } => return Ok(Command::RoomShow(concert_id)),
+            RoomAction::Set {
+                concert_id,
+                max_active,
+                admit_per_second,
+                opens_at,
+                paused,
+                guard,
+            } => (
+                concert_id,
+                max_active,
+                admit_per_second,
+                opens_at,
+                paused,
+                guard,
+            ),
+        };
+        let mut change = serde_json::Map::new();
+        let mut put = |k: &str, v: serde_json::Value| change.insert(k.into(), v);
+        max_active.map(|m| put("maxActive", m.into()));
+        if let Some(r) = rate {
+            let value = match r.as_str() {
+                "none" => serde_json::Value::Null,
+                n => n
+                    .parse::<u64>()
+                    .map_err(|_| {
+                        Error::Usage(format!(
+                            "--admit-per-second takes a number or `none`, not {n:?}"
+                        ))
+                    })?
+                    .into(),
+            };
+            put("admitPerSecond", value);
+        }
+        opens_at.map(|t| put("opensAt", t.into()));
+        paused.map(|p| put("paused", p.into()));
+        guard.map(|g| put("guard", g.to_uppercase().into()));
+        Ok(Command::RoomSet(concert_id, change.into()))
+    }
 }
 
 async fn auth(region: Option<String>) -> Result<Auth, Error> {
@@ -116,6 +191,7 @@ async fn run(cli: Cli) -> Result<(), Error> {
             QueueAction::Resume => Command::QueueResume,
             QueueAction::Resize { max_active } => Command::QueueResize(max_active),
         },
+        Cmd::Room { action } => action.command()?,
         Cmd::Report { schedule_id } => Command::Report(schedule_id),
         Cmd::CancelSchedule { schedule_id } => Command::CancelSchedule(schedule_id),
         Cmd::Repair { schedule_id } => Command::Repair(schedule_id),

@@ -37,6 +37,26 @@ async fn the_waiting_room_and_a_schedule_from_the_terminal() {
         (Some(false), Some(7))
     );
     assert!(human(&resized).contains("maxActive: 7"));
+    // A concert's own room, made and changed from the terminal.
+    let no_room = Command::RoomShow(1).run(&api).await.unwrap_err();
+    assert!(
+        no_room.to_string().contains("404 ROOM_NOT_FOUND"),
+        "{no_room}"
+    );
+    let room = Command::RoomSet(1, json!({ "maxActive": 50, "admitPerSecond": 10 }))
+        .run(&api)
+        .await
+        .unwrap();
+    assert_eq!(
+        (room["maxActive"].as_u64(), room["guard"].as_str()),
+        (Some(50), Some("AUTO"))
+    );
+    let shown = Command::RoomShow(1).run(&api).await.unwrap();
+    assert!(
+        human(&shown).contains("admitPerSecond: 10"),
+        "{}",
+        human(&shown)
+    );
     let report = Command::Report(1).run(&api).await.unwrap();
     assert_eq!(report["scheduleId"], 1);
     let repaired = Command::Repair(1).run(&api).await.unwrap();

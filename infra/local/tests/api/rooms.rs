@@ -474,3 +474,68 @@ async fn the_guard_function_records_the_alarms_it_follows() {
         "no data is no distress"
     );
 }
+
+#[tokio::test]
+async fn a_sold_out_room_admits_nobody_and_says_so_until_seats_come_back() {
+    use shared::domain::availability::{SeatChange, SeatEvent};
+    use shared::jobs::activator::Held;
+    let h = TestApp::new().await;
+    h.load(&catalog(5)).await;
+    put_room(&h, 2, json!({ "maxActive": 100 })).await;
+    let token = token_of(&join(&h, "fan", 2).await);
+    // Every seat of concert 2's one schedule sold, as the seats-left
+    // consumer records sales.
+    let event = |seat_id, change| SeatEvent {
+        schedule_id: 3,
+        seat_id,
+        until: T0 + 1,
+        change,
+    };
+    for seat in 100_001..=100_010 {
+        assert!(h
+            .app()
+            .db
+            .apply_seat_event(&event(seat, SeatChange::Sold))
+            .await
+            .unwrap());
+    }
+    let r = h.rooms_round().await;
+    assert_eq!((r[&2].admitted, r[&2].held), (0, Some(Held::SoldOut)));
+    let r = status(&h, "fan", &token).await;
+    assert_eq!(
+        (r.body["status"].as_str(), r.body["soldOut"].clone()),
+        (Some("WAIT"), json!(true))
+    );
+    let public = h.req("GET", "/concerts/2/room", None, None).await;
+    assert_eq!(public.body["soldOut"], true);
+    // A ticket is returned: the room opens its doors again.
+    h.app()
+        .db
+        .apply_seat_event(&event(100_004, SeatChange::Refunded))
+        .await
+        .unwrap();
+    let r = h.rooms_round().await;
+    assert_eq!((r[&2].admitted, r[&2].held), (1, None));
+    let r = status(&h, "fan", &token).await;
+    assert_eq!(
+        (r.body["status"].as_str(), r.body["soldOut"].clone()),
+        (Some("ACTIVE"), json!(false))
+    );
+}
+
+#[tokio::test]
+async fn pre_queued_fans_are_not_ended_as_idle_before_a_minute_past_the_opening() {
+    let h = TestApp::with(|c| c.queue_idle_seconds = 40).await;
+    h.load(&catalog(5)).await;
+    put_room(&h, 1, json!({ "maxActive": 100, "opensAt": at(10) })).await;
+    let early = token_of(&join(&h, "early", 1).await);
+    // A fan of the default room who stops polling, for comparison.
+    h.join("gone").await;
+    // Fifty seconds past the opening, a minute without a poll: the drawn fan
+    // is let in, the default room's idle fan is not.
+    h.advance_ms(60_000);
+    let r = h.rooms_round().await;
+    assert_eq!((r[&1].admitted, r[&1].skipped), (1, 0));
+    assert_eq!((r[&0].admitted, r[&0].skipped), (0, 1));
+    assert_eq!(status(&h, "early", &early).await.body["status"], "ACTIVE");
+}
