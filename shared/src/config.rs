@@ -91,6 +91,9 @@ pub struct Config {
     pub payment: PaymentConfig,
     /// The alarms whose ALARM state holds admission (SPEC §12).
     pub admission_guard_alarms: Vec<String>,
+    /// The function that serves one room a minute (AWS); None: every room
+    /// is served by the activator's own process.
+    pub room_activator_function: Option<String>,
 }
 
 /// Which payment provider the service uses.
@@ -197,6 +200,7 @@ impl Config {
                 .filter(|a| !a.is_empty())
                 .map(str::to_string)
                 .collect(),
+            room_activator_function: get("ROOM_ACTIVATOR_FUNCTION").filter(|f| !f.is_empty()),
         })
     }
 }

@@ -6,6 +6,8 @@
 
 use crate::app::App;
 use crate::domain::ids::OsEntropy;
+use crate::jobs::admissions::{Admissions, Scope};
+use crate::jobs::fanout::RoomEvent;
 use crate::jobs::{Job, QueueConsumer, Scheduled, StreamConsumer, SCHEDULED_RUN};
 use crate::Endpoint;
 use futures::future::BoxFuture;
@@ -26,7 +28,10 @@ pub fn names() -> impl Iterator<Item = &'static str> {
     let jobs = Scheduled::ALL.iter().map(|j| j.name());
     let streams = StreamConsumer::ALL.iter().map(|c| c.name());
     let queues = QueueConsumer::ALL.iter().map(|c| c.name());
-    let signals = std::iter::once(crate::jobs::guard::NAME);
+    let signals = [
+        crate::jobs::guard::NAME,
+        crate::jobs::admissions::ROOM_ACTIVATOR,
+    ];
     endpoints
         .chain(jobs)
         .chain(streams)
@@ -76,6 +81,20 @@ pub async fn serve(name: &str) -> Result<(), Error> {
     if let Some(consumer) = StreamConsumer::by_name(name) {
         return serve_events(move |app, event| {
             Box::pin(async move { Ok(consumer.handle(app, event).await) })
+        })
+        .await;
+    }
+    if name == crate::jobs::admissions::ROOM_ACTIVATOR {
+        // One room's activator per process, kept for its life (its lease).
+        let rooms: &'static Admissions = Box::leak(Box::new(Admissions::new(&OsEntropy)));
+        return serve_events(move |app, event: RoomEvent| {
+            Box::pin(async move {
+                rooms
+                    .run_for(app, SCHEDULED_RUN, Scope::Room(event.room))
+                    .await
+                    .map(|_| ())
+                    .map_err(Error::from)
+            })
         })
         .await;
     }

@@ -365,6 +365,15 @@ pub const SETTINGS: &[Setting] = &[
         )
     },
     Setting {
+        template: InTemplate::Function("ActivatorFunction"),
+        ..service(
+            "ROOM_ACTIVATOR_FUNCTION",
+            "",
+            "",
+            "the function the activator starts once a minute for each room, so every room is admitted by its own invocation (empty: the activator's own process serves every room, as the local stack does)",
+        )
+    },
+    Setting {
         template: InTemplate::RefOf("AWS::StackName"),
         ..service(
             "SERVICE_NAME",

@@ -367,11 +367,16 @@ impl Ops {
                     };
                     let reply = json!({"paymentId": payment.payment_id}).to_string();
                     let commit = commit(app, &claim, Some((201, reply)))?;
+                    let holds = app.db.room_holds(user, r.room).await?;
                     Ok(
-                        match app.db.pay(&r, &payment, &token, Some(commit)).await? {
+                        match app
+                            .db
+                            .pay(&r, &payment, &token, &holds, Some(commit))
+                            .await?
+                        {
                             PayOutcome::Paid => "201".to_string(),
                             PayOutcome::InsufficientPoints => "402".to_string(),
-                            PayOutcome::TokenOver => "401".to_string(),
+                            PayOutcome::TokenOver | PayOutcome::HoldsMoved => "401".to_string(),
                             PayOutcome::HoldEnded => "410".to_string(),
                             PayOutcome::ReservationMoved(_) | PayOutcome::SeatCancelled => {
                                 "409".to_string()

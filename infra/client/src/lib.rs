@@ -20,10 +20,12 @@ pub enum Auth {
     None,
     /// `Authorization: Bearer …` on every request.
     Bearer(String),
-    /// SigV4 for `execute-api` in this region.
+    /// SigV4 for `service` (`execute-api` for the stack's API, `lambda`
+    /// to start a function) in this region.
     SigV4 {
         credentials: Credentials,
         region: String,
+        service: &'static str,
     },
 }
 
@@ -89,14 +91,28 @@ impl Client {
         body: Option<&serde_json::Value>,
         idempotency_key: Option<&str>,
     ) -> Result<Answer, ClientError> {
+        let key = idempotency_key.map(|k| ("idempotency-key", k));
+        self.call_with(method, path, token, body, key.as_slice())
+            .await
+    }
+
+    /// [`Client::call`] with these headers besides.
+    pub async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&serde_json::Value>,
+        headers: &[(&str, &str)],
+    ) -> Result<Answer, ClientError> {
         let url = format!("{}{path}", self.base);
         let bytes = body.map(|b| b.to_string()).unwrap_or_default();
         let mut req = hyper::Request::builder()
             .method(method)
             .uri(&url)
             .header("content-type", "application/json");
-        if let Some(k) = idempotency_key {
-            req = req.header("idempotency-key", k);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
         }
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
@@ -133,7 +149,7 @@ impl Client {
         body: &[u8],
         at: SystemTime,
     ) -> Result<(), ClientError> {
-        let (credentials, region) = match &self.auth {
+        let (credentials, region, service) = match &self.auth {
             Auth::None => return Ok(()),
             Auth::Bearer(token) => {
                 let value = format!("Bearer {token}")
@@ -145,14 +161,15 @@ impl Client {
             Auth::SigV4 {
                 credentials,
                 region,
-            } => (credentials, region),
+                service,
+            } => (credentials, region, service),
         };
         let signing = |e: &dyn std::fmt::Display| ClientError::Sign(e.to_string());
         let identity = credentials.clone().into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(region)
-            .name("execute-api")
+            .name(service)
             .time(at)
             .settings(SigningSettings::default())
             .build()
@@ -191,6 +208,7 @@ mod tests {
             Auth::SigV4 {
                 credentials,
                 region: "ap-northeast-2".into(),
+                service: "execute-api",
             },
         )
         .unwrap();

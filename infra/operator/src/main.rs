@@ -169,6 +169,7 @@ async fn auth(region: Option<String>) -> Result<Auth, Error> {
     Ok(Auth::SigV4 {
         credentials,
         region,
+        service: "execute-api",
     })
 }
 

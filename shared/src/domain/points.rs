@@ -156,6 +156,19 @@ pub struct Payment {
     pub created_at: i64,
 }
 
+impl Payment {
+    /// The payment of hold `r` by its holder, at its price.
+    pub fn of(r: &super::reservation::Reservation, payment_id: u64, now_ms: i64) -> Self {
+        Payment {
+            payment_id,
+            reserve_id: r.reserve_id,
+            user_id: r.user_id.clone(),
+            price: r.price,
+            created_at: now_ms,
+        }
+    }
+}
+
 /// A charge is a whole number of points from 1 to `max_charge`.
 pub fn validate_charge(amount: i64, max_charge: i64) -> Result<(), Invalid> {
     if (1..=max_charge).contains(&amount) {

@@ -1,6 +1,7 @@
 //! Reservations: a seat held for a user until payment or expiry.
 
 use super::catalog::{Concert, SaleState, Schedule, Seat};
+use super::queue::{QueueToken, TokenState};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -199,6 +200,8 @@ pub enum PayRefusal {
     TokenOver,
     /// The payer's token is of another room than the hold's.
     TokenScope,
+    /// The payer's token still waits, and is not one that may pay the hold.
+    TokenWaiting,
     /// The schedule was cancelled before the payment reached the seat.
     ScheduleCancelled,
 }
@@ -208,26 +211,41 @@ pub enum PayRefusal {
 /// image when the payment's condition on it failed.
 pub fn check_payable<'r>(
     r: Option<&'r Reservation>,
-    payer: (&str, crate::domain::room::RoomId),
+    token: &QueueToken,
     amount: i64,
     now_ms: i64,
 ) -> Result<&'r Reservation, PayRefusal> {
-    let (user, room) = payer;
     let r = r.ok_or(PayRefusal::NotFound)?;
-    if r.user_id != user {
+    if r.user_id != token.user_id {
         return Err(PayRefusal::NotYours);
     }
     if amount != r.price {
         return Err(PayRefusal::AmountMismatch);
     }
-    if r.room != room {
+    if r.room != token.room {
         return Err(PayRefusal::TokenScope);
     }
+    may_pay_with(r, token, now_ms)?;
     match r.state_at(now_ms) {
         HoldState::Paid | HoldState::Cancelled(Canceller::Fan) => Err(PayRefusal::AlreadyPaid),
         HoldState::Cancelled(Canceller::Organiser) => Err(PayRefusal::ScheduleCancelled),
         HoldState::Lapsed => Err(PayRefusal::Expired),
         HoldState::Held => Ok(r),
+    }
+}
+
+/// Whether `token` may pay hold `r` (SPEC §7): the token the hold was
+/// made with, in whatever state, or any later token of the fan in the
+/// hold's room (issued after the hold); a hold from before tokens were
+/// noted on holds, with an ACTIVE token.
+fn may_pay_with(r: &Reservation, token: &QueueToken, now_ms: i64) -> Result<(), PayRefusal> {
+    let own = r.token_id.as_deref() == Some(token.token_id.as_str());
+    let later = token.issued_at > r.created_at;
+    let unnoted = r.token_id.is_none() && token.state_at(now_ms) == TokenState::Active;
+    match (own || later || unnoted, token.state_at(now_ms)) {
+        (true, _) => Ok(()),
+        (false, TokenState::Waiting) => Err(PayRefusal::TokenWaiting),
+        (false, _) => Err(PayRefusal::TokenOver),
     }
 }
 
@@ -354,34 +372,69 @@ mod tests {
         assert_eq!(paid.state_at(900_000), HoldState::Paid);
     }
 
+    /// The token `t` of user `u` in `room`, ACTIVE from 0 for 300 s.
+    fn payer(user: &str, room: u64) -> QueueToken {
+        QueueToken {
+            expire_at: Some(300_000),
+            status: crate::domain::queue::TokenStatus::Active,
+            ..QueueToken::waiting("t".into(), user, room, 1, 0)
+        }
+    }
+
     #[test]
     fn payment_checks_come_in_the_contracts_order() {
-        let r = held();
+        let r = Reservation {
+            token_id: Some("t".into()),
+            ..held()
+        };
         let check = check_payable;
-        assert_eq!(check(None, ("u", 0), 1, 0), Err(PayRefusal::NotFound));
-        assert_eq!(check(Some(&r), ("x", 0), 9, 0), Err(PayRefusal::NotYours));
+        let u = payer("u", 0);
+        assert_eq!(check(None, &u, 1, 0), Err(PayRefusal::NotFound));
         assert_eq!(
-            check(Some(&r), ("u", 0), 9, 400_000),
+            check(Some(&r), &payer("x", 0), 9, 0),
+            Err(PayRefusal::NotYours)
+        );
+        assert_eq!(
+            check(Some(&r), &u, 9, 400_000),
             Err(PayRefusal::AmountMismatch)
         );
-        assert_eq!(
-            check(Some(&r), ("u", 0), 1, 300_000),
-            Err(PayRefusal::Expired)
-        );
-        assert_eq!(check(Some(&r), ("u", 0), 1, 299_999), Ok(&r));
+        assert_eq!(check(Some(&r), &u, 1, 300_000), Err(PayRefusal::Expired));
+        assert_eq!(check(Some(&r), &u, 1, 299_999), Ok(&r));
         // Another room's token: after the 404, 403 and 400, before the rest.
         assert_eq!(
-            check(Some(&r), ("u", 8), 1, 300_000),
+            check(Some(&r), &payer("u", 8), 1, 300_000),
             Err(PayRefusal::TokenScope)
         );
         let paid = Reservation {
             status: ReservationStatus::Complete,
             ..r
         };
-        assert_eq!(
-            check(Some(&paid), ("u", 0), 1, 0),
-            Err(PayRefusal::AlreadyPaid)
-        );
+        assert_eq!(check(Some(&paid), &u, 1, 0), Err(PayRefusal::AlreadyPaid));
+    }
+
+    #[test]
+    fn a_hold_is_paid_with_its_own_token_or_a_later_one_of_its_room() {
+        let r = Reservation {
+            token_id: Some("t".into()),
+            created_at: 1_000,
+            expires_at: 301_000,
+            ..held()
+        };
+        let check = |t: &QueueToken, now| check_payable(Some(&r), t, 1, now).map(|_| ());
+        // Its own token, even once its window has passed.
+        assert_eq!(check(&payer("u", 0), 300_500), Ok(()));
+        // A later token of the fan, waiting or ACTIVE.
+        let later = QueueToken::waiting("t2".into(), "u", 0, 9, 2_000);
+        assert_eq!(check(&later, 10_000), Ok(()));
+        // An earlier one is refused, as waiting or as over.
+        let earlier = QueueToken::waiting("t0".into(), "u", 0, 9, 500);
+        assert_eq!(check(&earlier, 10_000), Err(PayRefusal::TokenWaiting));
+        let over = QueueToken {
+            status: crate::domain::queue::TokenStatus::Ended,
+            expire_at: Some(900),
+            ..earlier
+        };
+        assert_eq!(check(&over, 10_000), Err(PayRefusal::TokenOver));
     }
 
     #[test]

@@ -23,6 +23,38 @@ pub fn is_default(room: &RoomId) -> bool {
     *room == DEFAULT_ROOM
 }
 
+/// A fan's holds in one room, whichever of their tokens made them
+/// (SPEC §7): a payment ends the payer's token only when none of these
+/// but the one paid still runs. `version` rises with every change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoomHolds {
+    /// Reservation id → end of the hold.
+    pub holds: Vec<(u64, i64)>,
+    pub version: u64,
+}
+
+impl RoomHolds {
+    /// Whether a hold other than `reserve_id` still runs at `now_ms`.
+    pub fn others_running(&self, reserve_id: u64, now_ms: i64) -> bool {
+        self.holds
+            .iter()
+            .any(|(rid, until)| *rid != reserve_id && *until > now_ms)
+    }
+
+    /// Up to `most` holds that ended by `now_ms`, to drop with the next
+    /// change.
+    pub fn lapsed(&self, now_ms: i64, most: usize) -> Vec<u64> {
+        let mut ended: Vec<(i64, u64)> = self
+            .holds
+            .iter()
+            .filter(|(_, until)| *until <= now_ms)
+            .map(|(rid, until)| (*until, *rid))
+            .collect();
+        ended.sort_unstable();
+        ended.into_iter().take(most).map(|(_, rid)| rid).collect()
+    }
+}
+
 /// Largest `maxActive` and `admitPerSecond` the organiser may set.
 pub const MAX_ACTIVE_LIMIT: u64 = 1_000_000;
 pub const ADMIT_PER_SECOND_LIMIT: u64 = 100_000;
@@ -209,6 +241,18 @@ mod tests {
             rate(Some(100_000)).check().unwrap().admit_per_second,
             Some(Some(100_000))
         );
+    }
+
+    #[test]
+    fn a_fans_other_holds_in_the_room_keep_the_token() {
+        let h = RoomHolds {
+            holds: vec![(1, 100), (2, 50), (3, 10)],
+            version: 4,
+        };
+        assert!(h.others_running(2, 60));
+        assert!(!h.others_running(1, 60));
+        assert_eq!(h.lapsed(60, 5), vec![3, 2]);
+        assert_eq!(h.lapsed(60, 1), vec![3]);
     }
 
     #[test]

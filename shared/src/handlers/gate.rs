@@ -76,22 +76,17 @@ async fn seen(app: &App, token: &QueueToken, now: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The token `POST /payments` may go on with: ACTIVE, or one that a
-/// payment has just ended, so that a retry without its key is answered
-/// with its 409 rather than a 401. The payment transaction itself still
-/// requires the token to be ACTIVE before it can pay anything.
+/// The token `POST /payments` may go on with: any token of the user, in
+/// any state. Whether it may pay the hold is the hold's to say (SPEC §7:
+/// the token it was made with, even after its window, or a later one of
+/// the fan in its room), checked against the reservation; an ACTIVE one
+/// keeps its slot, as the fan paying is still there.
 pub async fn payable(app: &App, token: QueueToken) -> Result<QueueToken, AppError> {
     let now = app.now_ms();
-    match (token.status, token.state_at(now)) {
-        // A fan paying is still there: the slot's mark is kept too.
-        (_, TokenState::Active) => {
-            seen(app, &token, now).await?;
-            Ok(token)
-        }
-        (TokenStatus::Ended, _) => Ok(token),
-        (_, TokenState::Waiting) => Err(AppError::TokenNotActive),
-        (_, TokenState::Over) => Err(AppError::Unauthorized),
+    if token.state_at(now) == TokenState::Active {
+        seen(app, &token, now).await?;
     }
+    Ok(token)
 }
 
 /// 403 `TOKEN_SCOPE` unless the token may act on `concert` (SPEC §12):

@@ -8,7 +8,6 @@ use crate::domain::ids::{random_id, ReserveId, UserId};
 use crate::domain::points::Payment;
 use crate::domain::queue::QueueToken;
 use crate::domain::reservation::{check_payable, PayRefusal};
-use crate::domain::room::RoomId;
 #[cfg(feature = "openapi")]
 use crate::http::error::{ErrorBody, JsonBodyRefusals};
 use crate::http::json::typed_body;
@@ -19,7 +18,8 @@ use crate::store::StoreError;
 use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 
-const ID_ATTEMPTS: usize = 3;
+/// Payment attempts: a fresh id, or the token and holds read again.
+const ATTEMPTS: usize = 5;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -117,40 +117,38 @@ async fn settle(
 ) -> Result<Done, AppError> {
     let now = app.now_ms();
     let r = app.db.reservation(body.reserve_id.get()).await?;
-    let payer = (body.user_id.as_str(), token.room);
-    let r = check_payable(r.as_ref(), payer, body.amount, now)?;
-    for _ in 0..ID_ATTEMPTS {
-        let payment = Payment {
-            payment_id: random_id(app.entropy()),
-            reserve_id: r.reserve_id,
-            user_id: body.user_id.to_string(),
-            price: r.price,
-            created_at: now,
-        };
+    let r = check_payable(r.as_ref(), &token, body.amount, now)?;
+    for _ in 0..ATTEMPTS {
+        let payment = Payment::of(r, random_id(app.entropy()), now);
         let reply = Reply::created(&PaymentBody::from(&payment))?;
         let commit = idempotency::commit(app, claim, Some(&reply))?;
-        match app.db.pay(r, &payment, &token, commit).await {
+        let holds = app.db.room_holds(&r.user_id, r.room).await?;
+        match app.db.pay(r, &payment, &token, &holds, commit).await {
             Ok(PayOutcome::Paid) => {
                 return Ok(Done {
                     reply,
                     recorded: claim.is_some(),
                 })
             }
-            // A hold taken since the token was read: pay with it as it is now.
-            Ok(PayOutcome::TokenOver) => match app.db.token(&token.token_id).await? {
-                Some(now_token) if now_token.version != token.version => token = now_token,
-                _ => return Err(AppError::Unauthorized),
-            },
-            Ok(refused) => return Err(refusal(refused, body, payer, now)),
-            Err(StoreError::IdTaken) => continue,
+            // The token or the fan's holds moved since read (a hold taken,
+            // another payment): decide again on them as they are now.
+            Ok(PayOutcome::TokenOver) => {
+                token = app
+                    .db
+                    .token(&token.token_id)
+                    .await?
+                    .ok_or(AppError::Unauthorized)?
+            }
+            Ok(PayOutcome::HoldsMoved) | Err(StoreError::IdTaken) => continue,
+            Ok(refused) => return Err(refusal(refused, body, &token, now)),
             Err(e) => return Err(e.into()),
         }
     }
-    Err(AppError::internal("no free payment id"))
+    Err(AppError::internal("the payment kept meeting changes"))
 }
 
 /// Why the payment's transaction refused.
-fn refusal(outcome: PayOutcome, body: &PayRequest, payer: (&str, RoomId), now: i64) -> AppError {
+fn refusal(outcome: PayOutcome, body: &PayRequest, payer: &QueueToken, now: i64) -> AppError {
     let refusal = match outcome {
         PayOutcome::ReservationMoved(current) => {
             match check_payable(current.as_deref(), payer, body.amount, now) {
@@ -162,7 +160,7 @@ fn refusal(outcome: PayOutcome, body: &PayRequest, payer: (&str, RoomId), now: i
         }
         PayOutcome::InsufficientPoints => PayRefusal::InsufficientPoints,
         PayOutcome::HoldEnded => PayRefusal::Expired,
-        PayOutcome::TokenOver => PayRefusal::TokenOver,
+        PayOutcome::TokenOver | PayOutcome::HoldsMoved => PayRefusal::TokenOver,
         PayOutcome::SeatCancelled => PayRefusal::ScheduleCancelled,
         PayOutcome::Paid => return AppError::internal("a paid outcome is no refusal"),
     };
@@ -182,6 +180,7 @@ impl From<PayRefusal> for AppError {
             PayRefusal::TokenOver => AppError::Unauthorized,
             PayRefusal::ScheduleCancelled => AppError::ScheduleCancelled,
             PayRefusal::TokenScope => AppError::TokenScope,
+            PayRefusal::TokenWaiting => AppError::TokenNotActive,
         }
     }
 }

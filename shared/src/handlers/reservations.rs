@@ -303,6 +303,9 @@ async fn cancel_as_planned(
                 if let Err(e) = app.db.forget_hold(r).await {
                     tracing::warn!(error = %e, "released hold left on its token");
                 }
+                if let Err(e) = app.db.forget_room_hold(r, now).await {
+                    tracing::warn!(error = %e, "released hold left among the fan's holds");
+                }
             }
             Ok(outcome)
         }

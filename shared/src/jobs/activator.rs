@@ -28,6 +28,9 @@ use std::sync::Mutex;
 /// transaction on AWS, 2,000–4,000 admissions a second (SPEC §10 asks 2,000).
 const PARALLEL_ADMISSIONS: usize = 64;
 
+/// A room whose opening is further away than this needs no activator yet.
+const IDLE_BEFORE_OPENING_MS: i64 = 60_000;
+
 /// A pre-queued fan is never ended as idle before this long after the
 /// opening (SPEC §12): they were told to come back within 30 s of it.
 const PREQUEUE_GRACE_MS: i64 = 60_000;
@@ -50,6 +53,9 @@ pub struct Round {
     pub released: usize,
     /// Why nobody could be admitted this round, if so.
     pub held: Option<Held>,
+    /// Nothing for the room's activator to do: nobody waits, or its
+    /// opening is more than a minute away.
+    pub idle: bool,
 }
 
 /// Why a round admitted nobody though it could have.
@@ -272,8 +278,12 @@ impl Activator {
                 tracing::info!(room = self.room, ?held, "admission held");
             }
             self.lock()?.last_round = Some(now);
+            let far = settings
+                .opens_at
+                .is_some_and(|at| at - now > IDLE_BEFORE_OPENING_MS);
             return Ok(Round {
                 held: Some(held),
+                idle: held == Held::NotOpen && far,
                 ..Round::default()
             });
         }
@@ -289,6 +299,7 @@ impl Activator {
         }
         let grace_until = settings.opens_at.map_or(0, |at| at + PREQUEUE_GRACE_MS);
         let (waiting, skipped) = self.candidates(app, allowed, now, grace_until).await?;
+        let idle = waiting.is_empty() && skipped == 0;
         let (admitted, free, failed) = self.admit(app, waiting, skipped, now, max).await;
         crate::counters::admitted(admitted);
         if let Some(e) = failed {
@@ -300,6 +311,7 @@ impl Activator {
             skipped,
             released,
             held: None,
+            idle,
         })
     }
 

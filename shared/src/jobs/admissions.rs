@@ -3,6 +3,7 @@
 //! round, so a stadium's line never slows a club's.
 
 use super::activator::{log_round, Activator, Round};
+use super::fanout::RoomStarter;
 use crate::app::App;
 use crate::domain::room::{RoomId, DEFAULT_ROOM};
 use crate::store::StoreError;
@@ -10,6 +11,20 @@ use futures::future::join_all;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+/// The rooms a process serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Every room (the local stack).
+    All,
+    /// The default room only (AWS: each room has its own invocation).
+    Default,
+    /// One room (AWS: that room's invocation).
+    Room(RoomId),
+}
+
+/// The function role that serves one room for a minute.
+pub const ROOM_ACTIVATOR: &str = "room-activator";
 
 /// One process's activators, by room: made as rooms appear, kept between
 /// rounds (each keeps its lease and its count of its line).
@@ -38,12 +53,28 @@ impl Admissions {
         Ok(Arc::clone(a))
     }
 
-    /// One round in every room, side by side: each room's round, or None
-    /// where another process holds that room's lease. Every room runs even
-    /// when one fails; the first failure is returned after.
+    /// One round in every room, side by side (the local stack's step).
     pub async fn round(&self, app: &App) -> Result<Vec<(RoomId, Option<Round>)>, StoreError> {
-        let mut ids = vec![DEFAULT_ROOM];
-        ids.extend(app.db.rooms().await?);
+        self.round_in(app, Scope::All).await
+    }
+
+    /// One round in each room of `scope`, side by side: each room's round,
+    /// or None where another process holds that room's lease. Every room
+    /// runs even when one fails; the first failure is returned after.
+    pub async fn round_in(
+        &self,
+        app: &App,
+        scope: Scope,
+    ) -> Result<Vec<(RoomId, Option<Round>)>, StoreError> {
+        let ids = match scope {
+            Scope::Default => vec![DEFAULT_ROOM],
+            Scope::Room(id) => vec![id],
+            Scope::All => {
+                let mut ids = vec![DEFAULT_ROOM];
+                ids.extend(app.db.rooms().await?);
+                ids
+            }
+        };
         let activators = ids
             .iter()
             .map(|id| self.room(*id))
@@ -63,10 +94,35 @@ impl Admissions {
         failed.map_or(Ok(done), Err)
     }
 
-    /// Runs rounds every `QUEUE_TICK_SECONDS` for `budget`, then lets the
-    /// leases go. EventBridge starts the activator at most once a minute,
-    /// so each invocation works through its minute in short steps.
-    pub async fn run_for(&self, app: &App, budget: Duration) -> Result<usize, StoreError> {
+    /// The scheduled activator's minute: with a room activator function
+    /// (AWS), one invocation started per room and the default room served
+    /// here; without, every room served here.
+    pub async fn minute(&self, app: &App, budget: Duration) -> Result<usize, StoreError> {
+        let Some(function) = &app.config.room_activator_function else {
+            return self.run_for(app, budget, Scope::All).await;
+        };
+        let rooms = app.db.rooms().await?;
+        match RoomStarter::from_env(function).await {
+            Ok(starter) => {
+                let started = starter.start_all(&rooms).await?;
+                tracing::info!(rooms = rooms.len(), started, "room activators started");
+            }
+            Err(e) => tracing::error!(error = %e, "no room activator started this minute"),
+        }
+        self.run_for(app, budget, Scope::Default).await
+    }
+
+    /// Runs rounds in `scope` every `QUEUE_TICK_SECONDS` for `budget`, then
+    /// lets the leases go; a single room with nothing to do (nobody
+    /// waiting, or its opening minutes away) ends early. EventBridge starts
+    /// the activator at most once a minute, so each invocation works
+    /// through its minute in short steps.
+    pub async fn run_for(
+        &self,
+        app: &App,
+        budget: Duration,
+        scope: Scope,
+    ) -> Result<usize, StoreError> {
         let tick = Duration::from_secs(app.config.queue_tick_seconds);
         let started = tokio::time::Instant::now();
         let (mut admitted, mut rounds, mut failures) = (0, 0, 0);
@@ -74,11 +130,18 @@ impl Admissions {
             rounds += 1;
             // A failed round is logged and the next one runs: one throttled
             // call must not stop a minute of admissions.
-            match Box::pin(self.round(app)).await {
-                Ok(done) => admitted += log_rounds(&done),
-                Err(_) => failures += 1,
-            }
-            if started.elapsed() + tick > budget {
+            let idle = match Box::pin(self.round_in(app, scope)).await {
+                Ok(done) => {
+                    admitted += log_rounds(&done);
+                    done.iter().all(|(_, r)| r.as_ref().is_some_and(|r| r.idle))
+                }
+                Err(_) => {
+                    failures += 1;
+                    false
+                }
+            };
+            let alone = matches!(scope, Scope::Room(_));
+            if (alone && idle) || started.elapsed() + tick > budget {
                 break;
             }
             tokio::time::sleep(tick).await;

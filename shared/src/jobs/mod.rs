@@ -6,6 +6,7 @@ pub mod activator;
 pub mod admissions;
 pub mod availability;
 pub mod cancel;
+pub mod fanout;
 pub mod guard;
 pub mod hold_cleanup;
 pub mod prepare;
@@ -76,7 +77,7 @@ impl Job {
     /// One scheduled invocation in AWS: steps until the budget is spent.
     pub async fn invocation(&self, app: &App, budget: Duration) -> Result<(), StoreError> {
         match self {
-            Job::Activator(a) => Box::pin(a.run_for(app, budget)).await.map(|_| ()),
+            Job::Activator(a) => Box::pin(a.minute(app, budget)).await.map(|_| ()),
             // One round a minute: the provider's records change slowly.
             Job::Reconcile => reconcile(app).await,
         }

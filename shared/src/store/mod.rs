@@ -20,6 +20,7 @@ pub mod queue;
 pub mod queue_control;
 pub mod reservations;
 pub mod resilience;
+pub mod room_holds;
 pub mod rooms;
 pub mod schema;
 pub mod seat;

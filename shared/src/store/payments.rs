@@ -13,8 +13,9 @@ use super::seat::SeatRef;
 use super::tx::{Tx, IDEMPOTENCY};
 use super::Db;
 use crate::domain::points::{LedgerEntry, Payment};
-use crate::domain::queue::QueueToken;
+use crate::domain::queue::{QueueToken, TokenState};
 use crate::domain::reservation::{Reservation, ReservationStatus};
+use crate::domain::room::RoomHolds;
 use aws_sdk_dynamodb::types::{ReturnValuesOnConditionCheckFailure, Update};
 
 /// How a payment's transaction ended.
@@ -28,8 +29,11 @@ pub enum PayOutcome {
     /// The reservation still looked held, yet its seat or hold slot had
     /// moved on: only a hold that ended explains it.
     HoldEnded,
-    /// The payer's queue token is no longer ACTIVE.
+    /// The payer's queue token changed since it was read (a hold taken
+    /// with it, its end).
     TokenOver,
+    /// The fan's holds in the room changed since they were read.
+    HoldsMoved,
     /// The schedule's cancellation reached the seat first.
     SeatCancelled,
 }
@@ -38,18 +42,22 @@ const RESERVATION: &str = "reservation";
 const DEBIT: &str = "debit";
 const SEAT: &str = "seat";
 const HOLD_SLOT: &str = "hold slot";
+const ROOM_HOLDS: &str = "fan's holds in the room";
 
 impl Db {
     /// Pays hold `r` with `p` in one transaction: the reservation TEMP →
     /// COMPLETE (still the payer's and unexpired), the debit (balance ≥
     /// price), its ledger entry with the receipt, the seat → SOLD (still
-    /// held by this reservation), the user's hold slot, and the end of the
-    /// user's queue token and its admission slot.
+    /// held by this reservation), the user's hold slot, the hold off the
+    /// fan's holds in the room (as `holds` were read), and — when the payer
+    /// pays with an ACTIVE token and no other hold of theirs in the room
+    /// runs — the end of that token and its admission slot.
     pub async fn pay(
         &self,
         r: &Reservation,
         p: &Payment,
         token: &QueueToken,
+        holds: &RoomHolds,
         idempotency: Option<Update>,
     ) -> Result<PayOutcome, StoreError> {
         let now = p.created_at;
@@ -64,11 +72,18 @@ impl Db {
                 SEAT,
                 self.seat_sell(SeatRef::from(r), r.reserve_id, &p.user_id, now)?,
             )
-            .update(HOLD_SLOT, self.keep_slot_for_ticket(r)?);
-        let tx = self
-            .token_after_payment(token, r.reserve_id, now)?
-            .into_tx(tx)
-            .update_if(IDEMPOTENCY, idempotency);
+            .update(HOLD_SLOT, self.keep_slot_for_ticket(r)?)
+            .update(ROOM_HOLDS, self.drop_room_hold(r, Some(holds), now)?);
+        let tx = match token.state_at(now) {
+            TokenState::Active => {
+                let others = holds.others_running(r.reserve_id, now);
+                self.token_after_payment(token, r.reserve_id, now, others)?
+                    .into_tx(tx)
+            }
+            // A token no longer ACTIVE (or still waiting) has nothing to end.
+            TokenState::Waiting | TokenState::Over => tx,
+        };
+        let tx = tx.update_if(IDEMPOTENCY, idempotency);
         let c = match self.transact(tx).await? {
             Ok(()) => return Ok(PayOutcome::Paid),
             Err(c) => c,
@@ -91,6 +106,8 @@ impl Db {
             PayOutcome::HoldEnded
         } else if c.failed(TOKEN) || c.failed(USER_TOKEN) || c.failed(QUEUE_SLOT) {
             PayOutcome::TokenOver
+        } else if c.failed(ROOM_HOLDS) {
+            PayOutcome::HoldsMoved
         } else {
             return Err(c.claim_or_unexplained("payment"));
         })

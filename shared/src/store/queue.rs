@@ -602,18 +602,21 @@ impl Db {
 
     /// What a payment of hold `reserve_id` does to the payer's ACTIVE
     /// token as read: it drops the hold from the token, and ends the token
-    /// (see [`Db::end_token_writes`]) unless another of the user's holds is
-    /// still running — so every held seat can still be paid. Both writes
-    /// are conditional on the token's `version` as read (and the keeping
-    /// one raises it), so two payments at once of the last two holds cannot
-    /// both keep it: the second is refused, reads the token again and ends it.
+    /// (see [`Db::end_token_writes`]) unless another of the user's holds in
+    /// the room is still running (`others`, or one on the token itself) —
+    /// so every held seat can still be paid. Both writes are conditional on
+    /// the token's `version` as read (and the keeping one raises it), as
+    /// the payment's change of the fan's holds is on theirs, so two
+    /// payments at once of the last two holds cannot both keep it: the
+    /// second is refused, reads again and ends it.
     pub fn token_after_payment(
         &self,
         token: &QueueToken,
         reserve_id: u64,
         now_ms: i64,
+        others: bool,
     ) -> Result<TokenEnd, StoreError> {
-        if !token.holds_besides(reserve_id, now_ms) {
+        if !others && !token.holds_besides(reserve_id, now_ms) {
             return self.end_token_writes(token, now_ms);
         }
         let keep = Update::builder()

@@ -44,6 +44,7 @@ const SEAT: &str = "seat";
 const RECORD: &str = "reservation";
 const SLOT: &str = "hold slot";
 const TOKEN_HOLD: &str = "token";
+const ROOM_HOLD: &str = "fan's holds in the room";
 
 impl Db {
     /// Everything a hold is checked against, read consistently in one call.
@@ -121,6 +122,7 @@ impl Db {
                 TOKEN_HOLD,
                 self.note_hold(token, r.reserve_id, r.expires_at, now_ms)?,
             )
+            .update(ROOM_HOLD, self.note_room_hold(r)?)
             .update_if(IDEMPOTENCY, idempotency);
         let cancelled = match self.transact(tx).await? {
             Ok(()) => return Ok(HoldOutcome::Held),

@@ -212,6 +212,15 @@ pub mod queue {
     pub fn wait_shard(room: u64, shard: u32) -> u64 {
         room * u64::from(MAX_SHARDS) + u64::from(shard)
     }
+    /// A fan's holds in a room, under `USER#{userId}`: one attribute per
+    /// hold (`h{reserveId}` → its end) and `version`.
+    pub fn room_holds_sk(room: u64) -> String {
+        format!("HOLDS#{room}")
+    }
+    pub const ROOM_HOLD_PREFIX: &str = "h";
+    pub fn room_hold_attr(reserve_id: u64) -> String {
+        format!("{ROOM_HOLD_PREFIX}{reserve_id}")
+    }
     /// The activator's lease of a room.
     pub fn activator_lease(room: u64) -> String {
         match room {

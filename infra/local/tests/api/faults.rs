@@ -429,7 +429,11 @@ async fn a_failed_round_is_followed_by_the_next_one() {
     h.faults.only_call(1, Fault::Hang);
     let admitted = h
         .admissions
-        .run_for(h.app(), std::time::Duration::from_millis(2_500))
+        .run_for(
+            h.app(),
+            std::time::Duration::from_millis(2_500),
+            shared::jobs::admissions::Scope::All,
+        )
         .await
         .expect("some round worked");
     assert_eq!(admitted, 1);

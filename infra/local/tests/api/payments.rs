@@ -602,3 +602,91 @@ async fn paying_the_last_two_holds_at_once_ends_the_token() {
     assert_eq!(h.admission_round().await.admitted, 20);
     h.audit().await;
 }
+
+/// SPEC §7: a hold can be paid until it ends — with the token it was made
+/// with even after that token's window, or with the fan's later token in
+/// the room; and paying a hold ends the paying token only when no other
+/// hold of the fan in the room runs, whichever token made it. (Before:
+/// the old token was refused 401, and the new token, knowing only its own
+/// holds, ended with the old hold still running.)
+#[tokio::test]
+async fn a_hold_is_paid_with_its_token_after_the_window_or_with_a_later_token() {
+    let h = TestApp::with(|c| {
+        c.queue_active_seconds = 300;
+        c.hold_seconds = 300;
+    })
+    .await;
+    h.load(&catalog(10)).await;
+    h.charge("fan", json!(1_000_000), None).await;
+    let first = h.active("fan").await;
+    // A hold in the token's last seconds runs five more minutes.
+    h.advance_ms(299_000);
+    let (a, price_a) = h.hold("fan", &first, 1).await;
+    let (b, price_b) = h.hold("fan", &first, 2).await;
+    h.advance_ms(2_000);
+    let over = h
+        .req("GET", "/concerts/1/schedules", Some(&first), None)
+        .await;
+    assert_eq!(over.status, 401, "the window has passed");
+    // Paid with the token it was made with, after its window.
+    let paid = h.pay("fan", &first, a, price_a, None).await;
+    assert_eq!(paid.status, 201, "{paid:?}");
+    // The fan joins again; the new token pays the old hold it never made,
+    // while a new hold of its own still runs: the token stays ACTIVE.
+    let second = h.active("fan").await;
+    let (c, price_c) = h.hold("fan", &second, 3).await;
+    let paid = h.pay("fan", &second, b, price_b, None).await;
+    assert_eq!(paid.status, 201, "{paid:?}");
+    let still = h
+        .req("GET", "/concerts/1/schedules", Some(&second), None)
+        .await;
+    assert_eq!(still.status, 200, "hold {c} still runs: the token lives on");
+    // Its last hold paid, it ends.
+    assert_eq!(h.pay("fan", &second, c, price_c, None).await.status, 201);
+    let spent = h
+        .req("GET", "/concerts/1/schedules", Some(&second), None)
+        .await;
+    assert_eq!(spent.status, 401);
+    assert_eq!(h.audit().await, 3);
+}
+
+/// SPEC §7: the fan's old token, paying, does not end the new one, and a
+/// new hold's payment with the new token waits for the old token's hold.
+#[tokio::test]
+async fn a_token_ends_only_once_no_hold_of_the_fan_in_the_room_runs() {
+    let h = TestApp::with(|c| {
+        c.queue_active_seconds = 300;
+        c.hold_seconds = 300;
+    })
+    .await;
+    h.load(&catalog(10)).await;
+    h.charge("fan", json!(1_000_000), None).await;
+    let first = h.active("fan").await;
+    h.advance_ms(250_000);
+    let (old, old_price) = h.hold("fan", &first, 1).await;
+    h.advance_ms(51_000);
+    let second = h.active("fan").await;
+    let (new, new_price) = h.hold("fan", &second, 2).await;
+    // The new hold paid first: the old one (another token's) still runs.
+    assert_eq!(
+        h.pay("fan", &second, new, new_price, None).await.status,
+        201
+    );
+    let r = h
+        .req("GET", "/concerts/1/schedules", Some(&second), None)
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    // The old token pays its hold; the new token now has nothing to keep
+    // it, but only its own next payment or its window ends it.
+    assert_eq!(h.pay("fan", &first, old, old_price, None).await.status, 201);
+    let r = h.req("GET", "/queues/fan", Some(&second), None).await;
+    assert_eq!(r.body["status"], "ACTIVE");
+    // An earlier token of the fan cannot pay a later hold.
+    let (later, later_price) = h.hold("fan", &second, 3).await;
+    let refused = h.pay("fan", &first, later, later_price, None).await;
+    assert_eq!(
+        (refused.status, refused.body["code"].as_str()),
+        (401, Some("TOKEN_INVALID"))
+    );
+    assert_eq!(h.audit().await, 2);
+}

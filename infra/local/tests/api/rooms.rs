@@ -539,3 +539,31 @@ async fn pre_queued_fans_are_not_ended_as_idle_before_a_minute_past_the_opening(
     assert_eq!((r[&0].admitted, r[&0].skipped), (0, 1));
     assert_eq!(status(&h, "early", &early).await.body["status"], "ACTIVE");
 }
+
+#[tokio::test]
+async fn a_rooms_own_invocation_admits_it_and_ends_early_with_nobody_left_waiting() {
+    use shared::jobs::admissions::Scope;
+    let h = TestApp::with(|c| c.queue_tick_seconds = 1).await;
+    h.load(&catalog(5)).await;
+    put_room(&h, 2, json!({ "maxActive": 10 })).await;
+    let token = token_of(&join(&h, "fan", 2).await);
+    // A minute's budget; the room is done after its first round.
+    let run = h
+        .admissions
+        .run_for(h.app(), std::time::Duration::from_secs(55), Scope::Room(2));
+    let admitted = tokio::time::timeout(std::time::Duration::from_secs(10), run)
+        .await
+        .expect("an idle room's invocation ends early")
+        .unwrap();
+    assert_eq!(admitted, 1);
+    assert_eq!(status(&h, "fan", &token).await.body["status"], "ACTIVE");
+    // A room opening in an hour needs nobody yet.
+    put_room(&h, 1, json!({ "maxActive": 10, "opensAt": at(3_600) })).await;
+    let run = h
+        .admissions
+        .run_for(h.app(), std::time::Duration::from_secs(55), Scope::Room(1));
+    tokio::time::timeout(std::time::Duration::from_secs(10), run)
+        .await
+        .expect("a room opening later ends early")
+        .unwrap();
+}
