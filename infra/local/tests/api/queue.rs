@@ -475,9 +475,15 @@ async fn the_gate_refuses_every_wrong_token_on_every_protected_endpoint() {
         let r = protected(&h, e, "me", Some(&unknown), None).await;
         assert_eq!(r.status, 401, "{e} unknown: {r:?}");
         let r = protected(&h, e, "patient", Some(&waiting), None).await;
+        // A payment's token is the fan's proof, whatever its state: the
+        // hold says whether it may pay (SPEC §7), so a missing one is 404.
+        let refused = match e {
+            "payments" => (404, Some("NOT_FOUND")),
+            _ => (403, Some("FORBIDDEN")),
+        };
         assert_eq!(
             (r.status, r.body["status"].as_str()),
-            (403, Some("FORBIDDEN")),
+            refused,
             "{e} waiting: {r:?}"
         );
         if e == "reservations" || e == "payments" {
@@ -489,9 +495,13 @@ async fn the_gate_refuses_every_wrong_token_on_every_protected_endpoint() {
     h.clock.advance_secs(60);
     for e in endpoints {
         let r = protected(&h, e, "me", Some(&mine), None).await;
+        let refused = match e {
+            "payments" => (404, Some("NOT_FOUND")),
+            _ => (401, Some("UNAUTHORIZED")),
+        };
         assert_eq!(
             (r.status, r.body["status"].as_str()),
-            (401, Some("UNAUTHORIZED")),
+            refused,
             "{e} expired: {r:?}"
         );
     }
