@@ -174,6 +174,9 @@ pub struct Line {
     /// A room's pre-queue, counted when it opened (`None` before, and in
     /// the default room).
     pub prequeued: Option<u64>,
+    /// Of those who left the line, the ones admitted (the rest were ended
+    /// as idle).
+    pub entered: u64,
 }
 
 /// Where a waiting token stands in its room's line: the drawn pre-queue by

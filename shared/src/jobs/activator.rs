@@ -336,6 +336,7 @@ impl Activator {
         let k = state.line.get_or_insert(LineCount {
             line: Line {
                 admitted: totals.left,
+                entered: totals.admitted,
                 ..Line::default()
             },
             published: true,
@@ -369,7 +370,11 @@ impl Activator {
         for token_id in pending {
             match app.db.token(&token_id).await {
                 Ok(Some(t)) if t.status == TokenStatus::Wait => {}
-                Ok(_) => self.note(1, None),
+                Ok(t) => self.note(
+                    1,
+                    usize::from(t.is_some_and(|t| t.active_at.is_some())),
+                    None,
+                ),
                 Err(e) => {
                     self.uncertain(&token_id);
                     failed = failed.or(Some(e));
@@ -379,12 +384,14 @@ impl Activator {
         failed.map_or(Ok(()), Err)
     }
 
-    /// Counts `left` more fans out of the line (admitted or skipped) and, for
-    /// an admitting round, the slots it left free and its pace.
-    fn note(&self, left: usize, free_and_pace: Option<(u64, u64)>) {
+    /// Counts `left` more fans out of the line (of them `entered`
+    /// admitted, the rest skipped) and, for an admitting round, the slots
+    /// it left free and its pace.
+    fn note(&self, left: usize, entered: usize, free_and_pace: Option<(u64, u64)>) {
         if let Ok(mut state) = self.lock() {
             if let Some(k) = state.line.as_mut() {
                 k.line.admitted += left as u64;
+                k.line.entered += entered as u64;
                 if let Some((free, pace)) = free_and_pace {
                     k.line.free = Some(free);
                     k.line.per_minute = pace;
@@ -456,7 +463,7 @@ impl Activator {
         let moved = (admitted + skipped) as u64;
         let pace = moved * 60 / app.config.queue_tick_seconds.max(1);
         let left_free = free.len().saturating_sub(admitted) as u64;
-        self.note(admitted, Some((left_free, pace)));
+        self.note(admitted, admitted, Some((left_free, pace)));
         (admitted, free.len(), failed)
     }
 
@@ -509,7 +516,7 @@ impl Activator {
                 false => false,
             };
             if ended {
-                self.note(1, None);
+                self.note(1, 0, None);
                 skipped += 1;
             } else {
                 live.push(w);

@@ -73,6 +73,7 @@ fn line_of(item: &super::io::Item) -> Line {
         free: num_attr(item, FREE).map(|f| f.max(0) as u64),
         per_minute: num_attr(item, PER_MINUTE).unwrap_or(0).max(0) as u64,
         prequeued: num_attr(item, PREQUEUED).map(|p| p.max(0) as u64),
+        entered: num_attr(item, ENTERED).unwrap_or(0).max(0) as u64,
     }
 }
 
@@ -318,7 +319,7 @@ impl Db {
                 .table_name(&self.tables.queue)
                 .set_key(Some(key(counter_pk(room, shard), COUNTER_SK)))
                 .update_expression(format!(
-                    "SET {ADMITTED} = :n, #free = :free, {PER_MINUTE} = :pace, #epoch = :epoch{prequeued}"
+                    "SET {ADMITTED} = :n, {ENTERED} = :entered, #free = :free, {PER_MINUTE} = :pace, #epoch = :epoch{prequeued}"
                 ))
                 // Only the lease's holder moves the count, and only forward.
                 .condition_expression(format!(
@@ -330,7 +331,8 @@ impl Db {
                 .expression_attribute_values(":epoch", n(epoch))
                 .expression_attribute_values(":n", n(line.admitted))
                 .expression_attribute_values(":free", n(line.free.unwrap_or(0)))
-                .expression_attribute_values(":pace", n(line.per_minute));
+                .expression_attribute_values(":pace", n(line.per_minute))
+                .expression_attribute_values(":entered", n(line.entered));
             if let Some(p) = line.prequeued {
                 update = update.expression_attribute_values(":pre", n(p));
             }

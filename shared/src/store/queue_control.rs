@@ -87,6 +87,7 @@ impl Db {
                     totals.issued += count(attr::NEXT) + count(attr::PRE);
                     // Every shard carries the line's whole count.
                     totals.left = totals.left.max(count(attr::ADMITTED));
+                    totals.admitted = totals.admitted.max(count(attr::ENTERED));
                 }
             }
         }
@@ -103,6 +104,8 @@ pub struct LineTotals {
     pub pre: u64,
     /// Tokens that have left the line (admitted or skipped).
     pub left: u64,
+    /// Of them, the ones ever admitted.
+    pub admitted: u64,
 }
 
 impl LineTotals {

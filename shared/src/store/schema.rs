@@ -154,6 +154,8 @@ pub mod queue {
         /// A room's counter shard: joins before the opening, and the
         /// pre-queue's size once drawn.
         pub const PRE: &str = "pre";
+        /// A counter shard's copy of how many were ever admitted.
+        pub const ENTERED: &str = "entered";
         pub const PREQUEUED: &str = "prequeued";
         /// A room's attributes that updates name.
         pub const OPENS_AT: &str = "opensAt";

@@ -397,6 +397,8 @@ async fn two_rooms_admit_at_once_each_at_its_own_rate_and_cap() {
         (room.body["active"].clone(), room.body["waiting"].clone()),
         (json!(12), json!(28))
     );
+    let (admitted, prequeued) = (&room.body["admitted"], &room.body["prequeued"]);
+    assert_eq!((admitted, prequeued), (&json!(12), &json!(0)));
 }
 
 #[tokio::test]

@@ -174,7 +174,7 @@ async fn reply(app: &App, room: &Room) -> Result<Reply, AppError> {
         prequeued: if room.is_open(now) { 0 } else { totals.pre },
         waiting: totals.waiting(),
         active,
-        admitted: totals.left,
+        admitted: totals.admitted,
         guard: room.guard,
         guard_state: if holding { "HOLDING" } else { "OK" },
         sold_out: room.sold_out,
