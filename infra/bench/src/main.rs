@@ -21,6 +21,7 @@ mod onsale;
 mod ops;
 mod pricing;
 mod report;
+mod rooms;
 mod runs;
 mod soak;
 mod stack;
@@ -39,7 +40,8 @@ use std::process::ExitCode;
 
 /// The flash-crowd journey against the local stack beside a baseline of
 /// the same DynamoDB calls, units per operation, cold starts and the cost
-/// of a target on-sale; or one of the focused profiles (--soak, --topups).
+/// of a target on-sale; or one of the focused profiles (--soak, --topups,
+/// --rooms).
 #[derive(clap::Parser)]
 #[command(name = "bench", version)]
 struct Args {
@@ -77,6 +79,10 @@ struct Args {
     /// Only the sustained-load profile for this many seconds (60..3600).
     #[arg(long, value_parser = clap::value_parser!(u64).range(60..=3_600))]
     soak: Option<u64>,
+    /// Only two rooms opening together (a stadium and a club): each
+    /// room's admissions per second against its rate and cap.
+    #[arg(long)]
+    rooms: bool,
     /// Only the top-up confirm's latency against the sandbox, N times.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     topups: Option<u64>,
@@ -341,6 +347,7 @@ async fn main() -> ExitCode {
     }
     let args = <Args as clap::Parser>::parse();
     let outcome = match (args.soak, args.topups) {
+        _ if args.rooms => rooms::run(args.concurrency as usize).await,
         (Some(seconds), _) => soak::run(seconds).await,
         (None, Some(n)) => topups::run(n as usize, args.concurrency as usize).await,
         (None, None) => run(args).await,
