@@ -116,6 +116,12 @@ fn expect(status: u16, want: u16, what: &str) -> Result<(), Error> {
         .ok_or_else(|| unexpected(format!("{what}: HTTP {status}, expected {want}")))
 }
 
+/// The metered name of a room activator's round (SPEC §12).
+pub const ROOM_ROUND: &str = "room activator round (nobody waiting)";
+
+/// The metered name of a page of seats read with a room's token.
+pub const ROOM_SEATS: &str = "seats (page of 100, a room's token)";
+
 /// The metered name of a last-seen mark's rewrite.
 pub const MARK: &str = "last-seen mark (at most one per fan per 10 s)";
 
@@ -145,6 +151,8 @@ pub async fn measure(catalog: &shared::store::catalog::CatalogData) -> Result<Me
     let hold = m.probes(&token, &mut out).await?;
     m.refusal_and_payment(&token, hold, &mut out).await?;
     m.availability(&mut out).await?;
+    // Last: the room makes the concert's default-room tokens out of scope.
+    m.room_round(&mut out).await?;
     let sizes = largest_items(&stack.app.db).await?;
     stack.stop();
     Ok(Metered {
@@ -163,6 +171,8 @@ struct Metering<'a> {
 
 /// The metered user.
 const USER: &str = "meter";
+/// The concert whose room a room activator's round is metered in.
+const ROOM_CONCERT: u64 = crate::ops::CONCERT;
 
 type Out = (Vec<OpCost>, Vec<Measured>);
 
@@ -170,6 +180,59 @@ impl Metering<'_> {
     async fn round(&self) -> Result<(), Error> {
         let r = self.stack.activator.round(&self.stack.app).await;
         r.map(|_| ()).map_err(Error::from)
+    }
+
+    /// A room's activator round with nobody waiting: the room, the guard,
+    /// the room's schedules and their seats left (sold out?), its slots.
+    async fn room_round(&self, out: &mut Out) -> Result<(), Error> {
+        let app = &self.stack.app;
+        let concert = ROOM_CONCERT;
+        let seed = shared::domain::draw::Seed::draw(app.entropy());
+        let change = shared::domain::room::RoomChange {
+            max_active: Some(1_000),
+            ..Default::default()
+        };
+        let room = change
+            .create(concert, &seed, app.now_ms())
+            .map_err(|e| unexpected(e.to_string()))?;
+        app.db.create_room(&room).await?;
+        let activator = shared::jobs::activator::Activator::named(1, concert);
+        // The first round also counts the line; the next is every round's.
+        activator.round(app).await?;
+        step(&self.meter, ROOM_ROUND, out, || async {
+            activator.round(app).await.map(|_| ()).map_err(Error::from)
+        })
+        .await?;
+        // A page of seats with a token of the room (the cached concert
+        // learns it has one).
+        app.db.caches.clear();
+        let c = &self.client;
+        let body = json!({"userId": "room-fan", "concertId": concert});
+        let joined = c.call("POST", "/queues", None, Some(&body), None).await?;
+        expect(joined.status, 201, "join the room")?;
+        let token = joined.body["tokenId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        activator.round(app).await?;
+        let path = format!(
+            "/concerts/schedules/{}/seats?limit=100",
+            crate::ops::SCHEDULE
+        );
+        // Cold, then warm at once (what the instances' caches serve).
+        app.db.caches.clear();
+        step(&self.meter, ROOM_SEATS, out, || async {
+            let a = c.call("GET", &path, Some(&token), None, None).await?;
+            expect(a.status, 200, ROOM_SEATS)
+        })
+        .await?;
+        self.meter.reset();
+        let a = c.call("GET", &path, Some(&token), None, None).await?;
+        expect(a.status, 200, ROOM_SEATS)?;
+        if let Some(last) = out.1.last_mut() {
+            last.warm = self.meter.footprints();
+        }
+        Ok(())
     }
 
     /// A join, the admission rounds around it and what one admission adds,

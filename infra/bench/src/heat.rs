@@ -27,6 +27,8 @@ fn rates(polls: f64) -> BTreeMap<String, f64> {
     [
         ("join (POST /queues)", 50_000.0),
         ("activator round (nobody waiting)", 1.0),
+        // Each room's own activator, once a second.
+        (crate::cost::ROOM_ROUND, 1.0),
         ("admission (per token)", ADMISSIONS_PER_SECOND),
         ("status poll (GET /queues/{u})", polls),
         // A fan's mark is rewritten by a poll at most every 10 s.
@@ -64,8 +66,12 @@ pub fn target() -> Target {
         slot_shards: shared::store::schema::queue::SLOT_SHARDS,
         request_seconds: 0.05,
         per_fan_per_second: 1.0,
+        rooms: 1,
     }
 }
+
+/// Rooms the model also puts on sale at once, each at the target.
+pub const ROOMS_AT_ONCE: u32 = 10;
 
 pub struct Verdict {
     pub text: String,
@@ -97,7 +103,23 @@ pub fn judge(measured: &[Measured], sizes: &[ItemSize]) -> Verdict {
     let t = target();
     let loads = extrapolate(measured, &t);
     let hottest = hottest_per_table(&loads);
-    let too_hot: Vec<&KeyLoad> = loads.iter().filter(|l| l.too_hot()).collect();
+    // Each room's fans browse with their room's token.
+    let mut room_rates = t.rates.clone();
+    let pages = room_rates
+        .insert("seats (page of 100)".into(), 0.0)
+        .unwrap_or(0.0);
+    room_rates.insert(crate::cost::ROOM_SEATS.into(), pages);
+    let rooms = Target {
+        rooms: ROOMS_AT_ONCE,
+        rates: room_rates,
+        ..t.clone()
+    };
+    let in_rooms = extrapolate(measured, &rooms);
+    let too_hot: Vec<&KeyLoad> = loads
+        .iter()
+        .chain(&in_rooms)
+        .filter(|l| l.too_hot())
+        .collect();
     let too_big: Vec<&ItemSize> = sizes
         .iter()
         .filter(|s| s.bytes > ITEM_LIMIT_BYTES)
@@ -116,6 +138,19 @@ pub fn judge(measured: &[Measured], sizes: &[ItemSize]) -> Verdict {
         t.rates.get("status poll (GET /queues/{u})").copied().unwrap_or(0.0),
         table(&headers, &hottest.iter().map(|l| row(l)).collect::<Vec<_>>())
     );
+    if let Some(top) = in_rooms.first() {
+        let shared: Vec<&KeyLoad> = in_rooms
+            .iter()
+            .filter(|l| devkit::capacity::shared_by_rooms(&l.class))
+            .collect();
+        text += &format!(
+            "\nwith {ROOMS_AT_ONCE} rooms on sale at once, each at the target: hottest key {} {} at {:.0}% (a room's own keys carry one room's load); the keys every room reads:\n{}",
+            top.table,
+            top.class,
+            top.heat() * 100.0,
+            table(&headers, &shared.iter().map(|l| row(l)).collect::<Vec<_>>())
+        );
+    }
     let largest = sizes.iter().max_by_key(|s| s.bytes);
     if let Some(l) = largest {
         text += &format!(
@@ -136,7 +171,7 @@ pub fn judge(measured: &[Measured], sizes: &[ItemSize]) -> Verdict {
     }
     Verdict {
         ok: too_hot.is_empty() && too_big.is_empty(),
-        json: json!({"target": t, "keys": loads, "largest_items": sizes}),
+        json: json!({"target": t, "keys": loads, "rooms": {"target": rooms, "keys": in_rooms}, "largest_items": sizes}),
         text,
     }
 }

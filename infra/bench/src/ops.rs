@@ -132,12 +132,16 @@ impl Ops {
             }),
             Ops::Direct(app) => timed!({
                 let shard = shard_of(user, app.config.queue_shards);
-                match app.db.token_and_admitted(token, shard).await {
-                    Ok((Some(t), _)) => (
+                let polled = match app.db.polled_token(token).await {
+                    Ok(Some(t)) => app.db.room_line(t.room, shard).await.map(|_| Some(t)),
+                    other => other,
+                };
+                match polled {
+                    Ok(Some(t)) => (
                         "200".to_string(),
                         Some((t.state_at(app.now_ms()) == TokenState::Active, None)),
                     ),
-                    Ok((None, _)) => ("401".to_string(), None),
+                    Ok(None) => ("401".to_string(), None),
                     Err(e) => (err_status(&e), None),
                 }
             }),

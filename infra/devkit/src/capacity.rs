@@ -39,6 +39,16 @@ pub struct Target {
     /// A fan's own keys (token, balance, holds, …) take at most this many
     /// requests per second.
     pub per_fan_per_second: f64,
+    /// Rooms on sale at once (SPEC §12), each at these rates: a room's own
+    /// keys carry one room's load, the few keys every room reads carry
+    /// all of theirs.
+    pub rooms: u32,
+}
+
+/// The key classes every room's requests and rounds share; all others are
+/// a room's own (a test of two rooms checks they touch no other key).
+pub fn shared_by_rooms(class: &str) -> bool {
+    matches!(class, "CONCERTS" | "GUARD" | "ROOMS")
 }
 
 /// The load on the hottest key of one kind, at the target.
@@ -97,8 +107,11 @@ fn spread(class: &str, index: Option<&str>, t: &Target) -> Option<f64> {
         return Some(f64::from(t.slot_shards));
     }
     match class {
-        // One concert, one schedule on sale: a single key each.
-        "CONCERTS" | "CONCERT#{id}" | "SCHEDULE#{id}" => Some(1.0),
+        // One concert, one schedule on sale per room: a single key each;
+        // a room's item and the guard's, read by the rounds.
+        "CONCERTS" | "CONCERT#{id}" | "SCHEDULE#{id}" | "ROOM#{id}" | "GUARD" | "ROOMS" => {
+            Some(1.0)
+        }
         _ => None,
     }
 }
@@ -129,11 +142,16 @@ fn add_load(
     }
     for f in footprints {
         let class = class_of(f);
-        let per_key = match (cached, spread(&class, f.index.as_deref(), t)) {
-            (true, _) => rate * t.request_seconds / keys[&class].len() as f64,
-            (false, Some(keys)) => rate / keys,
-            (false, None) => rate.min(t.per_fan_per_second),
+        let rooms = match shared_by_rooms(&class) {
+            true => f64::from(t.rooms.max(1)),
+            false => 1.0,
         };
+        let per_key = rooms
+            * match (cached, spread(&class, f.index.as_deref(), t)) {
+                (true, _) => rate * t.request_seconds / keys[&class].len() as f64,
+                (false, Some(keys)) => rate / keys,
+                (false, None) => rate.min(t.per_fan_per_second),
+            };
         let entry = loads
             .entry((f.table.clone(), f.index.clone(), class))
             .or_default();
@@ -248,6 +266,7 @@ mod tests {
             slot_shards: 64,
             request_seconds: 0.05,
             per_fan_per_second: 1.0,
+            rooms: 1,
         }
     }
 
@@ -293,6 +312,33 @@ mod tests {
         );
         assert!(hot[0].too_hot());
         assert_eq!(hottest_per_table(&hot).len(), 1);
+    }
+
+    #[test]
+    fn rooms_add_load_only_to_the_keys_they_share() {
+        let m = Measured {
+            operation: "op".into(),
+            cold: vec![fp("Q", "COUNTER#7#3", 0.0, 1.0), fp("Q", "GUARD", 0.5, 0.0)],
+            warm: vec![fp("Q", "COUNTER#7#3", 0.0, 1.0), fp("Q", "GUARD", 0.5, 0.0)],
+        };
+        let one = extrapolate(std::slice::from_ref(&m), &target(640.0));
+        let ten = extrapolate(
+            &[m],
+            &Target {
+                rooms: 10,
+                ..target(640.0)
+            },
+        );
+        let find = |loads: &[KeyLoad], class: &str| {
+            let l = loads.iter().find(|l| l.class == class).unwrap();
+            (l.write_units_per_second, l.read_units_per_second)
+        };
+        // A room's counter shard: one room's load however many rooms.
+        assert_eq!(find(&one, "COUNTER#{id}#{id}"), (10.0, 0.0));
+        assert_eq!(find(&ten, "COUNTER#{id}#{id}"), (10.0, 0.0));
+        // The guard's item: every room's rounds read it.
+        assert_eq!(find(&one, "GUARD"), (0.0, 320.0));
+        assert_eq!(find(&ten, "GUARD"), (0.0, 3_200.0));
     }
 
     #[test]

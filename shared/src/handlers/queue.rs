@@ -228,8 +228,7 @@ pub async fn status(app: &App, req: &Request) -> Result<Reply, AppError> {
         .and_then(parse_token_id)?;
     let shards = app.config.queue_shards;
     let shard = shard_of(&user_id, shards);
-    // One read call answers the default room: the token and its line.
-    let (token, mut line) = app.db.token_and_admitted(&bearer, shard).await?;
+    let token = app.db.polled_token(&bearer).await?;
     let token = owned_by(token.ok_or(AppError::Unauthorized)?, Some(&user_id))?;
     let now = app.now_ms();
     match token.state_at(now) {
@@ -241,14 +240,12 @@ pub async fn status(app: &App, req: &Request) -> Result<Reply, AppError> {
         }
         _ => {}
     }
-    let (room, mut pre) = (None, 0);
+    // The line of the token's own room, from the fan's counter shard: no
+    // room's polls read another room's items.
+    let (line, pre) = app.db.room_line(token.room, shard).await?;
     let room = match token.room {
-        DEFAULT_ROOM => room,
-        concert_id => {
-            // A room's line is on its own shards: a second read.
-            (line, pre) = app.db.room_line(concert_id, shard).await?;
-            app.db.room_at(concert_id, now).await?
-        }
+        DEFAULT_ROOM => None,
+        concert_id => app.db.room_at(concert_id, now).await?,
     };
     let seen = Seen {
         line,

@@ -251,32 +251,13 @@ impl Db {
         item.map(from_item).transpose()
     }
 
-    /// A token and the line's copy on a default-room counter shard, in one
-    /// read call. Eventually consistent (half the units): a poll that sees
-    /// an admission a moment late only asks again.
-    pub async fn token_and_admitted(
-        &self,
-        token_id: &str,
-        shard: u32,
-    ) -> Result<(Option<QueueToken>, Line), StoreError> {
-        let keys = KeysAndAttributes::builder()
-            .keys(key(token_pk(token_id), TOKEN_SK))
-            .keys(key(counter_pk(0, shard), COUNTER_SK))
-            .consistent_read(false)
-            .build()
-            .or_failed()?;
-        let request = std::collections::HashMap::from([(self.tables.queue.clone(), keys)]);
-        let mut token = None;
-        let mut line = Line::default();
-        let mut found = self.batch_get_all(request).await?;
-        for item in found.remove(&self.tables.queue).unwrap_or_default() {
-            if str_attr(&item, SK) == Some(COUNTER_SK) {
-                line = line_of(&item);
-            } else {
-                token = Some(from_item(item)?);
-            }
-        }
-        Ok((token, line))
+    /// A token by its id, eventually consistent (half the units): a poll
+    /// that sees an admission a moment late only asks again.
+    pub async fn polled_token(&self, token_id: &str) -> Result<Option<QueueToken>, StoreError> {
+        let item = self
+            .get(&self.tables.queue, key(token_pk(token_id), TOKEN_SK), false)
+            .await?;
+        item.map(from_item).transpose()
     }
 
     /// The line's copy on one of a room's counter shards, and the shard's

@@ -68,6 +68,7 @@ async fn the_model_passes_a_hold_on_blocks_and_flags_one_partition() {
         slot_shards: 64,
         request_seconds: 0.05,
         per_fan_per_second: 1.0,
+        rooms: 1,
     };
     let spread = extrapolate(std::slice::from_ref(&hold), &target(600));
     assert!(spread.iter().all(|l| !l.too_hot()), "{spread:#?}");

@@ -556,10 +556,17 @@ async fn the_gate_reads_one_item() {
         .await;
     assert_eq!(r.status, 200);
     assert_eq!(h.meter.snapshot().get("GetItem").map(|u| u.calls), Some(3));
-    // A status poll is one call: the token and its counter shard together.
+    // A status poll is two reads of half a unit each: the token, then
+    // the counter shard of its own room (so no room's polls read another
+    // room's shards).
     h.meter.reset();
     assert_eq!(status(&h, "out", &waiting).await.status, 200);
-    assert_eq!(h.meter.total().calls, 1);
+    let reads = h.meter.snapshot();
+    assert_eq!(
+        reads.get("GetItem").map(|u| (u.calls, u.read_units)),
+        Some((2, 1.0))
+    );
+    assert_eq!(h.meter.total().calls, 2);
 }
 
 /// Two activators at once (overlapping invocations, or a process frozen

@@ -569,3 +569,90 @@ async fn a_rooms_own_invocation_admits_it_and_ends_early_with_nobody_left_waitin
         .expect("a room opening later ends early")
         .unwrap();
 }
+
+/// Everything one room's fans and activator touch, as partition keys
+/// (index partitions as `{index}:{key}` where the call names the key; an
+/// index write's key is not shown, so it is left out).
+async fn keys_of_a_room(
+    h: &TestApp,
+    concert: u64,
+    schedule: u64,
+    seat: u64,
+    fan: &str,
+) -> std::collections::BTreeSet<String> {
+    h.meter.reset();
+    let token = token_of(&join(h, fan, concert).await);
+    h.admissions
+        .room(concert)
+        .unwrap()
+        .round(h.app())
+        .await
+        .unwrap();
+    status(h, fan, &token).await;
+    h.req(
+        "GET",
+        &format!("/concerts/{concert}/schedules"),
+        Some(&token),
+        None,
+    )
+    .await;
+    h.req(
+        "GET",
+        &format!("/concerts/schedules/{schedule}/seats"),
+        Some(&token),
+        None,
+    )
+    .await;
+    let body = json!({"userId": fan, "concertId": concert, "scheduleId": schedule, "seatId": seat});
+    let hold = h
+        .req("POST", "/reservations", Some(&token), Some(&body))
+        .await;
+    assert_eq!(hold.status, 201, "{hold:?}");
+    h.charge(fan, json!(1_000_000), None).await;
+    let pay =
+        json!({"userId": fan, "reserveId": hold.body["reserveId"], "amount": hold.body["price"]});
+    assert_eq!(
+        h.req("POST", "/payments", Some(&token), Some(&pay))
+            .await
+            .status,
+        201
+    );
+    h.admissions
+        .room(concert)
+        .unwrap()
+        .round(h.app())
+        .await
+        .unwrap();
+    h.meter
+        .footprints()
+        .into_iter()
+        .filter(|f| f.pk != "*")
+        .map(|f| match f.index {
+            Some(i) => format!("{i}:{}", f.pk),
+            None => f.pk,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn two_rooms_share_no_key_but_the_few_every_room_reads() {
+    let h = TestApp::new().await;
+    h.load(&catalog(5)).await;
+    put_room(&h, 1, json!({ "maxActive": 10 })).await;
+    put_room(&h, 2, json!({ "maxActive": 10 })).await;
+    // Each room's first rounds count its line: then the sale.
+    h.rooms_round().await;
+    let one = keys_of_a_room(&h, 1, 1, 1, "stadium-fan").await;
+    let two = keys_of_a_room(&h, 2, 3, 100_001, "club-fan").await;
+    let shared: Vec<String> = one
+        .intersection(&two)
+        .map(|k| devkit::capacity::key_class(k))
+        .collect();
+    assert!(!one.is_empty() && !two.is_empty());
+    for class in &shared {
+        assert!(
+            devkit::capacity::shared_by_rooms(class),
+            "rooms share {class}: {shared:?}"
+        );
+    }
+}
