@@ -82,50 +82,36 @@ enum RoomAction {
     /// Its settings and line: prequeued, waiting, active, admitted, the guard.
     Show { concert_id: u64 },
     /// Create it (`--max-active` required then) or change what is given.
-    Set {
-        concert_id: u64,
-        /// Most tokens ACTIVE at once.
-        #[arg(long)]
-        max_active: Option<u64>,
-        /// New admissions per second (`none`: no limit).
-        #[arg(long)]
-        admit_per_second: Option<String>,
-        /// When the room opens (ISO-8601 with an offset); fixed once open.
-        #[arg(long)]
-        opens_at: Option<String>,
-        /// `true` stops admitting, `false` admits again.
-        #[arg(long)]
-        paused: Option<bool>,
-        /// `AUTO` (admission holds while the sale path is in distress) or `OFF`.
-        #[arg(long)]
-        guard: Option<String>,
-    },
+    Set(RoomSet),
 }
 
-impl RoomAction {
-    fn command(self) -> Result<Command, Error> {
-        let (concert_id, max_active, rate, opens_at, paused, guard) = match self {
-            RoomAction::Show { concert_id } => return Ok(Command::RoomShow(concert_id)),
-            RoomAction::Set {
-                concert_id,
-                max_active,
-                admit_per_second,
-                opens_at,
-                paused,
-                guard,
-            } => (
-                concert_id,
-                max_active,
-                admit_per_second,
-                opens_at,
-                paused,
-                guard,
-            ),
-        };
+#[derive(clap::Args)]
+struct RoomSet {
+    concert_id: u64,
+    /// Most tokens ACTIVE at once.
+    #[arg(long)]
+    max_active: Option<u64>,
+    /// New admissions per second (`none`: no limit).
+    #[arg(long)]
+    admit_per_second: Option<String>,
+    /// When the room opens (ISO-8601 with an offset); fixed once open.
+    #[arg(long)]
+    opens_at: Option<String>,
+    /// `true` stops admitting, `false` admits again.
+    #[arg(long)]
+    paused: Option<bool>,
+    /// `AUTO` (admission holds while the sale path is in distress) or `OFF`.
+    #[arg(long)]
+    guard: Option<String>,
+}
+
+impl RoomSet {
+    /// The `PUT /admin/concerts/{id}/room` body of the fields given.
+    fn change(self) -> Result<Command, Error> {
         let mut change = serde_json::Map::new();
         let mut put = |k: &str, v: serde_json::Value| change.insert(k.into(), v);
-        max_active.map(|m| put("maxActive", m.into()));
-        if let Some(r) = rate {
+        self.max_active.map(|m| put("maxActive", m.into()));
+        if let Some(r) = self.admit_per_second {
             let value = match r.as_str() {
                 "none" => serde_json::Value::Null,
                 n => n
@@ -139,10 +125,10 @@ impl RoomAction {
             };
             put("admitPerSecond", value);
         }
-        opens_at.map(|t| put("opensAt", t.into()));
-        paused.map(|p| put("paused", p.into()));
-        guard.map(|g| put("guard", g.to_uppercase().into()));
-        Ok(Command::RoomSet(concert_id, change.into()))
+        self.opens_at.map(|t| put("opensAt", t.into()));
+        self.paused.map(|p| put("paused", p.into()));
+        self.guard.map(|g| put("guard", g.to_uppercase().into()));
+        Ok(Command::RoomSet(self.concert_id, change.into()))
     }
 }
 
@@ -192,7 +178,10 @@ async fn run(cli: Cli) -> Result<(), Error> {
             QueueAction::Resume => Command::QueueResume,
             QueueAction::Resize { max_active } => Command::QueueResize(max_active),
         },
-        Cmd::Room { action } => action.command()?,
+        Cmd::Room { action } => match action {
+            RoomAction::Show { concert_id } => Command::RoomShow(concert_id),
+            RoomAction::Set(set) => set.change()?,
+        },
         Cmd::Report { schedule_id } => Command::Report(schedule_id),
         Cmd::CancelSchedule { schedule_id } => Command::CancelSchedule(schedule_id),
         Cmd::Repair { schedule_id } => Command::Repair(schedule_id),
@@ -230,4 +219,46 @@ async fn load_show(api: &Client, path: &str, wait: u64) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn room_set_sends_only_the_fields_given() {
+        let args = ["operator", "room", "set", "7", "--max-active", "50"];
+        let cli = Cli::try_parse_from(args.into_iter().chain([
+            "--admit-per-second",
+            "none",
+            "--guard",
+            "off",
+        ]))
+        .unwrap();
+        let Cmd::Room {
+            action: RoomAction::Set(set),
+        } = cli.command
+        else {
+            panic!("room set");
+        };
+        let Command::RoomSet(id, body) = set.change().unwrap() else {
+            panic!("a room change");
+        };
+        assert_eq!(id, 7);
+        assert_eq!(
+            body,
+            serde_json::json!({"maxActive": 50, "admitPerSecond": null, "guard": "OFF"})
+        );
+        let bad =
+            Cli::try_parse_from(["operator", "room", "set", "7", "--admit-per-second", "lots"])
+                .unwrap();
+        let Cmd::Room {
+            action: RoomAction::Set(set),
+        } = bad.command
+        else {
+            panic!("room set");
+        };
+        assert!(matches!(set.change(), Err(Error::Usage(_))));
+    }
 }

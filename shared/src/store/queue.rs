@@ -349,6 +349,14 @@ impl Db {
         Ok(slots)
     }
 
+    /// Tokens of a room ACTIVE at `now_ms`: every slot ever used is looked
+    /// at, as a lowered maximum leaves tokens ACTIVE in higher slots until
+    /// they end.
+    pub async fn active_now(&self, room: RoomId, now_ms: i64) -> Result<u64, StoreError> {
+        let slots = self.slots(room, u32::MAX).await?;
+        Ok(slots.iter().filter(|s| s.until > now_ms).count() as u64)
+    }
+
     /// The `limit` earliest tokens waiting on one shard. A page may come
     /// back short of its limit with more to read (DynamoDB counts what it
     /// evaluated), so pages are followed until the limit or the end.

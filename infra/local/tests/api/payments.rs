@@ -611,14 +611,7 @@ async fn paying_the_last_two_holds_at_once_ends_the_token() {
 /// holds, ended with the old hold still running.)
 #[tokio::test]
 async fn a_hold_is_paid_with_its_token_after_the_window_or_with_a_later_token() {
-    let h = TestApp::with(|c| {
-        c.queue_active_seconds = 300;
-        c.hold_seconds = 300;
-    })
-    .await;
-    h.load(&catalog(10)).await;
-    h.charge("fan", json!(1_000_000), None).await;
-    let first = h.active("fan").await;
+    let (h, first) = five_minute_fan().await;
     // A hold in the token's last seconds runs five more minutes.
     h.advance_ms(299_000);
     let (a, price_a) = h.hold("fan", &first, 1).await;
@@ -654,14 +647,7 @@ async fn a_hold_is_paid_with_its_token_after_the_window_or_with_a_later_token() 
 /// new hold's payment with the new token waits for the old token's hold.
 #[tokio::test]
 async fn a_token_ends_only_once_no_hold_of_the_fan_in_the_room_runs() {
-    let h = TestApp::with(|c| {
-        c.queue_active_seconds = 300;
-        c.hold_seconds = 300;
-    })
-    .await;
-    h.load(&catalog(10)).await;
-    h.charge("fan", json!(1_000_000), None).await;
-    let first = h.active("fan").await;
+    let (h, first) = five_minute_fan().await;
     h.advance_ms(250_000);
     let (old, old_price) = h.hold("fan", &first, 1).await;
     h.advance_ms(51_000);
@@ -689,4 +675,18 @@ async fn a_token_ends_only_once_no_hold_of_the_fan_in_the_room_runs() {
         (401, Some("TOKEN_INVALID"))
     );
     assert_eq!(h.audit().await, 2);
+}
+
+/// A fan with points, admitted for five minutes in which a hold lasts five
+/// minutes too; their token.
+async fn five_minute_fan() -> (TestApp, String) {
+    let h = TestApp::with(|c| {
+        c.queue_active_seconds = 300;
+        c.hold_seconds = 300;
+    })
+    .await;
+    h.load(&catalog(10)).await;
+    h.charge("fan", json!(1_000_000), None).await;
+    let token = h.active("fan").await;
+    (h, token)
 }

@@ -3,7 +3,7 @@
 
 use super::organiser;
 use crate::app::App;
-use crate::domain::room::DEFAULT_ROOM;
+use crate::domain::room::{RoomChange, DEFAULT_ROOM};
 #[cfg(feature = "openapi")]
 use crate::http::error::ErrorBody;
 use crate::http::json::typed_body;
@@ -11,9 +11,6 @@ use crate::http::{AppError, Reply};
 use crate::store::queue_control::QueueControl;
 use lambda_http::Request;
 use serde::{Deserialize, Serialize};
-
-/// Largest `maxActive` the organiser may set.
-const MAX_ACTIVE_LIMIT: u64 = 1_000_000;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -82,15 +79,13 @@ pub async fn get(app: &App, req: &Request) -> Result<Reply, AppError> {
 pub async fn put(app: &App, req: &Request) -> Result<Reply, AppError> {
     organiser(req)?;
     let (_, body): (_, QueueChange) = typed_body(req)?;
-    let max = body
-        .max_active
-        .map(|m| {
-            u32::try_from(m)
-                .ok()
-                .filter(|m| (1..=MAX_ACTIVE_LIMIT).contains(&u64::from(*m)))
-                .ok_or_else(|| AppError::bad_request("maxActive는 1~1000000이어야 합니다."))
-        })
-        .transpose()?;
+    // The same limits as a room's.
+    let max = RoomChange {
+        max_active: body.max_active,
+        ..RoomChange::default()
+    }
+    .check()?
+    .max_active;
     let control = app.db.set_queue_control(body.paused, max).await?;
     reply(app, control).await
 }
@@ -98,15 +93,7 @@ pub async fn put(app: &App, req: &Request) -> Result<Reply, AppError> {
 async fn reply(app: &App, control: QueueControl) -> Result<Reply, AppError> {
     let now = app.now_ms();
     let max_active = control.max_active.unwrap_or(app.config.queue_max_active);
-    // Every slot ever used is looked at: a lowered maximum leaves tokens
-    // ACTIVE in higher slots until they end.
-    let active = app
-        .db
-        .slots(DEFAULT_ROOM, u32::MAX)
-        .await?
-        .iter()
-        .filter(|s| s.until > now)
-        .count() as u64;
+    let active = app.db.active_now(DEFAULT_ROOM, now).await?;
     let totals = app
         .db
         .line_totals(DEFAULT_ROOM, app.config.queue_shards)

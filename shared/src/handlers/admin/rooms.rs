@@ -152,13 +152,7 @@ pub async fn put(app: &App, req: &Request) -> Result<Reply, AppError> {
 
 async fn reply(app: &App, room: &Room) -> Result<Reply, AppError> {
     let now = app.now_ms();
-    let active = app
-        .db
-        .slots(room.concert_id, u32::MAX)
-        .await?
-        .iter()
-        .filter(|s| s.until > now)
-        .count() as u64;
+    let active = app.db.active_now(room.concert_id, now).await?;
     let totals = app
         .db
         .line_totals(room.concert_id, app.config.queue_shards)
