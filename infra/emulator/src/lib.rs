@@ -2,6 +2,7 @@
 //! SDK, with the tables of `template.yaml`. The local stack and every data
 //! test start one of these.
 
+pub mod inprocess;
 pub mod streamlog;
 pub mod tables;
 pub mod untokened;

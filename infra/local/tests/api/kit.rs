@@ -103,7 +103,9 @@ impl TestApp {
         tweak(&mut config);
         let meter = devkit::meter::Meter::default();
         let perms = devkit::permissions::Permissions::default();
-        let db = devkit::meter::metered(&Db::new(emu.client(), config.tables.clone()), &meter);
+        // The SDK answered by the emulator in-process: no socket between.
+        let sdk = emulator::inprocess::InProcess::client(emu.db.clone());
+        let db = devkit::meter::metered(&Db::new(sdk, config.tables.clone()), &meter);
         let db = devkit::permissions::recorded(&db, &perms);
         let faults = devkit::faults::Faults::default();
         let db = devkit::faults::faulty(&db, &faults);

@@ -75,6 +75,7 @@ pub struct RoomBody {
         params(("concertId" = u64, Path, minimum = 1, maximum = 9007199254740991_u64)),
         responses(
             (status = 200, description = "The room's settings and line", body = RoomBody),
+            (status = 400, description = "Malformed id", body = ErrorBody),
             (status = 401, description = "관리자 인증이 필요합니다.", body = ErrorBody),
             (status = 404, description = "No such concert, or 대기실이 없는 공연입니다. (ROOM_NOT_FOUND)", body = ErrorBody),
         )

@@ -1,0 +1,188 @@
+//! One seed's world: the service as Lambda runs it (the gateway's routes
+//! to the real handlers, the activators, the hold-cleanup consumer) over
+//! the emulator reached in-process, on a clock and a source of randomness
+//! that only the seed moves.
+
+use crate::Error;
+use devkit::faults::Faults;
+use local::gateway::{Call, Gateway};
+use local::streams::StreamReader;
+use shared::app::App;
+use shared::clock::{Clock, ManualClock};
+use shared::config::Config;
+use shared::domain::catalog::{Concert, Schedule, ScheduleStatus, Seat};
+use shared::domain::ids::SeededEntropy;
+use shared::jobs::admissions::Admissions;
+use shared::store::catalog::CatalogData;
+use shared::store::Db;
+use std::sync::Arc;
+
+/// 2026-12-01T11:00:00Z: the world's first instant.
+pub const START_MS: i64 = 1_764_586_800_000;
+/// The organiser's bearer token in the world's gateway.
+pub const ADMIN: &str = "sim-organiser";
+/// The concert with a room (SPEC §12) and the one without.
+pub const ROOM_CONCERT: u64 = 1;
+pub const PLAIN_CONCERT: u64 = 2;
+
+/// A schedule: (id, its concert, its seats' first id, how many seats).
+pub const SCHEDULES: [(u64, u64, u64, u64); 2] =
+    [(1, ROOM_CONCERT, 1, 8), (2, PLAIN_CONCERT, 101, 6)];
+
+pub struct World {
+    pub clock: ManualClock,
+    pub db: emulator::Database,
+    pub gw: Gateway,
+    /// The same store without the fault injector: what the checks read.
+    pub clean: Db,
+    pub faults: Faults,
+    /// Two activator processes: usually one runs, sometimes both at once.
+    pub admissions: [Admissions; 2],
+    pub holds_stream: StreamReader,
+}
+
+/// An answer as a fan or the organiser gets it.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+impl Answer {
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+impl World {
+    /// The world of `seed`: its settings, catalogue and room drawn from it.
+    pub async fn new(seed: u64, config: Config) -> Result<World, Error> {
+        let clock = ManualClock::at_ms(START_MS);
+        let shared_clock = Arc::new(local::SharedClock(Arc::new(clock.clone())));
+        let db = emulator::Database::memory_with_clock(shared_clock)
+            .map_err(emulator::EmulatorError::from)?;
+        let sdk = emulator::inprocess::InProcess::client(db.clone());
+        let template = sam::Template::builtin()?;
+        emulator::tables::create_all(&sdk, &template).await?;
+        let faults = Faults::default();
+        let clean = Db::new(sdk, config.tables.clone());
+        let store = devkit::faults::faulty(&clean, &faults);
+        let entropy = Arc::new(SeededEntropy::new(seed));
+        let app = App::new(store, Arc::new(clock.clone()), config).with_entropy(entropy.clone());
+        app.db
+            .load_catalog(&catalogue())
+            .await
+            .map_err(|e| Error::Setup(e.to_string()))?;
+        let gw = Gateway {
+            app,
+            routes: local::gateway::routes(&template)?,
+            admin_token: ADMIN.into(),
+            identity: None,
+            busy: Default::default(),
+        };
+        let admissions = [Admissions::new(&*entropy), Admissions::new(&*entropy)];
+        let holds_stream = StreamReader::new(db.clone(), "ReservationsTable");
+        Ok(World {
+            clock,
+            db,
+            gw,
+            clean,
+            faults,
+            admissions,
+            holds_stream,
+        })
+    }
+
+    pub fn app(&self) -> &App {
+        &self.gw.app
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// One request through the gateway, with a bearer token when given.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&serde_json::Value>,
+        key: Option<&str>,
+    ) -> Answer {
+        let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+        if let Some(t) = token {
+            headers.push(("authorization".into(), format!("Bearer {t}")));
+        }
+        if let Some(k) = key {
+            headers.push(("idempotency-key".into(), k.to_string()));
+        }
+        let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let reply = self
+            .gw
+            .call(Call {
+                method,
+                path,
+                query,
+                headers,
+                body: &bytes,
+                source_ip: "127.0.0.1".into(),
+            })
+            .await
+            .reply;
+        Answer {
+            status: reply.status,
+            body: serde_json::from_str(&reply.body).unwrap_or(serde_json::Value::Null),
+        }
+    }
+
+    /// An organiser's request.
+    pub async fn admin(&self, method: &str, path: &str, body: &serde_json::Value) -> Answer {
+        self.call(method, path, Some(ADMIN), Some(body), None).await
+    }
+}
+
+/// Two concerts, each with one schedule of a few seats on sale: few seats,
+/// many fans, so every race is met.
+fn catalogue() -> CatalogData {
+    let date = chrono_date(2027, 1, 15);
+    let concert = |id| Concert {
+        id,
+        title: format!("시뮬레이션 {id}"),
+        start_date: date,
+        end_date: date,
+        has_room: false,
+    };
+    let schedules: Vec<Schedule> = SCHEDULES
+        .iter()
+        .map(|(id, concert_id, first, seats)| Schedule {
+            schedule_id: *id,
+            concert_id: *concert_id,
+            date,
+            total_seats: *seats as u32,
+            first_seat_id: *first,
+            sale_opens_at: 0,
+            sale_closes_at: i64::MAX,
+            status: ScheduleStatus::Ready,
+        })
+        .collect();
+    let seats = schedules
+        .iter()
+        .flat_map(|s| {
+            (0..u64::from(s.total_seats)).map(move |i| {
+                let id = s.first_seat_id + i;
+                Seat::new(s, id, format!("A{}", i + 1), 10_000 * (1 + (id % 3) as i64))
+            })
+        })
+        .collect();
+    CatalogData {
+        concerts: vec![concert(ROOM_CONCERT), concert(PLAIN_CONCERT)],
+        schedules,
+        seats,
+    }
+}
+
+fn chrono_date(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+}
