@@ -7,10 +7,23 @@ use crate::Error;
 use shared::domain::queue::{line_key, QueueToken, TokenState, TokenStatus};
 use std::collections::BTreeMap;
 
+/// A broken check: what was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken(pub String);
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A check's verdict on the world now.
+pub type Verdict = Result<(), Broken>;
+
 /// `Ok(Err(check))` names the first broken check.
-pub async fn all(sim: &mut Sim) -> Result<Result<(), String>, Error> {
+pub async fn all(sim: &mut Sim) -> Result<Verdict, Error> {
     if let Some(broken) = sim.broken.take() {
-        return Ok(Err(broken));
+        return Ok(Err(Broken(broken)));
     }
     let checks = [
         audit(sim).await?,
@@ -23,20 +36,20 @@ pub async fn all(sim: &mut Sim) -> Result<Result<(), String>, Error> {
 
 /// §4.1, 4.3, 4.6: no seat held or sold twice, balance = Σ ledger ≥ 0,
 /// every payment one sale or one refund.
-async fn audit(sim: &Sim) -> Result<Result<(), String>, Error> {
+async fn audit(sim: &Sim) -> Result<Verdict, Error> {
     let a = devkit::audit::audit(&sim.world.clean, sim.world.now()).await?;
     Ok(if let Some(v) = a.violations.first() {
-        Err(format!("audit: {v}"))
+        Err(Broken(format!("audit: {v}")))
     } else if a.points_in_balances != a.points_in_ledger {
-        Err(format!(
+        Err(Broken(format!(
             "balances {} ≠ ledger {}",
             a.points_in_balances, a.points_in_ledger
-        ))
+        )))
     } else if a.payments != a.seats_sold + a.refunds {
-        Err(format!(
+        Err(Broken(format!(
             "{} payments ≠ {} sold + {} refunded",
             a.payments, a.seats_sold, a.refunds
-        ))
+        )))
     } else {
         Ok(())
     })
@@ -44,7 +57,7 @@ async fn audit(sim: &Sim) -> Result<Result<(), String>, Error> {
 
 /// Every fan's balance is what the answers they got add up to; after an
 /// answer that left it unknown (a 5xx) it is read back instead.
-async fn balances(sim: &mut Sim) -> Result<Result<(), String>, Error> {
+async fn balances(sim: &mut Sim) -> Result<Verdict, Error> {
     for fan in &mut sim.fans {
         let stored = sim
             .world
@@ -56,10 +69,10 @@ async fn balances(sim: &mut Sim) -> Result<Result<(), String>, Error> {
             fan.balance = stored;
             fan.unsure = false;
         } else if stored != fan.balance {
-            return Ok(Err(format!(
+            return Ok(Err(Broken(format!(
                 "{}: balance {stored}, the answers say {}",
                 fan.user, fan.balance
-            )));
+            ))));
         }
     }
     Ok(Ok(()))
@@ -69,7 +82,7 @@ async fn balances(sim: &mut Sim) -> Result<Result<(), String>, Error> {
 /// highest it has had: a lowered maximum lets admitted fans finish), and
 /// nobody waiting ahead of anyone admitted (by the line's order: the
 /// drawn pre-queue, then arrivals).
-async fn admission(sim: &Sim) -> Result<Result<(), String>, Error> {
+async fn admission(sim: &Sim) -> Result<Verdict, Error> {
     let now = sim.world.now();
     let tokens = devkit::inspect::tokens(&sim.world.clean).await?;
     let mut by_room: BTreeMap<u64, Vec<&QueueToken>> = BTreeMap::new();
@@ -86,7 +99,9 @@ async fn admission(sim: &Sim) -> Result<Result<(), String>, Error> {
             .filter(|t| t.state_at(now) == TokenState::Active)
             .count();
         if active > most as usize {
-            return Ok(Err(format!("room {room}: {active} ACTIVE, at most {most}")));
+            return Ok(Err(Broken(format!(
+                "room {room}: {active} ACTIVE, at most {most}"
+            ))));
         }
         let key = |t: &QueueToken| line_key(room, t.ticket, t.issued_at);
         let last_in = tokens
@@ -100,10 +115,10 @@ async fn admission(sim: &Sim) -> Result<Result<(), String>, Error> {
             .min_by_key(|t| key(t));
         if let (Some(last), Some(w)) = (last_in, first_waiting) {
             if key(w) < last {
-                return Ok(Err(format!(
+                return Ok(Err(Broken(format!(
                     "room {room}: {} waits ahead of someone admitted",
                     w.user_id
-                )));
+                ))));
             }
         }
     }
@@ -112,7 +127,7 @@ async fn admission(sim: &Sim) -> Result<Result<(), String>, Error> {
 
 /// Every hold answered 201, neither paid nor let go since, is its seat's
 /// hold until it ends (§4.1, §4.2).
-async fn holds(sim: &Sim) -> Result<Result<(), String>, Error> {
+async fn holds(sim: &Sim) -> Result<Verdict, Error> {
     let now = sim.world.now();
     for fan in &sim.fans {
         for h in fan.holds.iter().filter(|h| h.until > now) {
@@ -121,10 +136,10 @@ async fn holds(sim: &Sim) -> Result<Result<(), String>, Error> {
                 s.hold_id == Some(h.reserve_id) || s.sold_reserve_id == Some(h.reserve_id)
             });
             if !theirs {
-                return Ok(Err(format!(
+                return Ok(Err(Broken(format!(
                     "{}'s hold {} of seat {} (until {}) is not the seat's",
                     fan.user, h.reserve_id, h.seat, h.until
-                )));
+                ))));
             }
         }
     }

@@ -112,7 +112,7 @@ pub async fn run_seed(seed: u64, steps: usize, log: bool) -> Result<Outcome, Err
                 seed,
                 trace: trace.hash(),
                 steps: n,
-                failed: Some((n, broken)),
+                failed: Some((n, broken.0)),
             });
         }
     }
