@@ -32,6 +32,20 @@ pub struct Hold {
     pub room: u64,
 }
 
+impl Hold {
+    /// The hold a 201 answer made.
+    fn answered(body: &serde_json::Value, schedule: u64, seat: u64, room: u64) -> Hold {
+        Hold {
+            reserve_id: body["reserveId"].as_u64().unwrap_or(0),
+            price: body["price"].as_i64().unwrap_or(0),
+            schedule,
+            seat,
+            until: shared_ms(&body["expiredAt"]),
+            room,
+        }
+    }
+}
+
 /// A request sent with a key, kept to be sent again.
 #[derive(Debug, Clone)]
 pub struct Sent {
@@ -285,14 +299,9 @@ impl Sim {
         let mut line = format!("crowd on {schedule}/{seat}:");
         for ((f, t, _), a) in sends.into_iter().zip(answers) {
             if a.status == 201 {
-                self.fans[f].holds.push(Hold {
-                    reserve_id: a.body["reserveId"].as_u64().unwrap_or(0),
-                    price: a.body["price"].as_i64().unwrap_or(0),
-                    schedule,
-                    seat,
-                    until: shared_ms(&a.body["expiredAt"]),
-                    room: t.room,
-                });
+                self.fans[f]
+                    .holds
+                    .push(Hold::answered(&a.body, schedule, seat, t.room));
             }
             line.push_str(&format!(" {} {} {}", self.fans[f].user, a.status, a.code()));
         }
@@ -423,14 +432,9 @@ impl Sim {
             self.heard(f, a.status, None);
         }
         if a.status == 201 {
-            self.fans[f].holds.push(Hold {
-                reserve_id: a.body["reserveId"].as_u64().unwrap_or(0),
-                price: a.body["price"].as_i64().unwrap_or(0),
-                schedule,
-                seat,
-                until: shared_ms(&a.body["expiredAt"]),
-                room: t.room,
-            });
+            self.fans[f]
+                .holds
+                .push(Hold::answered(&a.body, schedule, seat, t.room));
         }
         format!("hold {user} {schedule}/{seat}: {} {}", a.status, a.code())
     }

@@ -249,6 +249,17 @@ fn may_pay_with(r: &Reservation, token: &QueueToken, now_ms: i64) -> Result<(), 
     }
 }
 
+impl Reservation {
+    /// Whether this is the record a fan's cancellation at `at_ms` leaves:
+    /// read back after that cancellation's answer was lost and its repeat
+    /// refused, it shows the cancellation applied.
+    pub fn cancelled_by_fan_at(&self, at_ms: i64) -> bool {
+        self.status == ReservationStatus::Cancelled
+            && self.cancelled_by == Some(Canceller::Fan)
+            && self.cancelled_at == Some(at_ms)
+    }
+}
+
 /// What a fan's cancellation will do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CancelPlan {

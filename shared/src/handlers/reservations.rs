@@ -296,7 +296,7 @@ async fn cancel_as_planned(
 ) -> Result<FanCancel, StoreError> {
     match plan {
         CancelPlan::ReleaseHold => {
-            let outcome = app.db.release_own_hold(r, now, commit).await?;
+            let outcome = own_write(app.db.release_own_hold(r, now, commit).await?, now);
             if outcome == FanCancel::Cancelled {
                 // So that paying the user's last other hold ends the
                 // token; a token already gone needs nothing.
@@ -317,6 +317,18 @@ async fn cancel_as_planned(
             }
             Ok(outcome)
         }
+    }
+}
+
+/// A release whose DynamoDB answer was lost is sent again by the SDK; the
+/// repeat finds the hold already released and is refused. The record it
+/// reads back is this cancellation's own (by the fan, at this instant): it
+/// applied, and is answered so (DynamoDB's `ClientRequestToken` does the
+/// same in AWS).
+fn own_write(outcome: FanCancel, now: i64) -> FanCancel {
+    match outcome {
+        FanCancel::Moved(Some(r)) if r.cancelled_by_fan_at(now) => FanCancel::Cancelled,
+        other => other,
     }
 }
 

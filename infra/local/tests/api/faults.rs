@@ -581,4 +581,33 @@ async fn a_write_repeated_after_it_applied_takes_effect_once() {
         assert_eq!(paid.status, 201, "payment, call {nth}: {paid:?}");
         h.audit().await;
     }
+    // A fan letting a hold go, the release repeated after it applied: it
+    // is answered as done, not 409 (found by the simulator, seed 1).
+    let fan = h.active("release-fan").await;
+    h.faults.count();
+    let probe = h.reserve("release-fan", &fan, 1, 1, 39).await;
+    h.faults.count();
+    let rid = probe.body["reserveId"].as_u64().unwrap();
+    assert_eq!(release(&h, rid).await.status, 200);
+    let release_calls = h.faults.calls();
+    for nth in 1..=release_calls {
+        let held = h.reserve("release-fan", &fan, 1, 1, 30 + nth as u64).await;
+        assert_eq!(held.status, 201, "{held:?}");
+        h.faults.only_call(nth, Fault::AppliedThenError);
+        let r = release(&h, held.body["reserveId"].as_u64().unwrap()).await;
+        h.faults.clear();
+        assert_eq!(
+            (r.status, r.body["status"].as_str()),
+            (200, Some("CANCELLED")),
+            "release, call {nth}: {r:?}"
+        );
+        h.audit().await;
+    }
+}
+
+/// `release-fan` lets hold `rid` go.
+async fn release(h: &TestApp, rid: u64) -> crate::kit::Resp {
+    let path = format!("/reservations/{rid}/cancel");
+    h.req("POST", &path, None, Some(&json!({"userId": "release-fan"})))
+        .await
 }
