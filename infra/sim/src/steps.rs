@@ -578,8 +578,13 @@ impl Sim {
             .await;
         // A 2xx or business 4xx was stored: its retry gets it again (SPEC
         // §5), unless DynamoDB is down now.
-        let stored =
-            (200..300).contains(&sent.status) || [402, 404, 409, 410, 422].contains(&sent.status);
+        // The idempotency layer's own refusals (a claim still pending, a
+        // key reused) are not answers of the request: never stored.
+        let own = ["IDEMPOTENCY_IN_PROGRESS", "IDEMPOTENCY_KEY_REUSED"]
+            .contains(&sent.answer["code"].as_str().unwrap_or(""));
+        let stored = !own
+            && ((200..300).contains(&sent.status)
+                || [402, 404, 409, 410, 422].contains(&sent.status));
         let line = format!(
             "retry {} {} {}: {} {}",
             self.fans[f].user,
