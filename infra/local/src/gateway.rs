@@ -321,6 +321,27 @@ pub struct Call<'a> {
     pub source_ip: String,
 }
 
+impl<'a> Call<'a> {
+    /// A request from a caller on this machine: `target` is the path with
+    /// its query string, if any.
+    pub fn loopback(
+        method: &'a str,
+        target: &'a str,
+        headers: Vec<(String, String)>,
+        body: &'a [u8],
+    ) -> Self {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        Call {
+            method,
+            path,
+            query,
+            headers,
+            body,
+            source_ip: "127.0.0.1".into(),
+        }
+    }
+}
+
 impl Gateway {
     /// Routes one request and runs its handler, as API Gateway and Lambda
     /// would: the handler receives the payload-2.0 event.

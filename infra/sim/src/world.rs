@@ -118,17 +118,9 @@ impl World {
             headers.push(("idempotency-key".into(), k.to_string()));
         }
         let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-        let (path, query) = path.split_once('?').unwrap_or((path, ""));
         let reply = self
             .gw
-            .call(Call {
-                method,
-                path,
-                query,
-                headers,
-                body: &bytes,
-                source_ip: "127.0.0.1".into(),
-            })
+            .call(Call::loopback(method, path, headers, &bytes))
             .await
             .reply;
         Answer {

@@ -169,7 +169,6 @@ impl TestApp {
         body: Vec<u8>,
         extra_headers: &[(&str, &str)],
     ) -> Resp {
-        let (path, query) = path.split_once('?').unwrap_or((path, ""));
         // JSON unless the test sends its own Content-Type (or "" for none).
         let own_type = extra_headers
             .iter()
@@ -186,14 +185,7 @@ impl TestApp {
         }
         let reply = self
             .gw
-            .call(Call {
-                method,
-                path,
-                query,
-                headers,
-                body: &body,
-                source_ip: "127.0.0.1".into(),
-            })
+            .call(Call::loopback(method, path, headers, &body))
             .await
             .reply;
         Resp {
