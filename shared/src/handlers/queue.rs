@@ -122,8 +122,10 @@ async fn joined_room(app: &App, concert: Option<ConcertId>) -> Result<Option<Roo
         return Ok(None);
     }
     // A concert marked as having a room always has it (one transaction).
+    // The cached copy: at the opening every join reads it, and a strong
+    // read of one item would be the sale's hottest key.
     app.db
-        .room_at(concert_id, app.now_ms())
+        .cached_room(concert_id)
         .await?
         .map(Some)
         .ok_or_else(|| AppError::internal("a concert marked with a room has none"))
@@ -245,7 +247,7 @@ pub async fn status(app: &App, req: &Request) -> Result<Reply, AppError> {
     let (line, pre) = app.db.room_line(token.room, shard).await?;
     let room = match token.room {
         DEFAULT_ROOM => None,
-        concert_id => app.db.room_at(concert_id, now).await?,
+        concert_id => app.db.cached_room(concert_id).await?,
     };
     let seen = Seen {
         line,

@@ -65,9 +65,10 @@ impl Db {
         from_item(item).map(Some)
     }
 
-    /// A room as of `now_ms`: the cached copy, read again strongly near its
-    /// opening, where a copy a second old could tell a join it is early (or
-    /// late) for the draw, or publish a seed before its time.
+    /// A room as of `now_ms` for the public route: the cached copy, read
+    /// again strongly near its opening, where a copy a second old could
+    /// publish a seed before its time (the route is cached at the edge for
+    /// a second, so this is not a per-fan read).
     pub async fn room_at(&self, concert_id: u64, now_ms: i64) -> Result<Option<Room>, StoreError> {
         match self.cached_room(concert_id).await? {
             Some(r) if (now_ms - r.opens_at).abs() < NEAR_OPENING_MS => self.room(concert_id).await,
