@@ -54,6 +54,42 @@ impl Answer {
     }
 }
 
+/// The store's client with nothing left to real time or to other worlds
+/// in the process: a retry's pause is one yield to the other tasks (no
+/// timer decides which of two pausing requests goes first), without
+/// jitter, from a retry quota of this world's own (the SDK otherwise
+/// shares one per process), and no timeout (an in-process call never
+/// hangs; a timeout would race a yielding pause).
+fn stepwise(mut db: Db, seed: u64) -> Db {
+    use aws_sdk_dynamodb::config::retry::{RetryConfig, RetryPartition, TokenBucket};
+    use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+    use aws_sdk_dynamodb::config::{AsyncSleep, Sleep};
+
+    #[derive(Debug)]
+    struct OneYield;
+    impl AsyncSleep for OneYield {
+        fn sleep(&self, _: std::time::Duration) -> Sleep {
+            Sleep::new(tokio::task::yield_now())
+        }
+    }
+
+    let config = db
+        .client
+        .config()
+        .to_builder()
+        .sleep_impl(OneYield)
+        .timeout_config(TimeoutConfig::disabled())
+        .retry_config(RetryConfig::standard().with_use_static_exponential_base(true))
+        .retry_partition(
+            RetryPartition::custom(format!("sim-{seed}"))
+                .token_bucket(TokenBucket::default())
+                .build(),
+        )
+        .build();
+    db.client = aws_sdk_dynamodb::Client::from_conf(config);
+    db
+}
+
 impl World {
     /// The world of `seed`: its settings, catalogue and room drawn from it.
     pub async fn new(seed: u64, config: Config) -> Result<World, Error> {
@@ -68,7 +104,9 @@ impl World {
         let clean = Db::new(sdk, config.tables.clone());
         let store = devkit::faults::faulty(&clean, &faults);
         let entropy = Arc::new(SeededEntropy::new(seed));
-        let app = App::new(store, Arc::new(clock.clone()), config).with_entropy(entropy.clone());
+        let mut app =
+            App::new(store, Arc::new(clock.clone()), config).with_entropy(entropy.clone());
+        app.db = stepwise(app.db, seed);
         app.db
             .load_catalog(&catalogue())
             .await

@@ -89,15 +89,20 @@ where
 /// (it is throttling) is answered as busy.
 const BATCH_ATTEMPTS: u32 = 8;
 
-/// Jittered exponential pause before retrying a write that lost a
-/// conflict or came back unprocessed.
-pub(crate) async fn backoff(attempt: u32) {
-    let cap = 5u64 << attempt.min(6);
-    let ms = rand::random::<u64>() % cap.max(1);
-    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-}
-
 impl Db {
+    /// A jittered exponential pause before retrying a write that lost a
+    /// conflict or came back unprocessed: drawn from the store's entropy
+    /// and slept on the SDK client's sleeper, so a simulation that fixes
+    /// both repeats its retries exactly.
+    pub(crate) async fn backoff(&self, attempt: u32) {
+        let cap = 5u64 << attempt.min(6);
+        let pause = std::time::Duration::from_millis(self.entropy.next_u64() % cap.max(1));
+        match self.client.config().sleep_impl() {
+            Some(sleeper) => aws_sdk_dynamodb::config::AsyncSleep::sleep(&sleeper, pause).await,
+            None => tokio::time::sleep(pause).await,
+        }
+    }
+
     /// Every item a query returns, following its pages.
     pub(crate) async fn query_all(
         &self,
@@ -134,7 +139,7 @@ impl Db {
                 return Err(StoreError::busy("keys left unprocessed after every retry"));
             }
             if attempt > 0 {
-                backoff(attempt).await;
+                self.backoff(attempt).await;
             }
             attempt += 1;
             let out = self
@@ -206,7 +211,7 @@ impl Db {
                     return Err(StoreError::busy("items left unprocessed after every retry"));
                 }
                 if attempt > 0 {
-                    backoff(attempt).await;
+                    self.backoff(attempt).await;
                 }
                 attempt += 1;
                 let out = self

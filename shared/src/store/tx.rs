@@ -2,7 +2,7 @@
 //! by asking which named entry failed, never by position.
 
 use super::error::{OrFailed, StoreError, TRANSIENT_REASONS};
-use super::io::{backoff, Item};
+use super::io::Item;
 use super::schema::{PK, SK};
 use super::Db;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
@@ -206,7 +206,7 @@ impl Db {
                     "transaction kept failing: {err:?}"
                 )));
             }
-            backoff(attempt).await;
+            self.backoff(attempt).await;
         }
     }
 }
