@@ -23,7 +23,7 @@ impl App {
     pub fn new(db: Db, clock: Arc<dyn Clock>, config: Config) -> Self {
         App {
             db: db
-                .with_catalog_cache(config.catalog_cache_ms)
+                .with_catalog_cache(config.catalog_cache_ms, clock.clone())
                 .with_limits(CallLimits {
                     attempt: Duration::from_millis(config.dynamodb_attempt_timeout_ms),
                     operation: Duration::from_millis(config.dynamodb_timeout_ms),

@@ -22,11 +22,54 @@ pub struct ProviderPayment {
     pub cancels: Vec<(i64, String)>,
 }
 
+/// The sandbox's records as the audit reads them.
+pub fn provider_records(sandbox: &sandbox::Sandbox) -> Vec<ProviderPayment> {
+    sandbox
+        .records()
+        .into_iter()
+        .map(|r| ProviderPayment {
+            paid: r.paid(),
+            order_id: r.order_id,
+            total: r.total_amount,
+            cancels: r
+                .cancels
+                .into_iter()
+                .map(|c| (c.cancel_amount, c.cancel_reason))
+                .collect(),
+        })
+        .collect()
+}
+
 /// Per user: (topped up, withdrawn net, reversed + shortfall).
 type Sums = BTreeMap<String, [i64; 3]>;
 
-/// The violations of SPEC §4.7; empty when money has a source.
+/// The violations of SPEC §4.7 once everything has settled; empty when
+/// money has a source.
 pub async fn money_source(db: &Db, provider: &[ProviderPayment]) -> Result<Vec<String>, Error> {
+    compare(db, provider, |ours, theirs, i| ours[i] != theirs[i]).await
+}
+
+/// The violations of SPEC §4.7 while money is in flight: no point is
+/// credited before the provider charged it (a confirm whose answer is
+/// pending has charged but not yet credited), and no card gets back more
+/// than was debited for it (a withdrawal debits before the provider
+/// cancels, and gives back only what the provider refused).
+pub async fn money_in_flight(db: &Db, provider: &[ProviderPayment]) -> Result<Vec<String>, Error> {
+    compare(db, provider, |ours, theirs, i| match i {
+        0 => ours[0] > theirs[0],
+        1 => ours[1] < theirs[1],
+        _ => ours[2] != theirs[2],
+    })
+    .await
+}
+
+/// Per user, our sums against the provider's; `differs(ours, theirs, i)`
+/// says whether sum `i` (topped up, withdrawn, reversed) is a violation.
+async fn compare(
+    db: &Db,
+    provider: &[ProviderPayment],
+    differs: impl Fn(&[i64; 3], &[i64; 3], usize) -> bool,
+) -> Result<Vec<String>, Error> {
     let mut ours: Sums = BTreeMap::new();
     let mut owner = BTreeMap::new();
     for t in inspect::topups(db).await? {
@@ -82,7 +125,7 @@ pub async fn money_source(db: &Db, provider: &[ProviderPayment]) -> Result<Vec<S
             .iter()
             .enumerate()
         {
-            if a[i] != b[i] {
+            if differs(&a, &b, i) {
                 violations.push(format!(
                     "{user}: {what} {} in our ledger, {} at the provider",
                     a[i], b[i]

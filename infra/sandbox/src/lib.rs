@@ -11,8 +11,10 @@ mod page;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use shared::clock::{Clock, SystemClock};
+use shared::domain::ids::{Entropy, OsEntropy};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// The provider's record of one payment, as its API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -95,15 +97,18 @@ pub struct Sandbox {
     /// The secret key the service must send.
     pub secret_key: String,
     state: Mutex<State>,
+    /// Its clock and the source of its payment keys: the system's, or a
+    /// simulation's.
+    clock: Arc<dyn Clock>,
+    entropy: Arc<dyn Entropy>,
 }
 
 fn error(status: u16, code: &str, message: &str) -> Answer {
     Answer::Reply(status, json!({ "code": code, "message": message }))
 }
 
-/// Now, in Korean time as the provider writes it.
-fn now() -> String {
-    let utc = chrono::Utc::now();
+/// A time in Korean time as the provider writes it.
+fn kst(utc: chrono::DateTime<chrono::Utc>) -> String {
     match chrono::FixedOffset::east_opt(9 * 3600) {
         Some(kst) => utc
             .with_timezone(&kst)
@@ -114,10 +119,22 @@ fn now() -> String {
 
 impl Sandbox {
     pub fn new(secret_key: &str) -> Sandbox {
+        Sandbox::with(secret_key, Arc::new(SystemClock), Arc::new(OsEntropy))
+    }
+
+    /// A sandbox on `clock`, its payment keys drawn from `entropy` (a
+    /// simulation fixes both, so its runs repeat).
+    pub fn with(secret_key: &str, clock: Arc<dyn Clock>, entropy: Arc<dyn Entropy>) -> Sandbox {
         Sandbox {
             secret_key: secret_key.to_string(),
             state: Mutex::new(State::default()),
+            clock,
+            entropy,
         }
+    }
+
+    fn now(&self) -> String {
+        kst(self.clock.now())
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -137,7 +154,12 @@ impl Sandbox {
         }
         let mut st = self.state();
         st.issued += 1;
-        let payment_key = format!("sbx_{}_{}", st.issued, uuid::Uuid::new_v4().simple());
+        let payment_key = format!(
+            "sbx_{}_{:016x}{:016x}",
+            st.issued,
+            self.entropy.next_u64(),
+            self.entropy.next_u64()
+        );
         let record = Record {
             payment_key: payment_key.clone(),
             order_id: order_id.to_string(),
@@ -147,7 +169,7 @@ impl Sandbox {
             status: "IN_PROGRESS",
             total_amount: amount,
             balance_amount: amount,
-            requested_at: now(),
+            requested_at: self.now(),
             approved_at: None,
             cancels: Vec::new(),
             declines: decline,
@@ -173,6 +195,11 @@ impl Sandbox {
         st.by_order
             .insert(order_id.to_string(), payment_key.to_string());
         Ok(record)
+    }
+
+    /// Disarms every fault not yet spent.
+    pub fn clear_faults(&self) {
+        self.state().faults.clear();
     }
 
     /// Arms a fault for `count` calls of `operation`, after letting
@@ -258,7 +285,7 @@ impl Sandbox {
             _ => return error(400, ALREADY_PROCESSED, "이미 처리된 결제 입니다."),
         }
         p.status = "DONE";
-        p.approved_at = Some(now());
+        p.approved_at = Some(self.now());
         let body = json!(p);
         if let Some(k) = key {
             st.answered.insert(k.to_string(), body.clone());
@@ -344,7 +371,7 @@ impl Sandbox {
         p.cancels.push(Cancel {
             cancel_amount: amount,
             cancel_reason: reason.to_string(),
-            canceled_at: now(),
+            canceled_at: self.now(),
             transaction_key: format!("sbx_tx_{issued}_{}", p.cancels.len()),
         });
         let body = json!(p);
@@ -358,7 +385,7 @@ impl Sandbox {
     pub fn webhook(&self, payment_key: &str) -> Option<Value> {
         let st = self.state();
         let p = st.payments.get(payment_key)?;
-        Some(json!({ "eventType": "PAYMENT_STATUS_CHANGED", "createdAt": now(), "data": p }))
+        Some(json!({ "eventType": "PAYMENT_STATUS_CHANGED", "createdAt": self.now(), "data": p }))
     }
 
     /// Every payment the sandbox holds (for the audit of SPEC §4.7).

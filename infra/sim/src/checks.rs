@@ -4,7 +4,12 @@
 
 use crate::steps::Sim;
 use crate::Error;
+use devkit::money_audit::{money_in_flight, money_source, provider_records};
+use shared::domain::availability::available_seats;
+use shared::domain::catalog::ScheduleStatus;
+use shared::domain::money::TopupStatus;
 use shared::domain::queue::{line_key, QueueToken, TokenState, TokenStatus};
+use shared::domain::reservation::ReservationStatus;
 use std::collections::BTreeMap;
 
 /// A broken check: what was found.
@@ -30,6 +35,9 @@ pub async fn all(sim: &mut Sim) -> Result<Verdict, Error> {
         balances(sim).await?,
         admission(sim).await?,
         holds(sim).await?,
+        money(sim, Phase::InFlight).await?,
+        cancelled_dates(sim).await?,
+        draw(sim).await?,
     ];
     Ok(checks.into_iter().find_map(Result::err).map_or(Ok(()), Err))
 }
@@ -37,7 +45,7 @@ pub async fn all(sim: &mut Sim) -> Result<Verdict, Error> {
 /// §4.1, 4.3, 4.6: no seat held or sold twice, balance = Σ ledger ≥ 0,
 /// every payment one sale or one refund.
 async fn audit(sim: &Sim) -> Result<Verdict, Error> {
-    let a = devkit::audit::audit(&sim.world.clean, sim.world.now()).await?;
+    let a = devkit::audit::audit(&sim.world.clean, sim.latest).await?;
     Ok(if let Some(v) = a.violations.first() {
         Err(Broken(format!("audit: {v}")))
     } else if a.points_in_balances != a.points_in_ledger {
@@ -66,6 +74,12 @@ async fn balances(sim: &mut Sim) -> Result<Verdict, Error> {
             .await
             .map_err(|e| Error::Inspect(e.to_string()))?;
         if fan.unsure {
+            // What the balance now holds counts as heard of.
+            for t in fan.topups.iter_mut().filter(|t| !t.credited) {
+                let done = sim.world.clean.topup(&t.order).await;
+                let done = done.map_err(|e| Error::Inspect(e.to_string()))?;
+                t.credited = done.is_some_and(|d| d.status == TopupStatus::Done);
+            }
             fan.balance = stored;
             fan.unsure = false;
         } else if stored != fan.balance {
@@ -83,7 +97,9 @@ async fn balances(sim: &mut Sim) -> Result<Verdict, Error> {
 /// nobody waiting ahead of anyone admitted (by the line's order: the
 /// drawn pre-queue, then arrivals).
 async fn admission(sim: &Sim) -> Result<Verdict, Error> {
-    let now = sim.world.now();
+    // The latest instant any host has seen: a clock stepped back must
+    // not make an ended hold or window look live again.
+    let now = sim.latest;
     let tokens = devkit::inspect::tokens(&sim.world.clean).await?;
     let mut by_room: BTreeMap<u64, Vec<&QueueToken>> = BTreeMap::new();
     for t in &tokens {
@@ -107,14 +123,20 @@ async fn admission(sim: &Sim) -> Result<Verdict, Error> {
         let last_in = tokens
             .iter()
             .filter(|t| t.active_at.is_some())
-            .map(|t| key(t))
-            .max();
+            .max_by_key(|t| key(t));
         let first_waiting = tokens
             .iter()
             .filter(|t| t.status == TokenStatus::Wait)
             .min_by_key(|t| key(t));
         if let (Some(last), Some(w)) = (last_in, first_waiting) {
-            if key(w) < last {
+            // Arrivals are ordered by the joining host's clock: one a
+            // moment behind files a join that much earlier.
+            let (l, k) = (key(last), key(w));
+            let ahead = match (k.0, l.0) {
+                (1, 1) => w.issued_at + sim.skew < last.issued_at,
+                _ => k < l,
+            };
+            if ahead {
                 return Ok(Err(Broken(format!(
                     "room {room}: {} waits ahead of someone admitted",
                     w.user_id
@@ -128,7 +150,9 @@ async fn admission(sim: &Sim) -> Result<Verdict, Error> {
 /// Every hold answered 201, neither paid nor let go since, is its seat's
 /// hold until it ends (§4.1, §4.2).
 async fn holds(sim: &Sim) -> Result<Verdict, Error> {
-    let now = sim.world.now();
+    // The latest instant any host has seen: a clock stepped back must
+    // not make an ended hold or window look live again.
+    let now = sim.latest;
     for fan in &sim.fans {
         for h in fan.holds.iter().filter(|h| h.until > now) {
             let seat = devkit::inspect::seat(&sim.world.clean, h.schedule, h.seat).await?;
@@ -144,4 +168,148 @@ async fn holds(sim: &Sim) -> Result<Verdict, Error> {
         }
     }
     Ok(Ok(()))
+}
+
+/// Where §4.7 stands: amounts may be in flight, or every fault is off and
+/// reconciliation has run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    InFlight,
+    Settled,
+}
+
+/// §4.7 against the provider's own records: in flight, never a point
+/// credited before its charge nor a card given back more than was
+/// debited; settled, equal sums per user.
+pub async fn money(sim: &Sim, phase: Phase) -> Result<Verdict, Error> {
+    let Some(sandbox) = &sim.world.sandbox else {
+        return Ok(Ok(()));
+    };
+    let records = provider_records(sandbox);
+    let db = &sim.world.clean;
+    let violations = match phase {
+        Phase::InFlight => money_in_flight(db, &records).await?,
+        Phase::Settled => money_source(db, &records).await?,
+    };
+    Ok(match violations.first() {
+        Some(v) => Err(Broken(format!("money ({phase:?}): {v}"))),
+        None => Ok(()),
+    })
+}
+
+/// The seats a schedule has taken at `now` by its reservations: sold, or
+/// under a hold still running.
+async fn taken(sim: &Sim, schedule: u64, now: i64) -> Result<usize, Error> {
+    let all = devkit::inspect::reservations(&sim.world.clean).await?;
+    Ok(all
+        .iter()
+        .filter(|r| r.schedule_id == schedule)
+        .filter(|r| match r.status {
+            ReservationStatus::Complete => true,
+            ReservationStatus::Temp => r.expires_at > now,
+            _ => false,
+        })
+        .count())
+}
+
+/// §6: once a date's cancellation is done, none of its seats is held or
+/// sold, ever after.
+async fn cancelled_dates(sim: &Sim) -> Result<Verdict, Error> {
+    // The latest instant any host has seen: a clock stepped back must
+    // not make an ended hold or window look live again.
+    let now = sim.latest;
+    for schedule in sim.cancelled.keys() {
+        let status = sim.world.clean.schedule_now(*schedule).await;
+        let status = status.map_err(|e| Error::Inspect(e.to_string()))?;
+        if status.is_some_and(|s| s.status == ScheduleStatus::Cancelled) {
+            let n = taken(sim, *schedule, now).await?;
+            if n > 0 {
+                return Ok(Err(Broken(format!(
+                    "schedule {schedule} is cancelled, yet {n} of its seats are taken"
+                ))));
+            }
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// With the seats-left queue empty and the stream read to its end, every
+/// date on sale counts its seats left as they are (§6: the list may lag,
+/// never stay wrong).
+pub async fn seats_left(sim: &Sim) -> Result<Verdict, Error> {
+    let now = sim.world.now();
+    for (id, ..) in crate::world::SCHEDULES {
+        if sim.cancelled.contains_key(&id) {
+            continue;
+        }
+        let db = &sim.world.clean;
+        let inspect = |e: shared::store::StoreError| Error::Inspect(e.to_string());
+        let Some(schedule) = db.schedule_now(id).await.map_err(inspect)? else {
+            continue;
+        };
+        let records = db.seat_block_records(&schedule).await.map_err(inspect)?;
+        let blocks: Vec<_> = records.into_iter().flatten().collect();
+        let counted = available_seats(schedule.total_seats, &blocks, now) as usize;
+        let left = schedule.total_seats as usize - taken(sim, id, now).await?;
+        if counted != left {
+            return Ok(Err(Broken(format!(
+                "schedule {id}: {counted} seats left counted, {left} left"
+            ))));
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// §4.8 checked as anyone can, from outside: the seed the room reveals at
+/// its opening hashes to the commitment it published before, every token
+/// that joined before the opening holds the place HMAC-SHA256(seed,
+/// tokenId) gives it, and every later one a place after them all (the
+/// admission check then holds the line to these places).
+async fn draw(sim: &Sim) -> Result<Verdict, Error> {
+    use aws_lc_rs::{digest, hmac};
+    let room = sim.world.clean.room(crate::world::ROOM_CONCERT).await;
+    let Some(room) = room.map_err(|e| Error::Inspect(e.to_string()))? else {
+        return Ok(Ok(()));
+    };
+    if room.seed_hash != sim.seed_hash {
+        return Ok(Err(Broken(format!(
+            "the room's commitment changed from {} to {}",
+            sim.seed_hash, room.seed_hash
+        ))));
+    }
+    let seed = from_hex(&room.seed);
+    if hex(digest::digest(&digest::SHA256, &seed).as_ref()) != sim.seed_hash {
+        return Ok(Err(Broken(
+            "the seed does not hash to the commitment".into(),
+        )));
+    }
+    let key = hmac::Key::new(hmac::HMAC_SHA256, &seed);
+    let tokens = devkit::inspect::tokens(&sim.world.clean).await?;
+    for t in tokens.iter().filter(|t| t.room == room.concert_id) {
+        let tag = hmac::sign(&key, t.token_id.as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&tag.as_ref()[..8]);
+        let drawn = u64::from_be_bytes(first) >> 12;
+        let fair = match t.issued_at < room.opens_at {
+            true => t.ticket == drawn,
+            false => t.ticket >= 1 << 53,
+        };
+        if !fair {
+            return Ok(Err(Broken(format!(
+                "{}'s token joined at {} has place {}, the draw gives {drawn}",
+                t.user_id, t.issued_at, t.ticket
+            ))));
+        }
+    }
+    Ok(Ok(()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn from_hex(text: &str) -> Vec<u8> {
+    (0..text.len() / 2)
+        .filter_map(|i| u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect()
 }

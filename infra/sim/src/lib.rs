@@ -10,6 +10,12 @@
 //! prints a hash of its trace.
 
 pub mod checks;
+pub mod fans;
+pub mod model;
+pub mod money;
+pub mod schedules;
+pub mod service;
+pub mod setup;
 pub mod steps;
 pub mod world;
 
@@ -116,10 +122,20 @@ pub async fn run_seed(seed: u64, steps: usize, log: bool) -> Result<Outcome, Err
             });
         }
     }
+    let line = sim.settle().await;
+    trace.step(steps + 1, &line);
+    let settled = checks::all(&mut sim).await?;
+    let money = checks::money(&sim, checks::Phase::Settled).await?;
+    let failed = settled.and(money).err().map(|broken| {
+        if log {
+            println!("settle BROKEN: {broken}");
+        }
+        (steps + 1, format!("after settling: {broken}"))
+    });
     Ok(Outcome {
         seed,
         trace: trace.hash(),
         steps,
-        failed: None,
+        failed,
     })
 }

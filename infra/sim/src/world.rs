@@ -4,16 +4,20 @@
 //! that only the seed moves.
 
 use crate::Error;
+use aws_lambda_events::event::sqs::SqsMessage;
 use devkit::faults::Faults;
 use local::gateway::{Call, Gateway};
-use local::streams::StreamReader;
+use local::streams::{Sink, StreamReader, Subscription};
+use sandbox::Sandbox;
+use serde_json::json;
 use shared::app::App;
 use shared::clock::{Clock, ManualClock};
-use shared::config::Config;
-use shared::domain::catalog::{Concert, Schedule, ScheduleStatus, Seat};
+use shared::config::{Config, PaymentProvider};
 use shared::domain::ids::SeededEntropy;
 use shared::jobs::admissions::Admissions;
-use shared::store::catalog::CatalogData;
+use shared::jobs::StreamConsumer;
+use shared::provider::secret::SecretKey;
+use shared::provider::Provider;
 use shared::store::Db;
 use std::sync::Arc;
 
@@ -25,9 +29,10 @@ pub const ADMIN: &str = "sim-organiser";
 pub const ROOM_CONCERT: u64 = 1;
 pub const PLAIN_CONCERT: u64 = 2;
 
-/// A schedule: (id, its concert, its seats' first id, how many seats).
+/// A schedule: (id, its concert, its seats' first id as the service
+/// numbers them, how many seats).
 pub const SCHEDULES: [(u64, u64, u64, u64); 2] =
-    [(1, ROOM_CONCERT, 1, 8), (2, PLAIN_CONCERT, 101, 6)];
+    [(1, ROOM_CONCERT, 100, 8), (2, PLAIN_CONCERT, 200, 6)];
 
 pub struct World {
     pub clock: ManualClock,
@@ -38,7 +43,19 @@ pub struct World {
     pub faults: Faults,
     /// Two activator processes: usually one runs, sometimes both at once.
     pub admissions: [Admissions; 2],
+    /// The reservations table's stream as the hold cleanup reads it.
     pub holds_stream: StreamReader,
+    /// The same stream as the pipe reads it into the seats-left queue,
+    /// and the messages in that queue (SQS: any order, now and then
+    /// twice).
+    pub pipe: StreamReader,
+    pub queue: Vec<SqsMessage>,
+    /// The jobs table's stream, as the schedule jobs' event source
+    /// mapping delivers it (a failed record comes again).
+    pub jobs: Subscription,
+    /// The payment provider, in-process, when the world's points come
+    /// from it (`PAYMENT_PROVIDER=sandbox`); else `PATCH /points`.
+    pub sandbox: Option<Arc<Sandbox>>,
 }
 
 /// An answer as a fan or the organiser gets it.
@@ -104,13 +121,25 @@ impl World {
         let clean = Db::new(sdk, config.tables.clone());
         let store = devkit::faults::faulty(&clean, &faults);
         let entropy = Arc::new(SeededEntropy::new(seed));
-        let mut app =
-            App::new(store, Arc::new(clock.clone()), config).with_entropy(entropy.clone());
+        let sandbox = (config.payment.provider == PaymentProvider::Sandbox).then(|| {
+            Arc::new(Sandbox::with(
+                &config.payment.secret_key,
+                Arc::new(clock.clone()),
+                Arc::new(SeededEntropy::new(!seed)),
+            ))
+        });
+        let provider = sandbox.as_ref().and_then(|s| {
+            Provider::new(
+                &config.payment,
+                "http://sandbox.in-process",
+                SecretKey::Given(config.payment.secret_key.clone()),
+                Arc::new(sandbox::in_process::InProcess(s.clone())),
+            )
+        });
+        let mut app = App::new(store, Arc::new(clock.clone()), config)
+            .with_entropy(entropy.clone())
+            .with_provider(provider);
         app.db = stepwise(app.db, seed);
-        app.db
-            .load_catalog(&catalogue())
-            .await
-            .map_err(|e| Error::Setup(e.to_string()))?;
         let gw = Gateway {
             app,
             routes: local::gateway::routes(&template)?,
@@ -120,7 +149,12 @@ impl World {
         };
         let admissions = [Admissions::new(&*entropy), Admissions::new(&*entropy)];
         let holds_stream = StreamReader::new(db.clone(), "ReservationsTable");
-        Ok(World {
+        let pipe = StreamReader::new(db.clone(), "ReservationsTable");
+        let jobs = Subscription::new(
+            Sink::Lambda(StreamConsumer::ScheduleJobs),
+            StreamReader::new(db.clone(), "JobsTable"),
+        );
+        let world = World {
             clock,
             db,
             gw,
@@ -128,7 +162,13 @@ impl World {
             faults,
             admissions,
             holds_stream,
-        })
+            pipe,
+            queue: Vec::new(),
+            jobs,
+            sandbox,
+        };
+        make_catalogue(&world).await?;
+        Ok(world)
     }
 
     pub fn app(&self) -> &App {
@@ -173,46 +213,43 @@ impl World {
     }
 }
 
-/// Two concerts, each with one schedule of a few seats on sale: few seats,
-/// many fans, so every race is met.
-fn catalogue() -> CatalogData {
-    let date = chrono_date(2027, 1, 15);
-    let concert = |id| Concert {
-        id,
-        title: format!("시뮬레이션 {id}"),
-        start_date: date,
-        end_date: date,
-        has_room: false,
-    };
-    let schedules: Vec<Schedule> = SCHEDULES
-        .iter()
-        .map(|(id, concert_id, first, seats)| Schedule {
-            schedule_id: *id,
-            concert_id: *concert_id,
-            date,
-            total_seats: *seats as u32,
-            first_seat_id: *first,
-            sale_opens_at: 0,
-            sale_closes_at: i64::MAX,
-            status: ScheduleStatus::Ready,
-        })
-        .collect();
-    let seats = schedules
-        .iter()
-        .flat_map(|s| {
-            (0..u64::from(s.total_seats)).map(move |i| {
-                let id = s.first_seat_id + i;
-                Seat::new(s, id, format!("A{}", i + 1), 10_000 * (1 + (id % 3) as i64))
-            })
-        })
-        .collect();
-    CatalogData {
-        concerts: vec![concert(ROOM_CONCERT), concert(PLAIN_CONCERT)],
-        schedules,
-        seats,
+/// Two concerts, each with one schedule of a few seats on sale (few
+/// seats, many fans, so every race is met), made through the organiser's
+/// routes; the ids they are given are the ones [`SCHEDULES`] names.
+async fn make_catalogue(world: &World) -> Result<(), Error> {
+    let date = "2027-01-15";
+    for (concert, _) in [(ROOM_CONCERT, 0), (PLAIN_CONCERT, 1)] {
+        let body =
+            json!({"title": format!("시뮬레이션 {concert}"), "startDate": date, "endDate": date});
+        let made = world.admin("POST", "/admin/concerts", &body).await;
+        expect(&made, 201, "id", concert, "a concert")?;
     }
+    for (id, concert, first, seats) in SCHEDULES {
+        let half = seats / 2;
+        let body = json!({"date": date, "sections": [
+            {"name": "A", "rows": 1, "seatsPerRow": half, "price": 10_000},
+            {"name": "B", "rows": 1, "seatsPerRow": seats - half, "price": 20_000 + 10_000 * concert},
+        ]});
+        let path = format!("/admin/concerts/{concert}/schedules");
+        let made = world.admin("POST", &path, &body).await;
+        expect(&made, 201, "scheduleId", id, "a schedule")?;
+        let made = world.clean.cached_schedule(id).await;
+        let made = made.map_err(|e| Error::Setup(e.to_string()))?;
+        let shape = made
+            .as_ref()
+            .map(|s| (s.first_seat_id, u64::from(s.total_seats)));
+        if shape != Some((first, seats)) {
+            return Err(Error::Setup(format!("schedule {id}: {made:?}")));
+        }
+    }
+    Ok(())
 }
 
-fn chrono_date(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
-    chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+/// An organiser's answer as the world's set-up needs it.
+fn expect(a: &Answer, status: u16, field: &str, id: u64, what: &str) -> Result<(), Error> {
+    if a.status == status && a.body[field].as_u64() == Some(id) {
+        Ok(())
+    } else {
+        Err(Error::Setup(format!("{what}: {} {}", a.status, a.body)))
+    }
 }

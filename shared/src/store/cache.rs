@@ -6,35 +6,39 @@
 
 use super::io::{str_attr, Item};
 use super::schema::{PK, SK};
+use crate::clock::{Clock, SystemClock};
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
 
 /// Entries kept before the oldest are dropped wholesale: a catalogue has
 /// few concerts and schedules, so this only bounds a misbehaving caller.
 const MAX_ENTRIES: usize = 10_000;
 
+/// Entries age by the service's clock, so a simulation's copies live
+/// exactly as long in simulated time on every run.
 #[derive(Debug)]
 pub struct Cache<T> {
-    ttl: Duration,
-    entries: Mutex<HashMap<String, (Instant, T)>>,
+    ttl_ms: i64,
+    clock: Arc<dyn Clock>,
+    entries: Mutex<HashMap<String, (i64, T)>>,
 }
 
 impl<T: Clone> Cache<T> {
-    pub fn new(ttl_ms: u64) -> Self {
+    pub fn new(ttl_ms: u64, clock: Arc<dyn Clock>) -> Self {
         Cache {
-            ttl: Duration::from_millis(ttl_ms),
+            ttl_ms: i64::try_from(ttl_ms).unwrap_or(i64::MAX),
+            clock,
             entries: Mutex::new(HashMap::new()),
         }
     }
 
     pub fn get(&self, key: &str) -> Option<T> {
-        if self.ttl.is_zero() {
+        if self.ttl_ms == 0 {
             return None;
         }
         let entries = self.entries.lock().ok()?;
         let (at, value) = entries.get(key)?;
-        (at.elapsed() < self.ttl).then(|| value.clone())
+        (self.clock.now_ms() - at < self.ttl_ms).then(|| value.clone())
     }
 
     pub fn clear(&self) {
@@ -44,14 +48,14 @@ impl<T: Clone> Cache<T> {
     }
 
     pub fn put(&self, key: String, value: T) {
-        if self.ttl.is_zero() {
+        if self.ttl_ms == 0 {
             return;
         }
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
             }
-            entries.insert(key, (Instant::now(), value));
+            entries.insert(key, (self.clock.now_ms(), value));
         }
     }
 }
@@ -77,12 +81,17 @@ pub struct Caches {
 }
 
 impl Caches {
-    pub fn new(ttl_ms: u64) -> Self {
+    pub fn new(ttl_ms: u64, clock: Arc<dyn Clock>) -> Self {
         Caches {
-            items: Cache::new(ttl_ms),
-            blocks: Cache::new(ttl_ms),
-            seats: Cache::new(ttl_ms),
+            items: Cache::new(ttl_ms, clock.clone()),
+            blocks: Cache::new(ttl_ms, clock.clone()),
+            seats: Cache::new(ttl_ms, clock),
         }
+    }
+
+    /// No copies at all.
+    pub fn off() -> Self {
+        Caches::new(0, Arc::new(SystemClock))
     }
 
     /// Forgets every copy (the benchmark measures cold reads this way).
@@ -99,12 +108,14 @@ mod tests {
 
     #[test]
     fn entries_live_for_the_ttl_only() {
-        let c = Cache::new(30);
+        let clock = crate::clock::ManualClock::at_ms(1_000);
+        let c = Cache::new(30, Arc::new(clock.clone()));
         c.put("a".into(), 1);
+        clock.advance_ms(29);
         assert_eq!(c.get("a"), Some(1));
-        std::thread::sleep(Duration::from_millis(40));
+        clock.advance_ms(1);
         assert_eq!(c.get("a"), None);
-        let off = Cache::new(0);
+        let off = Cache::new(0, Arc::new(clock));
         off.put("a".into(), 1);
         assert_eq!(off.get("a"), None);
     }

@@ -28,6 +28,7 @@ pub mod topups;
 pub mod tx;
 pub mod withdrawals;
 
+use crate::clock::Clock;
 use crate::config::{Config, Tables};
 use crate::domain::ids::{Entropy, OsEntropy};
 use aws_sdk_dynamodb::Client;
@@ -51,7 +52,7 @@ impl Db {
         Db {
             client,
             tables,
-            caches: Arc::new(cache::Caches::new(0)),
+            caches: Arc::new(cache::Caches::off()),
             entropy: Arc::new(OsEntropy),
         }
     }
@@ -62,9 +63,10 @@ impl Db {
         self
     }
 
-    /// The same store, keeping catalogue reads for `ttl_ms` (0: not at all).
-    pub fn with_catalog_cache(mut self, ttl_ms: u64) -> Self {
-        self.caches = Arc::new(cache::Caches::new(ttl_ms));
+    /// The same store, keeping catalogue reads for `ttl_ms` by `clock` (0:
+    /// not at all).
+    pub fn with_catalog_cache(mut self, ttl_ms: u64, clock: Arc<dyn Clock>) -> Self {
+        self.caches = Arc::new(cache::Caches::new(ttl_ms, clock));
         self
     }
 

@@ -92,21 +92,7 @@ impl TestApp {
     /// SPEC §4 (the points half) and §4.7 against the sandbox's records.
     pub async fn audit_money(&self) {
         self.audit().await;
-        let records: Vec<devkit::money_audit::ProviderPayment> = self
-            .provider()
-            .records()
-            .into_iter()
-            .map(|r| devkit::money_audit::ProviderPayment {
-                paid: r.paid(),
-                order_id: r.order_id,
-                total: r.total_amount,
-                cancels: r
-                    .cancels
-                    .into_iter()
-                    .map(|c| (c.cancel_amount, c.cancel_reason))
-                    .collect(),
-            })
-            .collect();
+        let records = devkit::money_audit::provider_records(self.provider());
         let violations = devkit::money_audit::money_source(&self.app().db, &records)
             .await
             .expect("money audit");
