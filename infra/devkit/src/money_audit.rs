@@ -3,7 +3,7 @@
 //! reports paid; Σ `WITHDRAWAL` − Σ `WITHDRAWAL_REVERSED` = Σ the
 //! provider cancelled for withdrawals; what the provider cancelled by
 //! itself = Σ `TOPUP_REVERSED` + the recorded shortfall; and no card is
-//! refunded beyond its charge.
+//! refunded, nor planned to be, beyond its charge.
 
 use crate::inspect::{self, Error};
 use shared::domain::money::WITHDRAWAL_REASON;
@@ -63,6 +63,24 @@ pub async fn money_in_flight(db: &Db, provider: &[ProviderPayment]) -> Result<Ve
     .await
 }
 
+/// What is left to give back on each card: never below nothing, never
+/// above its charge (`charged`, by order).
+async fn remainders(db: &Db, charged: &BTreeMap<String, i64>) -> Result<Vec<String>, Error> {
+    Ok(inspect::funds(db)
+        .await?
+        .into_iter()
+        .filter_map(|f| {
+            let amount = charged.get(&f.order_id).copied().unwrap_or(0);
+            (!(0..=amount).contains(&f.remaining)).then(|| {
+                format!(
+                    "order {}: {} left to refund of {amount} charged",
+                    f.order_id, f.remaining
+                )
+            })
+        })
+        .collect())
+}
+
 /// Per user, our sums against the provider's; `differs(ours, theirs, i)`
 /// says whether sum `i` (topped up, withdrawn, reversed) is a violation.
 async fn compare(
@@ -72,10 +90,13 @@ async fn compare(
 ) -> Result<Vec<String>, Error> {
     let mut ours: Sums = BTreeMap::new();
     let mut owner = BTreeMap::new();
+    let mut charged = BTreeMap::new();
     for t in inspect::topups(db).await? {
         ours.entry(t.user_id.clone()).or_default()[2] += t.shortfall;
         owner.insert(t.order_id.clone(), t.user_id.clone());
+        charged.insert(t.order_id.clone(), t.amount);
     }
+    let mut violations = remainders(db, &charged).await?;
     let users: std::collections::BTreeSet<&String> = owner.values().collect();
     for user in users {
         for e in inspect::ledger(db, user).await? {
@@ -89,7 +110,6 @@ async fn compare(
         }
     }
     let mut theirs: Sums = BTreeMap::new();
-    let mut violations = Vec::new();
     for p in provider.iter().filter(|p| p.paid) {
         let Some(user) = owner.get(&p.order_id) else {
             violations.push(format!(

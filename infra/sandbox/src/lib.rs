@@ -197,6 +197,11 @@ impl Sandbox {
         Ok(record)
     }
 
+    /// Whether any fault is armed and not yet spent.
+    pub fn faults_armed(&self) -> bool {
+        self.state().faults.iter().any(|f| f.left > 0)
+    }
+
     /// Disarms every fault not yet spent.
     pub fn clear_faults(&self) {
         self.state().faults.clear();

@@ -154,7 +154,10 @@ async fn holds(sim: &Sim) -> Result<Verdict, Error> {
     // not make an ended hold or window look live again.
     let now = sim.latest;
     for fan in &sim.fans {
-        for h in fan.holds.iter().filter(|h| h.until > now) {
+        // A cancelled date's holds are the job's to end.
+        let live =
+            |h: &&crate::model::Hold| h.until > now && !sim.cancelled.contains_key(&h.schedule);
+        for h in fan.holds.iter().filter(live) {
             let seat = devkit::inspect::seat(&sim.world.clean, h.schedule, h.seat).await?;
             let theirs = seat.as_ref().is_some_and(|s| {
                 s.hold_id == Some(h.reserve_id) || s.sold_reserve_id == Some(h.reserve_id)

@@ -38,11 +38,14 @@ impl Sim {
     }
 
     /// Requests sent at once, interleaving at every DynamoDB call: fans
-    /// admitted holding the same seat, or a fan paying one hold twice, or
-    /// paying and letting it go together.
+    /// admitted holding the same seat, a fan's confirm meeting the
+    /// provider's webhook, a fan paying one hold twice, or paying and
+    /// letting it go together.
     pub(crate) async fn crowd(&mut self, rng: &mut StdRng) -> String {
-        if rng.random_bool(0.5) {
-            return self.same_seat(rng).await;
+        match rng.random_range(0..5) {
+            0 | 1 => return self.same_seat(rng).await,
+            2 if self.world.sandbox.is_some() => return self.confirm_meets_webhook(rng).await,
+            _ => {}
         }
         let f = self.fan_with(rng, |fan| !fan.holds.is_empty());
         let holds = self.fans[f].holds.clone();
@@ -95,15 +98,7 @@ impl Sim {
     /// Two to four fans who heard they are ACTIVE hold one seat at once.
     pub(crate) async fn same_seat(&mut self, rng: &mut StdRng) -> String {
         let (schedule, concert, first, seats) = SCHEDULES[rng.random_range(0..SCHEDULES.len())];
-        let room = if concert == ROOM_CONCERT {
-            ROOM_CONCERT
-        } else {
-            0
-        };
-        let admitted: Vec<usize> = (0..self.fans.len())
-            .filter(|f| self.fans[*f].heard == Some("ACTIVE"))
-            .filter(|f| self.fans[*f].tokens.last().is_some_and(|t| t.room == room))
-            .collect();
+        let admitted = self.admitted_to(concert);
         if admitted.len() < 2 {
             return "crowd: fewer than two admitted".into();
         }
@@ -134,6 +129,20 @@ impl Sim {
             line.push_str(&format!(" {} {} {}", self.fans[f].user, a.status, a.code()));
         }
         line
+    }
+
+    /// The fans who heard they are admitted, with a token for `concert`'s
+    /// room (the default room for a concert without one).
+    pub(crate) fn admitted_to(&self, concert: u64) -> Vec<usize> {
+        let room = if concert == ROOM_CONCERT {
+            ROOM_CONCERT
+        } else {
+            0
+        };
+        (0..self.fans.len())
+            .filter(|f| self.fans[*f].heard == Some("ACTIVE"))
+            .filter(|f| self.fans[*f].tokens.last().is_some_and(|t| t.room == room))
+            .collect()
     }
 
     /// A hold answered 201: the fan's, and a promise that the schedule was
@@ -309,11 +318,6 @@ impl Sim {
             self.held(f, Hold::answered(&a.body, schedule, seat, t.room));
         }
         format!("hold {user} {schedule}/{seat}: {} {}", a.status, a.code())
-    }
-
-    pub(crate) async fn charge(&mut self, rng: &mut StdRng) -> String {
-        let f = self.fan(rng);
-        self.charge_as(f, rng).await
     }
 
     /// Points for a fan: through the provider when the world has one,

@@ -132,6 +132,54 @@ impl Sim {
         format!("confirm {user} {}: {} {}", t.amount, a.status, a.code())
     }
 
+    /// A fan's confirm and the provider's webhook for the same payment at
+    /// once, as when the provider calls back while the app confirms.
+    pub async fn confirm_meets_webhook(&mut self, rng: &mut StdRng) -> String {
+        let f = self.fan(rng);
+        let made = self.new_topup(f, rng).await;
+        let fresh = self.fans[f].topups.len().checked_sub(1);
+        let Some(i) = fresh.filter(|_| made.contains(": 201")) else {
+            return format!("crowd: {made}");
+        };
+        self.checkout(f, i, rng);
+        let t = self.fans[f].topups[i].clone();
+        let (Some(sandbox), Some(key)) = (&self.world.sandbox, &t.payment_key) else {
+            return "crowd: no provider".into();
+        };
+        let Some(hook) = sandbox.webhook(key) else {
+            return "crowd: unknown payment".into();
+        };
+        let user = self.fans[f].user.clone();
+        let body = json!({"userId": user, "paymentKey": key, "amount": t.amount});
+        let path = format!("/points/topups/{}/confirm", t.order);
+        // The provider calls back once it has approved: somewhere along the
+        // confirm's own DynamoDB calls.
+        let later = rng.random_range(0..12);
+        let w = &self.world;
+        let (confirmed, hooked) =
+            tokio::join!(w.call("POST", &path, None, Some(&body), None), async {
+                for _ in 0..later {
+                    tokio::task::yield_now().await;
+                }
+                w.call("POST", "/webhooks/payments", None, Some(&hook), None)
+                    .await
+            });
+        match confirmed.status {
+            200 => self.credited(f, &t.order),
+            s if s >= 500 => self.fans[f].unsure = true,
+            _ => {}
+        }
+        self.look_at_money(f).await;
+        format!(
+            "crowd {user} confirms {} as the webhook comes: {} {} / {} {}",
+            t.amount,
+            confirmed.status,
+            confirmed.code(),
+            hooked.status,
+            hooked.code()
+        )
+    }
+
     /// An answer said the top-up is DONE: its points count once.
     fn credited(&mut self, f: usize, order: &str) {
         let fan = &mut self.fans[f];
@@ -156,9 +204,23 @@ impl Sim {
         let key = rng
             .random_bool(0.5)
             .then(|| format!("w{}", rng.random::<u32>()));
+        let faultless = self
+            .world
+            .sandbox
+            .as_ref()
+            .is_some_and(|s| !s.faults_armed());
         let a = self
             .keyed(f, "POST", "/points/withdrawals".into(), None, body, key)
             .await;
+        // The provider refuses a cancel only when told to, or when it is
+        // beyond what is left of the charge: the plan must never ask that.
+        let status = a.body["status"].as_str().unwrap_or("");
+        if a.status == 201 && faultless && (status == "PARTIAL" || status == "FAILED") {
+            self.broken = Some(format!(
+                "withdrawal {} of {amount} ended {status} with no provider fault",
+                a.body["withdrawalId"]
+            ));
+        }
         let fan = &mut self.fans[f];
         match (a.status, a.body["status"].as_str()) {
             (201, Some("DONE")) => fan.balance -= amount,

@@ -4,7 +4,7 @@
 //! the seats-left pipe, whose queue delivers in any order and now and
 //! then twice.
 
-use crate::model::{Hold, Window};
+use crate::model::{Hold, Token, Window};
 use crate::steps::Sim;
 use crate::world::SCHEDULES;
 use rand::rngs::StdRng;
@@ -24,8 +24,8 @@ impl Sim {
     pub async fn schedule_change(&mut self, rng: &mut StdRng) -> String {
         let (schedule, ..) = SCHEDULES[rng.random_range(0..SCHEDULES.len())];
         match rng.random_range(0..10) {
-            0 if self.cancelled.is_empty() => self.cancel_date(schedule).await,
-            1..3 => {
+            0..2 if self.cancelled.is_empty() => self.cancel_date(schedule, rng).await,
+            2..4 => {
                 let path = format!("/admin/schedules/{schedule}/repair");
                 let a = self
                     .world
@@ -60,14 +60,31 @@ impl Sim {
         format!("window {schedule} {body}: {} {}", a.status, a.code())
     }
 
-    /// The organiser cancels a date: its holds end and its tickets are
-    /// refunded by the job, behind the fans' backs.
-    async fn cancel_date(&mut self, schedule: u64) -> String {
+    /// The organiser cancels a date while admitted fans hold its seats:
+    /// the job walks the seats as the holds arrive. Its holds end and its
+    /// tickets are refunded behind the fans' backs.
+    async fn cancel_date(&mut self, schedule: u64, rng: &mut StdRng) -> String {
+        let sends = self.rush(schedule, rng);
         let path = format!("/admin/schedules/{schedule}/cancel");
-        let a = self
-            .world
-            .call("POST", &path, Some(crate::world::ADMIN), None, None)
-            .await;
+        let w = &self.world;
+        let (a, answers) = tokio::join!(
+            w.call("POST", &path, Some(crate::world::ADMIN), None, None),
+            futures::future::join_all(sends.iter().map(|(_, t, body, later)| async move {
+                for _ in 0..*later {
+                    tokio::task::yield_now().await;
+                }
+                w.call("POST", "/reservations", Some(&t.id), Some(body), None)
+                    .await
+            }))
+        );
+        let mut line = format!("cancel date {schedule}: {} {};", a.status, a.body["status"]);
+        for ((f, t, body, _), h) in sends.into_iter().zip(answers) {
+            if h.status == 201 {
+                let seat = body["seatId"].as_u64().unwrap_or(0);
+                self.held(f, Hold::answered(&h.body, schedule, seat, t.room));
+            }
+            line.push_str(&format!(" {} {} {}", self.fans[f].user, h.status, h.code()));
+        }
         // A 5xx may follow the status change, or come before it: the
         // organiser looks at the date.
         let now_status = self.world.clean.schedule_now(schedule).await;
@@ -81,21 +98,41 @@ impl Sim {
             self.cancelled.insert(schedule, self.world.now());
             self.fans_learn_of_cancellations();
         }
-        format!("cancel date {schedule}: {} {}", a.status, a.body["status"])
+        line
     }
 
-    /// Fans with holds or tickets on a cancelled date: the job releases
+    /// Up to three admitted fans about to hold seats of `schedule`, each a
+    /// few DynamoDB calls later than the last.
+    fn rush(&self, schedule: u64, rng: &mut StdRng) -> Vec<(usize, Token, serde_json::Value, u32)> {
+        let Some(&(_, concert, first, seats)) = SCHEDULES.iter().find(|s| s.0 == schedule) else {
+            return Vec::new();
+        };
+        let admitted = self.admitted_to(concert);
+        if admitted.is_empty() {
+            return Vec::new();
+        }
+        (0..rng.random_range(0..=3))
+            .filter_map(|_| {
+                let f = admitted[rng.random_range(0..admitted.len())];
+                let t = self.fans[f].tokens.last()?.clone();
+                let seat = first + rng.random_range(0..seats);
+                let body = json!({"userId": self.fans[f].user, "concertId": concert, "scheduleId": schedule, "seatId": seat});
+                Some((f, t, body, rng.random_range(0..20)))
+            })
+            .collect()
+    }
+
+    /// Fans with a hold or a ticket on a cancelled date: the job releases
     /// and refunds them without an answer to them, so their balances are
-    /// read back, and those holds and tickets are no longer theirs.
+    /// read back; the tickets are no longer theirs (the holds they may
+    /// still try to pay).
     pub fn fans_learn_of_cancellations(&mut self) {
         let cancelled = |h: &Hold| self.cancelled.contains_key(&h.schedule);
         for fan in &mut self.fans {
-            let before = fan.holds.len() + fan.tickets.len();
-            fan.holds.retain(|h| !cancelled(h));
-            fan.tickets.retain(|h| !cancelled(h));
-            if fan.holds.len() + fan.tickets.len() != before {
+            if fan.holds.iter().chain(&fan.tickets).any(cancelled) {
                 fan.unsure = true;
             }
+            fan.tickets.retain(|h| !cancelled(h));
         }
     }
 

@@ -47,23 +47,28 @@ impl Sim {
         self.world.clock.advance_ms(1);
         let outage = std::mem::take(&mut self.outage);
         let line = match rng.random_range(0..100) {
-            0..46 => self.fan_acts(rng).await,
+            0..44 => self.fan_acts(rng).await,
+            44..46 => self.schedule_change(rng).await,
             46..50 => self.crowd(rng).await,
             50..54 => self.join(rng).await,
             54..58 => self.hold(rng).await,
             58..62 => self.retry(rng).await,
             62..74 => self.rounds(rng).await,
             74..84 => self.time_passes(rng),
-            84..90 => self.ttl(rng).await,
-            90 => self.organiser(rng).await,
-            91 => self.schedule_change(rng).await,
-            92 => match rng.random_bool(0.5) {
+            84..88 => self.ttl(rng).await,
+            92 => self.organiser(rng).await,
+            88..92 => match rng.random_bool(0.5) {
                 true => self.job_stream(rng).await,
                 false => self.seats_left_pipe(rng).await,
             },
-            93 if rng.random_bool(0.5) => self.charge(rng).await,
             93 => {
-                let f = self.fan_with(rng, |fan| fan.balance > 0);
+                // Most often a fan whose points came from several charges.
+                let f = match rng.random_bool(0.6) {
+                    true => self.fan_with(rng, |fan| {
+                        fan.topups.iter().filter(|t| t.credited).count() > 1
+                    }),
+                    false => self.fan_with(rng, |fan| fan.balance > 0),
+                };
                 self.withdraw_as(f, rng).await
             }
             94 => self.webhook(rng).await,

@@ -72,15 +72,35 @@ impl Answer {
 }
 
 /// The store's client with nothing left to real time or to other worlds
-/// in the process: a retry's pause is one yield to the other tasks (no
+/// in the process, each call a millisecond of the world's clock: a retry's pause is one yield to the other tasks (no
 /// timer decides which of two pausing requests goes first), without
 /// jitter, from a retry quota of this world's own (the SDK otherwise
 /// shares one per process), and no timeout (an in-process call never
 /// hangs; a timeout would race a yielding pause).
-fn stepwise(mut db: Db, seed: u64) -> Db {
+fn stepwise(mut db: Db, seed: u64, clock: ManualClock) -> Db {
+    use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
     use aws_sdk_dynamodb::config::retry::{RetryConfig, RetryPartition, TokenBucket};
     use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
-    use aws_sdk_dynamodb::config::{AsyncSleep, Sleep};
+    use aws_sdk_dynamodb::config::{AsyncSleep, ConfigBag, Intercept, RuntimeComponents, Sleep};
+
+    /// Each call to DynamoDB takes a millisecond: requests sent together
+    /// do not all happen at one instant.
+    #[derive(Debug)]
+    struct Tick(ManualClock);
+    impl Intercept for Tick {
+        fn name(&self) -> &'static str {
+            "SimulatedCallTime"
+        }
+        fn read_before_transmit(
+            &self,
+            _: &BeforeTransmitInterceptorContextRef<'_>,
+            _: &RuntimeComponents,
+            _: &mut ConfigBag,
+        ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+            self.0.advance_ms(1);
+            Ok(())
+        }
+    }
 
     #[derive(Debug)]
     struct OneYield;
@@ -95,6 +115,7 @@ fn stepwise(mut db: Db, seed: u64) -> Db {
         .config()
         .to_builder()
         .sleep_impl(OneYield)
+        .interceptor(Tick(clock))
         .timeout_config(TimeoutConfig::disabled())
         .retry_config(RetryConfig::standard().with_use_static_exponential_base(true))
         .retry_partition(
@@ -139,7 +160,7 @@ impl World {
         let mut app = App::new(store, Arc::new(clock.clone()), config)
             .with_entropy(entropy.clone())
             .with_provider(provider);
-        app.db = stepwise(app.db, seed);
+        app.db = stepwise(app.db, seed, clock.clone());
         let gw = Gateway {
             app,
             routes: local::gateway::routes(&template)?,

@@ -777,3 +777,53 @@ async fn a_withdrawal_sends_cancels_only_within_its_budget() {
     assert_eq!(done.status, shared::domain::money::WithdrawalStatus::Done);
     h.audit_money().await;
 }
+
+/// DynamoDB applied a write and answered 500, and the SDK sent it again
+/// (SPEC §9; the fault of the simulator's world), at every call of a
+/// confirm and of a withdrawal in turn: the top-up is credited once, the
+/// withdrawal debited once, and the books agree with the provider's.
+#[tokio::test]
+async fn a_money_write_repeated_after_it_applied_takes_effect_once() {
+    use devkit::faults::Fault;
+    let h = TestApp::with_sandbox(|c| {
+        c.dynamodb_attempt_timeout_ms = 1_000;
+        c.dynamodb_timeout_ms = 5_000;
+    })
+    .await;
+    let order = h.new_order("probe", 10_000).await;
+    let key = h.checkout(&order, 10_000);
+    h.faults.count();
+    assert_eq!(h.confirm("probe", &order, &key, 10_000).await.status, 200);
+    let confirm_calls = h.faults.calls();
+    for nth in 1..=confirm_calls {
+        let user = format!("confirm-{nth}");
+        let order = h.new_order(&user, 10_000).await;
+        let key = h.checkout(&order, 10_000);
+        h.faults.only_call(nth, Fault::AppliedThenError);
+        let r = h.confirm(&user, &order, &key, 10_000).await;
+        h.faults.clear();
+        assert_eq!(r.status, 200, "confirm, call {nth}: {r:?}");
+        assert_eq!(h.points(&user).await, 10_000, "call {nth}: credited once");
+    }
+    h.faults.count();
+    assert_eq!(h.withdraw("probe", 1_000, None).await.status, 201);
+    let withdraw_calls = h.faults.calls();
+    for nth in 1..=withdraw_calls {
+        let user = format!("confirm-{}", nth.min(confirm_calls));
+        let before = h.points(&user).await;
+        h.faults.only_call(nth, Fault::AppliedThenError);
+        let r = h.withdraw(&user, 100, None).await;
+        h.faults.clear();
+        assert_eq!(
+            (r.status, r.body["status"].as_str()),
+            (201, Some("DONE")),
+            "withdrawal, call {nth}: {r:?}"
+        );
+        assert_eq!(
+            h.points(&user).await,
+            before - 100,
+            "call {nth}: debited once"
+        );
+    }
+    h.audit_money().await;
+}
