@@ -22,7 +22,9 @@ impl Sim {
         match fan.heard {
             None => self.join_as(f, rng).await,
             Some("WAIT") => self.poll_as(f, rng).await,
-            _ if !fan.holds.is_empty() && rng.random_bool(0.1) => self.cancel_as(f, rng).await,
+            _ if !(fan.holds.is_empty() && fan.tickets.is_empty()) && rng.random_bool(0.1) => {
+                self.cancel_as(f, rng).await
+            }
             _ if !fan.holds.is_empty() && rng.random_bool(0.6) => {
                 let price = fan.holds.iter().map(|h| h.price).max().unwrap_or(0);
                 if fan.balance < price && rng.random_bool(0.8) {
@@ -395,6 +397,13 @@ impl Sim {
             .world
             .call("POST", &path, None, Some(&json!({"userId": user})), None)
             .await;
+        let ticket = self.fans[f]
+            .tickets
+            .iter()
+            .any(|t| t.reserve_id == h.reserve_id);
+        if ticket {
+            self.refund_promise(&h, &a);
+        }
         let fan = &mut self.fans[f];
         match a.status {
             200 => {
@@ -410,6 +419,28 @@ impl Sim {
             _ => {}
         }
         format!("cancel {user} {}: {} {}", h.reserve_id, a.status, a.code())
+    }
+
+    /// A ticket cancelled before the cut-off of its show's day is refunded
+    /// in full; from the cut-off on it is refused `REFUND_CLOSED`.
+    fn refund_promise(&mut self, h: &Hold, a: &crate::world::Answer) {
+        let config = &self.world.app().config;
+        let date = chrono::NaiveDate::parse_from_str(crate::world::SHOW_DATE, "%Y-%m-%d");
+        let Ok(date) = date else { return };
+        let deadline = shared::domain::organiser::refund_deadline(
+            config.sale_timezone,
+            date,
+            config.refund_cutoff_hours,
+        );
+        let now = self.world.now();
+        let refunded = a.status == 200 && a.body["refund"].as_i64() == Some(h.price);
+        let closed = a.status == 409 && a.code() == "REFUND_CLOSED";
+        if (now < deadline && closed) || (now >= deadline && refunded) {
+            self.broken = Some(format!(
+                "ticket {} cancelled at {now} (cut-off {deadline}): {} {}",
+                h.reserve_id, a.status, a.body
+            ));
+        }
     }
 
     /// Sends a request, with an idempotency key when given, and keeps it

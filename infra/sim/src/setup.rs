@@ -54,6 +54,7 @@ fn settings(rng: &mut StdRng) -> Config {
         queue_idle_seconds: 40,
         hold_seconds: rng.random_range(20..90),
         tickets_max_per_user: rng.random_range(1..4),
+        refund_cutoff_hours: crate::world::REFUND_CUTOFF_HOURS,
         // Most worlds take points from the provider; some from the fan's
         // word (`PATCH /points`).
         payment: PaymentConfig {

@@ -21,8 +21,13 @@ use shared::provider::Provider;
 use shared::store::Db;
 use std::sync::Arc;
 
-/// 2026-12-01T11:00:00Z: the world's first instant.
-pub const START_MS: i64 = 1_764_586_800_000;
+/// 2025-12-01T10:50:00Z: the world's first instant, ten minutes before
+/// the refund cut-off of its shows ([`SHOW_DATE`], [`REFUND_CUTOFF_HOURS`]).
+pub const START_MS: i64 = 1_764_586_200_000;
+/// The day of both shows (from 2025-12-01T15:00Z in Seoul), and refunds
+/// until this many hours before: 2025-12-01T11:00Z.
+pub const SHOW_DATE: &str = "2025-12-02";
+pub const REFUND_CUTOFF_HOURS: i64 = 4;
 /// The organiser's bearer token in the world's gateway.
 pub const ADMIN: &str = "sim-organiser";
 /// The concert with a room (SPEC §12) and the one without.
@@ -238,7 +243,7 @@ impl World {
 /// seats, many fans, so every race is met), made through the organiser's
 /// routes; the ids they are given are the ones [`SCHEDULES`] names.
 async fn make_catalogue(world: &World) -> Result<(), Error> {
-    let date = "2027-01-15";
+    let date = SHOW_DATE;
     for (concert, _) in [(ROOM_CONCERT, 0), (PLAIN_CONCERT, 1)] {
         let body =
             json!({"title": format!("시뮬레이션 {concert}"), "startDate": date, "endDate": date});
