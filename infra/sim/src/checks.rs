@@ -148,7 +148,8 @@ async fn admission(sim: &Sim) -> Result<Verdict, Error> {
 }
 
 /// Every hold answered 201, neither paid nor let go since, is its seat's
-/// hold until it ends (§4.1, §4.2).
+/// hold until it ends (§4.1, §4.2); every ticket paid with a 201 is its
+/// seat's sale to that fan.
 async fn holds(sim: &Sim) -> Result<Verdict, Error> {
     // The latest instant any host has seen: a clock stepped back must
     // not make an ended hold or window look live again.
@@ -166,6 +167,21 @@ async fn holds(sim: &Sim) -> Result<Verdict, Error> {
                 return Ok(Err(Broken(format!(
                     "{}'s hold {} of seat {} (until {}) is not the seat's",
                     fan.user, h.reserve_id, h.seat, h.until
+                ))));
+            }
+        }
+        // Every 201 payment sold its seat to that fan, for as long as
+        // they keep the ticket.
+        let kept = |t: &&crate::model::Hold| !sim.cancelled.contains_key(&t.schedule);
+        for t in fan.tickets.iter().filter(kept) {
+            let seat = devkit::inspect::seat(&sim.world.clean, t.schedule, t.seat).await?;
+            let sold = seat.as_ref().is_some_and(|s| {
+                s.sold_reserve_id == Some(t.reserve_id) && s.sold_to.as_deref() == Some(&fan.user)
+            });
+            if !sold {
+                return Ok(Err(Broken(format!(
+                    "{}'s ticket {} is not seat {}'s sale",
+                    fan.user, t.reserve_id, t.seat
                 ))));
             }
         }

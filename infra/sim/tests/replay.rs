@@ -5,9 +5,15 @@
 /// Seeds that found a bug planted on a scratch copy (docs/simulation.md),
 /// each naming the race it meets.
 const REGRESSIONS: &[(u64, &str)] = &[
-    (100, "two fans holding one seat at once"),
+    (
+        100,
+        "fans holding one seat at once; a confirm meeting the webhook",
+    ),
     (116, "a confirm meeting the provider's webhook"),
-    (105, "a withdrawal from several charges"),
+    (
+        114,
+        "a date cancelled while fans hold; a withdrawal from several charges",
+    ),
     (103, "an admission round beside a full room"),
 ];
 
