@@ -473,11 +473,54 @@ impl Sim {
     }
 
     /// A fan sends their last keyed request again, as after a lost answer.
+    /// The fan's app lost the key and sends the request again as a new
+    /// one: no stored answer is owed, and whatever it does must not double
+    /// an effect the first one had (the audits see to that); the fan no
+    /// longer knows their balance.
+    async fn retry_anew(&mut self, f: usize, sent: Sent, rng: &mut StdRng) -> String {
+        let key = format!("n{}", rng.random::<u32>());
+        let a = self
+            .world
+            .call(
+                sent.method,
+                &sent.path,
+                sent.token.as_deref(),
+                Some(&sent.body),
+                Some(&key),
+            )
+            .await;
+        self.fans[f].unsure = true;
+        // A new withdrawal left pending may give points back later.
+        if sent.path == "/points/withdrawals" && a.status >= 500 {
+            self.fans[f].lost_withdrawal = true;
+        }
+        if sent.path == "/points/withdrawals" && a.body["status"] == "PENDING" {
+            self.fans[f].withdrawals.push(crate::money::Withdrawal {
+                id: a.body["withdrawalId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                amount: a.body["amount"].as_i64().unwrap_or(0),
+            });
+        }
+        format!(
+            "retry anew {} {} {}: {} {}",
+            self.fans[f].user,
+            sent.method,
+            sent.path,
+            a.status,
+            a.code()
+        )
+    }
+
     pub(crate) async fn retry(&mut self, rng: &mut StdRng) -> String {
         let f = self.fan(rng);
         let Some(sent) = self.fans[f].last_keyed.clone() else {
             return "retry: nothing sent".into();
         };
+        if rng.random_bool(0.25) {
+            return self.retry_anew(f, sent, rng).await;
+        }
         let a = self
             .world
             .call(
@@ -514,6 +557,9 @@ impl Sim {
         if !stored {
             // The first attempt's fate was unknown; this one may settle it.
             self.fans[f].unsure = true;
+            if sent.path == "/points/withdrawals" {
+                self.fans[f].lost_withdrawal = true;
+            }
         }
         line
     }

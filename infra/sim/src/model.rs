@@ -77,4 +77,7 @@ pub struct Fan {
     /// Top-ups made through the provider, and withdrawals still pending.
     pub topups: Vec<crate::money::Topup>,
     pub withdrawals: Vec<crate::money::Withdrawal>,
+    /// A withdrawal's answer was lost (5xx): it may be pending, and give
+    /// points back at a later reconciliation.
+    pub lost_withdrawal: bool,
 }

@@ -237,7 +237,10 @@ impl Sim {
             }
             // Some parts refused: which the answer does not say.
             (201, _) => fan.unsure = true,
-            (s, _) if s >= 500 => fan.unsure = true,
+            (s, _) if s >= 500 => {
+                fan.unsure = true;
+                fan.lost_withdrawal = true;
+            }
             _ => {}
         }
         format!("withdraw {user} {amount}: {} {}", a.status, a.code())
@@ -316,6 +319,9 @@ impl Sim {
                 (s, _) if s >= 500 => self.fans[f].unsure = true,
                 _ => {}
             }
+        }
+        if self.fans[f].lost_withdrawal {
+            self.fans[f].unsure = true;
         }
         let pending = std::mem::take(&mut self.fans[f].withdrawals);
         for w in pending {
