@@ -479,16 +479,7 @@ impl Sim {
     /// longer knows their balance.
     async fn retry_anew(&mut self, f: usize, sent: Sent, rng: &mut StdRng) -> String {
         let key = format!("n{}", rng.random::<u32>());
-        let a = self
-            .world
-            .call(
-                sent.method,
-                &sent.path,
-                sent.token.as_deref(),
-                Some(&sent.body),
-                Some(&key),
-            )
-            .await;
+        let a = sent.again(&self.world, &key).await;
         self.fans[f].unsure = true;
         // A new withdrawal left pending may give points back later.
         if sent.path == "/points/withdrawals" && a.status >= 500 {
@@ -521,16 +512,7 @@ impl Sim {
         if rng.random_bool(0.25) {
             return self.retry_anew(f, sent, rng).await;
         }
-        let a = self
-            .world
-            .call(
-                sent.method,
-                &sent.path,
-                sent.token.as_deref(),
-                Some(&sent.body),
-                Some(&sent.key),
-            )
-            .await;
+        let a = sent.again(&self.world, &sent.key).await;
         // A 2xx or business 4xx was stored: its retry gets it again (SPEC
         // §5), unless DynamoDB is down now.
         // The idempotency layer's own refusals (a claim still pending, a

@@ -59,6 +59,16 @@ pub struct Sent {
     pub answer: serde_json::Value,
 }
 
+impl Sent {
+    /// The same request sent again, under `key`.
+    pub async fn again(&self, world: &crate::world::World, key: &str) -> crate::world::Answer {
+        let token = self.token.as_deref();
+        world
+            .call(self.method, &self.path, token, Some(&self.body), Some(key))
+            .await
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Fan {
     pub user: String,
