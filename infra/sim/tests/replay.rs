@@ -15,6 +15,9 @@ const REGRESSIONS: &[(u64, &str)] = &[
         "a date cancelled while fans hold; a withdrawal from several charges",
     ),
     (103, "an admission round beside a full room"),
+    // A real bug: a seat re-held on a host whose clock lagged, counted
+    // free for good by the seats-left record.
+    (2031, "a hold let go, the seat re-held by a lagging host"),
 ];
 
 #[tokio::test(flavor = "current_thread")]

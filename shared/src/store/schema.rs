@@ -82,6 +82,11 @@ pub mod catalog {
         /// ended (released or lapsed): the same fan's cool-off (SPEC §7).
         pub const LAST_HOLDER: &str = "lastHolder";
         pub const LAST_END: &str = "lastEnd";
+        /// The end of the last hold let go or returned. A new hold must
+        /// end after it: the seats-left records name a seat's holds by
+        /// their ends, so a host whose clock lags must not re-hold a seat
+        /// with an end before the previous hold's.
+        pub const LAST_UNTIL: &str = "lastUntil";
         pub const SOLD_RESERVE_ID: &str = "soldReserveId";
         pub const SOLD_TO: &str = "soldTo";
         /// Set by its schedule's cancellation.

@@ -53,6 +53,15 @@ fn cooling_off() -> String {
     )
 }
 
+/// A new hold (ending `:until`) ends after the last one let go or
+/// returned, whatever the clock of the host that let it go.
+fn after_the_last() -> String {
+    format!(
+        "(attribute_not_exists({last}) OR {last} < :until)",
+        last = a::LAST_UNTIL
+    )
+}
+
 /// Held by reservation `:rid` (running or lapsed), unsold, not cancelled.
 fn held_by() -> String {
     format!(
@@ -153,11 +162,12 @@ impl Db {
                 a::HOLDER
             ))
             .condition_expression(format!(
-                "{} AND {} = :cid AND {} AND NOT ({})",
+                "{} AND {} = :cid AND {} AND NOT ({}) AND {}",
                 exists(),
                 a::CONCERT_ID,
                 free(),
-                cooling_off()
+                cooling_off(),
+                after_the_last()
             ))
             .expression_attribute_values(":cool", n(now_ms - hold.length_ms))
             .expression_attribute_values(":rid", n(hold.reserve_id))
@@ -203,11 +213,13 @@ impl Db {
     ) -> Result<Update, StoreError> {
         self.seat(seat)
             .update_expression(format!(
-                "SET {last} = {holder}, {end} = :ended REMOVE {}",
+                "SET {last} = {holder}, {end} = :ended, {last_until} = {until} REMOVE {}",
                 hold_attrs(),
                 last = a::LAST_HOLDER,
                 holder = a::HOLDER,
                 end = a::LAST_END,
+                last_until = a::LAST_UNTIL,
+                until = a::HOLD_UNTIL,
             ))
             .condition_expression(held_by())
             .expression_attribute_values(":rid", n(rid))
@@ -242,7 +254,9 @@ impl Db {
         price: i64,
     ) -> Result<Update, StoreError> {
         let update = self.seat(seat).update_expression(format!(
-            "REMOVE {}, {}, {} ADD {}",
+            "SET {} = {} REMOVE {}, {}, {} ADD {}",
+            a::LAST_UNTIL,
+            a::HOLD_UNTIL,
             a::SOLD_RESERVE_ID,
             a::SOLD_TO,
             hold_attrs(),

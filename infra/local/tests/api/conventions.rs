@@ -171,6 +171,8 @@ async fn only_business_answers_are_kept() {
     )
     .await;
     assert_eq!((replayed.status, &replayed.body), (409, &taken.body));
+    // A moment later: a new hold ends after the one let go.
+    h.clock.advance_ms(1);
     let fresh = keyed("/reservations".into(), Some(rival), body, "rival-3").await;
     assert_eq!(fresh.status, 201, "{fresh:?}");
     h.audit().await;

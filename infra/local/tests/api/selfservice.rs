@@ -35,7 +35,9 @@ async fn a_fan_lets_a_hold_go_and_returns_a_ticket() {
         json!({"reserveId": hold, "status": "CANCELLED", "refund": 0}),
         "{r:?}"
     );
-    // The seat is free at once, and the hold cannot be cancelled twice.
+    // The seat is free a moment later (a new hold ends after the one let
+    // go), and the hold cannot be cancelled twice.
+    h.clock.advance_ms(1);
     assert_eq!(h.reserve(&you, &yours, 1, 1, 1).await.status, 201);
     assert_eq!(
         code(&cancel(&h, &me, hold).await),
@@ -233,4 +235,29 @@ async fn the_history_pages_sum_to_the_balance() {
 
 fn urlencode(s: &str) -> String {
     s.replace('#', "%23")
+}
+
+/// Found by the simulator (seed 2031): a fan let a hold go, and a host
+/// whose clock lagged re-held the seat with an end before the released
+/// hold's; the seats-left record, which names a seat's holds by their
+/// ends, took the new hold for an old one and counted the seat free for
+/// good. A new hold must end after the last one let go or returned.
+#[tokio::test]
+async fn a_host_whose_clock_lags_cannot_rehold_a_seat_ending_earlier() {
+    let h = Arc::new(TestApp::with(|c| c.queue_active_seconds = 3_600).await);
+    h.load(&catalog(10)).await;
+    let users = h.active_many("lag", 2).await;
+    let ((me, mine), (you, yours)) = (users[0].clone(), users[1].clone());
+    let (hold, _) = h.hold(&me, &mine, 1).await;
+    h.clock.advance_ms(500);
+    assert_eq!(cancel(&h, &me, hold).await.status, 200);
+    // The next request lands on a host 800 ms behind.
+    h.clock.advance_ms(-800);
+    assert_eq!(
+        code(&h.reserve(&you, &yours, 1, 1, 1).await),
+        (409, Some("SEAT_TAKEN"))
+    );
+    h.clock.advance_ms(800);
+    assert_eq!(h.reserve(&you, &yours, 1, 1, 1).await.status, 201);
+    h.audit().await;
 }
