@@ -7,8 +7,8 @@
 use crate::app::App;
 use crate::counters::Counted;
 use crate::handlers::{
-    admin, catalog, history, payments, points, queue, reservations, rooms, topups, webhooks,
-    withdrawals,
+    admin, catalog, history, payments, points, queue, reservations, rooms, seatmap, topups,
+    webhooks, withdrawals,
 };
 use crate::http::access_log::RequestLine;
 use crate::http::{AppError, Reply};
@@ -127,6 +127,8 @@ pub static ENDPOINTS: &[Endpoint] = &[
     admin!("put-admin-room", admin::rooms::put),
     admin!("get-admin-room", admin::rooms::get),
     route!("get-concert-room", rooms::get),
+    route!("get-layout", seatmap::layout),
+    route!("get-availability", seatmap::availability),
 ];
 
 impl Endpoint {

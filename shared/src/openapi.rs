@@ -40,6 +40,8 @@ use utoipa::{Modify, OpenApi};
         crate::handlers::admin::rooms::get,
         crate::handlers::admin::rooms::put,
         crate::handlers::rooms::get,
+        crate::handlers::seatmap::layout,
+        crate::handlers::seatmap::availability,
         crate::handlers::topups::create,
         crate::handlers::topups::confirm,
         crate::handlers::topups::get,

@@ -32,7 +32,8 @@ use crate::error::Error;
 use chrono::{Days, Utc};
 use journey::Scenario;
 use serde_json::json;
-use shared::domain::catalog::{Concert, Schedule, ScheduleStatus, Seat};
+use shared::domain::catalog::{Concert, Schedule, ScheduleStatus};
+use shared::domain::organiser::Section;
 use shared::store::catalog::CatalogData;
 use stats::table;
 use std::path::PathBuf;
@@ -117,7 +118,7 @@ fn catalog(seats: u64) -> CatalogData {
         sale_closes_at: i64::MAX,
         status: ScheduleStatus::Ready,
     };
-    CatalogData {
+    let mut data = CatalogData {
         concerts: vec![Concert {
             id: ops::CONCERT,
             title: "Benchmark 콘서트".into(),
@@ -125,14 +126,18 @@ fn catalog(seats: u64) -> CatalogData {
             end_date: date,
             has_room: false,
         }],
-        seats: (1..=seats)
-            .map(|id| {
-                let number = format!("{}{}", (b'A' + (id / 100 % 26) as u8) as char, id % 100 + 1);
-                Seat::new(&schedule, id, number, 100_000 + (id % 4) as i64 * 10_000)
-            })
-            .collect(),
-        schedules: vec![schedule],
-    }
+        ..CatalogData::default()
+    };
+    // Rows of 100 seats where they divide evenly, else one row.
+    let per_row = if seats.is_multiple_of(100) { 100 } else { seats.max(1) };
+    let hall = [Section {
+        name: "A".into(),
+        rows: (seats / per_row) as u32,
+        seats_per_row: per_row as u32,
+        price: 100_000,
+    }];
+    data.add_schedule(schedule, &hall);
+    data
 }
 
 async fn run(args: Args) -> Result<bool, Error> {

@@ -8,6 +8,7 @@ pub mod draw;
 pub mod guard;
 pub mod ids;
 pub mod jobs;
+pub mod layout;
 pub mod money;
 pub mod number;
 pub mod organiser;

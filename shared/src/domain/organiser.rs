@@ -2,7 +2,7 @@
 //! sale window's defaults, and the seats a schedule's sections make.
 //! Dates are judged in the sale's time zone (`SALE_TIMEZONE`), never UTC.
 
-use super::catalog::{Concert, Schedule, ScheduleStatus, Seat};
+use super::catalog::{Concert, Schedule, ScheduleStatus};
 use super::Invalid;
 use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
@@ -183,32 +183,6 @@ impl PlannedSchedule {
     }
 }
 
-/// The schedule's seats with ids in `range` (seat ids, inclusive start,
-/// exclusive end), numbered `section-row-seat` in section, row, seat order.
-pub fn seats_in(
-    schedule: &Schedule,
-    sections: &[Section],
-    range: std::ops::Range<u64>,
-) -> Vec<Seat> {
-    let mut seats = Vec::new();
-    let mut id = schedule.first_seat_id;
-    for s in sections {
-        let count = u64::from(s.rows) * u64::from(s.seats_per_row);
-        let (start, end) = (id, id + count);
-        id = end;
-        for seat_id in start.max(range.start)..end.min(range.end) {
-            let i = seat_id - start;
-            let (row, n) = (
-                i / u64::from(s.seats_per_row) + 1,
-                i % u64::from(s.seats_per_row) + 1,
-            );
-            let number = format!("{}-{row}-{n}", s.name);
-            seats.push(Seat::new(schedule, seat_id, number, s.price));
-        }
-    }
-    seats
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,25 +322,5 @@ mod tests {
             assert!(check_concert(bad, d, d).is_err(), "{bad:?}");
         }
         assert!(check_concert(&"가".repeat(201), d, d).is_err());
-    }
-
-    #[test]
-    fn seats_are_numbered_section_row_seat_in_id_order() {
-        let tz: Tz = "Asia/Seoul".parse().unwrap();
-        let sections = vec![section("A", 2, 3, 10), section("VIP", 1, 2, 99)];
-        let p = plan_schedule(&concert(), &request("2026-12-01", sections.clone()), tz, 0).unwrap();
-        let s = p.with_ids(7, 1, 100);
-        let all = seats_in(&s, &sections, 0..u64::MAX);
-        let names: Vec<_> = all
-            .iter()
-            .map(|x| (x.seat_id, x.seat_number.as_str(), x.price))
-            .collect();
-        assert_eq!(names[0], (100, "A-1-1", 10));
-        assert_eq!(names[3], (103, "A-2-1", 10));
-        assert_eq!(names[6], (106, "VIP-1-1", 99));
-        assert_eq!(all.len(), 8);
-        let some = seats_in(&s, &sections, 105..107);
-        assert_eq!(some.len(), 2);
-        assert_eq!(some[1].seat_number, "VIP-1-1");
     }
 }

@@ -8,6 +8,7 @@ use crate::domain::availability::available_seats;
 use crate::domain::catalog::{SaleState, Schedule};
 use crate::domain::ids::parse_id;
 use crate::domain::organiser::day_of;
+use crate::domain::queue::QueueToken;
 #[cfg(feature = "openapi")]
 use crate::http::error::ErrorBody;
 use crate::http::request::{path_id, query_param};
@@ -181,17 +182,7 @@ pub async fn list_seats(app: &App, req: &Request) -> Result<Reply, AppError> {
         .map(|raw| parse_id(&raw, "cursor"))
         .transpose()?;
     let token = gate::admit(app, req, None).await?;
-    // The 404s, then the token's scope, then the 409s (SPEC §12).
-    let schedule = app.db.cached_schedule(schedule_id).await?;
-    let listed = schedule.filter(|s| s.sale_at(app.now_ms()) != SaleState::Unlisted);
-    let listed = listed.ok_or(AppError::ScheduleNotFound)?;
-    // A room's token on its own concert needs no concert read (every
-    // room's pages would meet on the one partition of the concerts).
-    if token.room != listed.concert_id {
-        let concert = app.db.cached_concert(listed.concert_id).await?;
-        gate::scope(&token, &concert.ok_or(AppError::ScheduleNotFound)?)?;
-    }
-    let schedule = browsable(Some(listed), app.now_ms())?;
+    let schedule = browsable(app, &token, schedule_id).await?;
     let page = app
         .db
         .reservable_seats(&schedule, after, limit, app.now_ms())
@@ -211,13 +202,25 @@ pub async fn list_seats(app: &App, req: &Request) -> Result<Reply, AppError> {
     })
 }
 
-/// A schedule whose seats can be browsed: before, during and after its
+/// A schedule whose seats `token` may browse: before, during and after its
 /// sale window, not while its seats are being written or once cancelled.
-fn browsable(schedule: Option<Schedule>, now_ms: i64) -> Result<Schedule, AppError> {
-    let schedule = schedule.ok_or(AppError::ScheduleNotFound)?;
-    match schedule.sale_at(now_ms) {
-        SaleState::Unlisted => Err(AppError::ScheduleNotFound),
+/// The 404s, then the token's scope, then the 409s (SPEC §12).
+pub(super) async fn browsable(
+    app: &App,
+    token: &QueueToken,
+    schedule_id: u64,
+) -> Result<Schedule, AppError> {
+    let schedule = app.db.cached_schedule(schedule_id).await?;
+    let listed = schedule.filter(|s| s.sale_at(app.now_ms()) != SaleState::Unlisted);
+    let listed = listed.ok_or(AppError::ScheduleNotFound)?;
+    // A room's token on its own concert needs no concert read (every
+    // room's pages would meet on the one partition of the concerts).
+    if token.room != listed.concert_id {
+        let concert = app.db.cached_concert(listed.concert_id).await?;
+        gate::scope(token, &concert.ok_or(AppError::ScheduleNotFound)?)?;
+    }
+    match listed.sale_at(app.now_ms()) {
         SaleState::Cancelled => Err(AppError::ScheduleCancelled),
-        SaleState::NotOpen | SaleState::Open | SaleState::Closed => Ok(schedule),
+        _ => Ok(listed),
     }
 }

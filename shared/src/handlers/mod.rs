@@ -13,6 +13,7 @@ pub mod points;
 pub mod queue;
 pub mod reservations;
 pub mod rooms;
+pub mod seatmap;
 pub mod topups;
 pub mod webhooks;
 pub mod withdrawals;

@@ -73,7 +73,8 @@ impl Db {
     }
 
     /// The seats-left records of every block of each schedule, in the
-    /// schedules' order; eventually consistent reads, kept for the cache's
+    /// schedules' order, one per block in block order (a missing record
+    /// as an empty one); eventually consistent reads, kept for the cache's
     /// lifetime.
     pub async fn cached_seat_blocks(
         &self,
@@ -97,7 +98,11 @@ impl Db {
                 kept.unwrap_or_else(|| {
                     let blocks: Vec<BlockSeats> = s
                         .blocks()
-                        .filter_map(|b| found.remove(&avail_pk(s.schedule_id, b)))
+                        .map(|b| {
+                            found
+                                .remove(&avail_pk(s.schedule_id, b))
+                                .unwrap_or_default()
+                        })
                         .collect();
                     self.caches
                         .blocks

@@ -7,6 +7,8 @@ use super::schema::catalog::*;
 use super::schema::{PK, SK};
 use super::Db;
 use crate::domain::catalog::{block_of, Concert, Schedule, Seat, SEAT_BLOCK};
+use crate::domain::layout::Layout;
+use crate::domain::organiser::Section;
 
 /// One page of reservable seats and where the next page starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +23,18 @@ pub struct CatalogData {
     pub concerts: Vec<Concert>,
     pub schedules: Vec<Schedule>,
     pub seats: Vec<Seat>,
+    /// Seat maps of the schedules that have one.
+    pub layouts: Vec<Layout>,
+}
+
+impl CatalogData {
+    /// Adds a schedule with its seat map and the seats its sections make.
+    pub fn add_schedule(&mut self, schedule: Schedule, sections: &[Section]) {
+        let layout = Layout::place(&schedule, sections);
+        self.seats.extend(layout.seats_in(&schedule, 0..u64::MAX));
+        self.layouts.push(layout);
+        self.schedules.push(schedule);
+    }
 }
 
 impl Db {
@@ -47,6 +61,13 @@ impl Db {
     /// A schedule as the catalogue cache keeps it (up to its lifetime old).
     pub async fn cached_schedule(&self, schedule_id: u64) -> Result<Option<Schedule>, StoreError> {
         self.get_catalog_item(key(schedule_pk(schedule_id), META_SK))
+            .await
+    }
+
+    /// A schedule's seat map (immutable once written), as the catalogue
+    /// cache keeps it.
+    pub async fn cached_layout(&self, schedule_id: u64) -> Result<Option<Layout>, StoreError> {
+        self.get_catalog_item(key(schedule_pk(schedule_id), LAYOUT_SK))
             .await
     }
 
@@ -174,6 +195,9 @@ impl Db {
             )?);
             items.push(to_item(schedule_pk(sch.schedule_id), META_SK, sch)?);
             items.extend(Db::seat_block_items(sch));
+        }
+        for layout in &data.layouts {
+            items.push(to_item(schedule_pk(layout.schedule_id), LAYOUT_SK, layout)?);
         }
         for seat in &data.seats {
             let fits = data

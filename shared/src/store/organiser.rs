@@ -15,7 +15,8 @@ use super::schema::{state, PK};
 use super::tx::{Tx, IDEMPOTENCY};
 use super::Db;
 use crate::domain::catalog::{block_of, Concert, Schedule, ScheduleStatus, Seat, SEAT_BLOCK};
-use crate::domain::organiser::{seats_in, Section};
+use crate::domain::layout::Layout;
+use crate::domain::organiser::Section;
 use aws_sdk_dynamodb::types::{Put, ReturnValue, Update};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
@@ -117,25 +118,31 @@ impl Db {
         }
     }
 
-    /// Creates a schedule's two copies, with the job that writes its seats
-    /// when it has one (a PREPARING schedule), in one transaction.
+    /// Creates a schedule's two copies and its seat map, with the job that
+    /// writes its seats when it has one (a PREPARING schedule), in one
+    /// transaction.
     pub async fn create_schedule(
         &self,
         schedule: &Schedule,
+        layout: &Layout,
         job: Option<Put>,
         idempotency: Option<Update>,
     ) -> Result<(), StoreError> {
         let (listing, meta) = self.schedule_items(schedule)?;
+        let layout = to_item(schedule_pk(schedule.schedule_id), LAYOUT_SK, layout)?;
         let mut tx = Tx::new()
             .put(LISTING, self.new_item(listing)?)
             .put(META, self.new_item(meta)?)
+            .put("layout", self.new_item(layout)?)
             .update_if(IDEMPOTENCY, idempotency);
         if let Some(job) = job {
             tx = tx.put("job", job);
         }
         match self.transact(tx).await? {
             Ok(()) => Ok(()),
-            Err(c) if c.failed(LISTING) || c.failed(META) => Err(StoreError::IdTaken),
+            Err(c) if c.failed(LISTING) || c.failed(META) || c.failed("layout") => {
+                Err(StoreError::IdTaken)
+            }
             Err(c) => Err(c.claim_or_unexplained("create schedule")),
         }
     }
@@ -169,7 +176,7 @@ impl Db {
         let start = (block * SEAT_BLOCK).max(schedule.first_seat_id);
         let end = ((block + 1) * SEAT_BLOCK).min(schedule.last_seat_id() + 1);
         let mut tx = Tx::new();
-        for seat in seats_in(schedule, sections, start..end) {
+        for seat in Layout::place(schedule, sections).seats_in(schedule, start..end) {
             let item = to_item(
                 seat_pk(seat.schedule_id, seat.seat_id),
                 seat_sk(seat.seat_id),

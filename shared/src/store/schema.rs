@@ -36,6 +36,8 @@ pub mod catalog {
     pub const CONCERTS_PK: &str = "CONCERTS";
     /// A schedule's own item under `schedule_pk`.
     pub const META_SK: &str = "#META";
+    /// A schedule's seat map (its sections), under `schedule_pk`.
+    pub const LAYOUT_SK: &str = "#LAYOUT";
     pub const SEAT_PREFIX: &str = "SEAT#";
     pub const SCHEDULE_PREFIX: &str = "SCHEDULE#";
 

@@ -36,10 +36,10 @@ async fn five_hundred_users_one_seat_one_winner() {
         .all(|r| r.body["message"] == "이미 예약된 좌석입니다."));
     let w = &won[0].body;
     assert_eq!(w["status"], "TEMP");
-    assert_eq!(w["seatNumber"], "H7");
+    assert_eq!(w["seatNumber"], "A-1-3");
     assert_eq!(w["schedule"], "2026-02-01");
     assert_eq!(w["concert"]["title"], "A 콘서트");
-    assert_eq!(w["price"], 70_000);
+    assert_eq!(w["price"], 50_000);
     let created = chrono::DateTime::parse_from_rfc3339(w["createdAt"].as_str().unwrap()).unwrap();
     let expired = chrono::DateTime::parse_from_rfc3339(w["expiredAt"].as_str().unwrap()).unwrap();
     assert_eq!((expired - created).num_seconds(), 300);

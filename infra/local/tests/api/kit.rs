@@ -9,8 +9,9 @@ use local::gateway::{routes, Call, Gateway};
 use serde_json::{json, Value};
 use shared::clock::ManualClock;
 use shared::config::{Config, Tables};
-use shared::domain::catalog::{Concert, Schedule, ScheduleStatus, Seat};
+use shared::domain::catalog::{Concert, Schedule, ScheduleStatus};
 use shared::domain::organiser::start_of_day;
+use shared::domain::organiser::Section;
 use shared::domain::queue::TokenState;
 use shared::domain::reservation::Reservation;
 use shared::store::catalog::CatalogData;
@@ -52,6 +53,8 @@ pub struct Resp {
     pub body: Value,
     /// The `Retry-After` header, in seconds.
     pub retry_after: Option<u64>,
+    /// `Cache-Control: public, max-age=` seconds.
+    pub max_age: Option<u64>,
 }
 
 impl std::fmt::Debug for Resp {
@@ -192,6 +195,7 @@ impl TestApp {
             status: reply.status,
             body: serde_json::from_str(&reply.body).unwrap_or(Value::Null),
             retry_after: reply.retry_after,
+            max_age: reply.max_age,
         }
     }
 
@@ -464,9 +468,11 @@ fn key_header(key: Option<&str>) -> Vec<(&str, &str)> {
         .unwrap_or_default()
 }
 
-/// Concert 1 with an open schedule 1 of `seats` seats (ids 1..=seats,
-/// prices 50,000–90,000) and a past schedule 2 with one seat; concert 2
-/// with schedule 3 of 10 seats (ids 100001..).
+/// Concert 1 with an open schedule 1 of `seats` seats (ids 1..=seats:
+/// seats 1–4 at 60,000–90,000 in sections of their own, the rest a row of
+/// section `A` at 50,000) and a past schedule 2 with one seat;
+/// concert 2 with schedule 3 of 10 seats (ids 100001.., section `B` at
+/// 60,000). Every schedule has its seat map.
 pub fn catalog(seats: u64) -> CatalogData {
     let date = |s: &str| s.parse().expect("date");
     // On sale from long before T0 until the start of the show's day.
@@ -483,15 +489,25 @@ pub fn catalog(seats: u64) -> CatalogData {
             status: ScheduleStatus::Ready,
         }
     };
-    let seat = |seat_id: u64, schedule_id: u64, concert_id: u64| Seat {
-        concert_id,
-        ..Seat::new(
-            &schedule(schedule_id, concert_id, "2026-01-01", 1, seat_id),
-            seat_id,
-            format!("{}{}", (b'A' + (seat_id % 26) as u8) as char, seat_id),
-            50_000 + (seat_id % 5) as i64 * 10_000,
-        )
+    let row = |name: &str, seats: u64, price| Section {
+        name: name.into(),
+        rows: 1,
+        seats_per_row: seats as u32,
+        price,
     };
+    // Seats 1–4 priced apart (a payment test's cheap and pricey seats), the
+    // rest of the row at 50,000.
+    let first_hall: Vec<Section> = [
+        ("S", 60_000),
+        ("R", 70_000),
+        ("VIP", 80_000),
+        ("VVIP", 90_000),
+    ]
+    .into_iter()
+    .take(seats as usize)
+    .map(|(name, price)| row(name, 1, price))
+    .chain((seats > 4).then(|| row("A", seats - 4, 50_000)))
+    .collect();
     let mut data = CatalogData {
         concerts: vec![
             Concert {
@@ -509,15 +525,15 @@ pub fn catalog(seats: u64) -> CatalogData {
                 has_room: false,
             },
         ],
-        schedules: vec![
-            schedule(1, 1, "2026-02-01", seats as u32, 1),
-            schedule(2, 1, "2025-12-01", 1, seats + 1),
-            schedule(3, 2, "2026-03-01", 10, 100_001),
-        ],
-        seats: (1..=seats).map(|id| seat(id, 1, 1)).collect(),
+        ..CatalogData::default()
     };
-    data.seats.push(seat(seats + 1, 2, 1));
-    data.seats
-        .extend((100_001..=100_010).map(|id| seat(id, 3, 2)));
+    let first = schedule(1, 1, "2026-02-01", seats as u32, 1);
+    data.add_schedule(first, &first_hall);
+    let past = schedule(2, 1, "2025-12-01", 1, seats + 1);
+    data.add_schedule(past, &[row("A", 1, 50_000)]);
+    data.add_schedule(
+        schedule(3, 2, "2026-03-01", 10, 100_001),
+        &[row("B", 10, 60_000)],
+    );
     data
 }

@@ -20,6 +20,7 @@ mod onsale;
 mod payments;
 mod queue;
 mod rooms;
+mod seatmap;
 mod selfservice;
 mod stack;
 mod strict;

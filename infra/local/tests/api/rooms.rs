@@ -272,15 +272,11 @@ async fn a_token_acts_only_on_its_own_rooms_concert() {
             )
             .await;
         assert_eq!(scope(r), refused);
-        let r = h
-            .req(
-                "GET",
-                &format!("/concerts/schedules/{schedule}/seats"),
-                Some(token),
-                None,
-            )
-            .await;
-        assert_eq!(scope(r), refused);
+        for page in ["seats", "availability"] {
+            let path = format!("/concerts/schedules/{schedule}/{page}");
+            let r = h.req("GET", &path, Some(token), None).await;
+            assert_eq!(scope(r), refused, "{page}");
+        }
         let r = h
             .req(
                 "POST",

@@ -6,6 +6,7 @@ use crate::app::App;
 use crate::clock::format_ms;
 use crate::domain::catalog::{Schedule, ScheduleStatus};
 use crate::domain::jobs::{Job, JobKind};
+use crate::domain::layout::Layout;
 use crate::domain::organiser::{
     check_window, plan_schedule, PlannedSchedule, ScheduleRequest, Section,
 };
@@ -188,7 +189,12 @@ async fn insert(
     };
     let reply = Reply::created(&ScheduleBody::from(&schedule))?;
     let commit = idempotency::commit(app, claim, Some(&reply))?;
-    match app.db.create_schedule(&schedule, job, commit).await {
+    let layout = Layout::place(&schedule, sections);
+    match app
+        .db
+        .create_schedule(&schedule, &layout, job, commit)
+        .await
+    {
         Ok(()) => Ok(Done {
             reply,
             recorded: claim.is_some(),
