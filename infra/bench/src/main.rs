@@ -129,7 +129,11 @@ fn catalog(seats: u64) -> CatalogData {
         ..CatalogData::default()
     };
     // Rows of 100 seats where they divide evenly, else one row.
-    let per_row = if seats.is_multiple_of(100) { 100 } else { seats.max(1) };
+    let per_row = if seats.is_multiple_of(100) {
+        100
+    } else {
+        seats.max(1)
+    };
     let hall = [Section {
         name: "A".into(),
         rows: (seats / per_row) as u32,

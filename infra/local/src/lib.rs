@@ -10,6 +10,7 @@ pub mod payments;
 pub mod sample;
 pub mod settings;
 pub mod streams;
+pub mod webapp;
 
 use emulator::streamlog::StreamLog;
 use emulator::{Emulator, Template};
@@ -388,7 +389,10 @@ fn serve(
             )
             .route("/dev/tokens", axum::routing::post(gateway::serve_token));
     }
-    let mut router = router.fallback(gateway::serve).with_state(gateway);
+    let mut router = router
+        .fallback(gateway::serve)
+        .with_state(gateway)
+        .merge(webapp::router(&app.config));
     if let Some(s) = sandbox {
         router = router.nest(sandbox::http::PREFIX, s.router());
     }
