@@ -149,8 +149,10 @@ mod tests {
 
     #[test]
     fn the_config_names_how_this_stack_signs_in_and_takes_payment() {
-        let mut config = Config::default();
-        config.auth_mode = AuthMode::Jwt;
+        let mut config = Config {
+            auth_mode: AuthMode::Jwt,
+            ..Config::default()
+        };
         config.payment.provider = PaymentProvider::Sandbox;
         config.payment.client_key = "test_ck".into();
         let c = config_json(&config);
