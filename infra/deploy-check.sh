@@ -17,6 +17,16 @@ cfn-lint --include-checks I -- template.yaml infra/edge-waf.yaml
 echo "== checkov (accepted findings: docs/operations.md)"
 infra/checkov.sh
 
+echo "== infra/deploy-web.sh --dry-run (the web app's upload, from sample outputs)"
+outputs="$(mktemp)"
+cat >"$outputs" <<'JSON'
+[{"OutputKey":"WebBucketName","OutputValue":"sample-webbucket"},
+ {"OutputKey":"WebDistributionId","OutputValue":"E2SAMPLE"},
+ {"OutputKey":"WebAppConfig","OutputValue":"{\"apiUrl\":\"https://api.example\",\"auth\":\"cognito\",\"cognito\":{\"domain\":\"tickets-x.auth.us-east-1.amazoncognito.com\",\"clientId\":\"c\"},\"payment\":{\"provider\":\"toss\",\"clientKey\":\"test_ck\"}}"}]
+JSON
+python infra/deploy_web.py sample --dry-run "$outputs" | grep -q "config.json" || { echo "deploy-web dry run failed"; exit 1; }
+rm -f "$outputs"
+
 arch=arm64
 target=aarch64-unknown-linux-gnu
 if ! rustup target list --installed 2>/dev/null | grep -qx "$target"; then

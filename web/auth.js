@@ -37,7 +37,8 @@ function base64url(bytes) {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-function redirectUri() { return location.origin + location.pathname; }
+// The page the app is served from (CloudFront: the root; locally /app/).
+function redirectUri() { return new URL(".", location.href).href; }
 
 /** Leaves for Cognito's hosted sign-in page. */
 export async function startHostedSignIn(cognito) {

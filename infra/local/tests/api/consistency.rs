@@ -693,3 +693,74 @@ fn background_work_is_capped_and_gateway_throttles_are_seen() {
         Some(metric)
     );
 }
+
+/// The web app (`WebApp`): its files readable only through its own
+/// distribution, its origin allowed to call the API, Cognito's hosted
+/// page sending fans back to it, and a `config.json` with what the app
+/// reads at start (the same keys the local stack serves).
+#[test]
+fn the_web_app_is_read_only_through_its_distribution_and_may_call_the_api() {
+    let template = Template::builtin().unwrap();
+    let r = &template.root["Resources"];
+    let block = &r["WebBucket"]["Properties"]["PublicAccessBlockConfiguration"];
+    for setting in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(block[setting].as_bool(), Some(true), "{setting}");
+    }
+    let policy = format!("{:?}", r["WebBucketPolicy"]["Properties"]["PolicyDocument"]);
+    for part in [
+        "cloudfront.amazonaws.com",
+        "AWS:SourceArn",
+        "${WebDistribution}",
+    ] {
+        assert!(
+            policy.contains(part),
+            "bucket policy lacks {part}: {policy}"
+        );
+    }
+    let origins = &r["WebDistribution"]["Properties"]["DistributionConfig"]["Origins"];
+    assert!(format!("{:?}", origins[0]["OriginAccessControlId"]).contains("WebOriginAccessControl"));
+    let web_origin = "https://${WebDistribution.DomainName}";
+    let cors = format!("{:?}", r["HttpApi"]["Properties"]["CorsConfiguration"]);
+    assert!(cors.contains(web_origin), "{cors}");
+    let client = &r["UserPoolClient"]["Properties"];
+    for urls in ["CallbackURLs", "LogoutURLs"] {
+        assert!(format!("{:?}", client[urls]).contains(web_origin), "{urls}");
+    }
+    assert!(format!("{:?}", client["AllowedOAuthFlows"]).contains("code"));
+    assert_eq!(
+        client["GenerateSecret"].as_bool(),
+        Some(false),
+        "PKCE needs a public client"
+    );
+
+    // The output's JSON with every ${…} filled in parses with the app's keys.
+    let output = format!("{:?}", template.root["Outputs"]["WebAppConfig"]["Value"]);
+    let start = output.find("{\\\"apiUrl").expect("the config's JSON");
+    let raw = &output[start..];
+    let raw = &raw[..raw.find("}}\"").expect("its end") + 2];
+    let mut json = raw.replace("\\\"", "\"");
+    while let Some(at) = json.find("${") {
+        let end = at + json[at..].find('}').unwrap();
+        json.replace_range(at..=end, "x");
+    }
+    let config: serde_json::Value = serde_json::from_str(&json).expect(&json);
+    let local = local::webapp::config_json(&shared::config::Config::default());
+    for key in ["apiUrl", "auth", "payment"] {
+        assert!(
+            config.get(key).is_some() && local.get(key).is_some(),
+            "{key}"
+        );
+    }
+    assert_eq!(config["auth"], "cognito");
+    for key in ["domain", "clientId"] {
+        assert!(config["cognito"][key].is_string(), "cognito.{key}");
+    }
+    for key in ["provider", "clientKey"] {
+        assert!(config["payment"][key].is_string() && local["payment"][key].is_string());
+    }
+}
