@@ -153,6 +153,21 @@ def journey():
         step(a, "cancelled", "the ticket cancelled and refunded to points")
         wait(b, lambda: seat_free(b, seat) is True, seconds=20, what="fan B seeing the seat free again")
         step(b, "seat-back", "fan B's map shows the seat free again")
+        b.set_window_size(390, 844)
+        b.refresh()
+        wait(b, lambda: b.find_elements(By.CSS_SELECTOR, "#seatmap[data-ready-ms]"), what="the map on a phone")
+        width = b.execute_script("return document.documentElement.scrollWidth")
+        assert width <= 390, f"the page is {width}px wide on a 390px phone"
+        step(b, "phone-seat-map", "the seat map on a phone's width (390 px), no sideways scrolling")
+
+        a.get(f"{BASE}/app/#/points")
+        wait(a, lambda: a.find_elements(By.ID, "balance"), what="points page")
+        a.find_elements(By.CSS_SELECTOR, "input[name=amount]")[1].send_keys("100000")
+        a.find_element(By.XPATH, "//button[text()='환불 요청']").click()
+        wait(a, lambda: "카드로 환불되었습니다" in text(a, "#notice"), what="withdrawal")
+        a.get(f"{BASE}/app/#/points")
+        wait(a, lambda: "100,000P" in text(a, "#balance"), what="the balance after the withdrawal")
+        step(a, "withdrawn", "100,000 points back to the card: balance and history")
         big_map(a)
     finally:
         a.quit()
