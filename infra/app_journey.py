@@ -143,7 +143,10 @@ def journey():
         wait(a, lambda: a.find_elements(By.CSS_SELECTOR, "#holds .hold button.pay"), what="the hold again")
         a.find_element(By.CSS_SELECTOR, "#holds .hold button.pay").click()
         wait(a, lambda: "결제가 완료" in text(a, "#notice"), what="payment")
-        step(a, "paid", "the hold paid")
+        # Paying the fan's last hold ends the token (SPEC §7): the map stops
+        # and offers to join again.
+        wait(a, lambda: a.find_elements(By.ID, "token-over"), seconds=10, what="the token ended by the payment")
+        step(a, "paid", "the hold paid; the token ends with it and the map offers to join again")
         a.get(f"{BASE}/app/#/tickets")
         wait(a, lambda: "예매 완료" in text(a, "#tickets"), what="the ticket")
         step(a, "ticket", "my tickets: the ticket")

@@ -113,6 +113,7 @@ async function waitPage(concert, room, token) {
       return later(poll, (e.retryAfter || 2) * 1000);
     }
     if (current.status === "ACTIVE") return schedulesPage(concert, current);
+    if (current.status === "ENDED") { queue.forgetToken(state.who.userId, concert); return concertPage(concert.id); }
     render(current);
     later(poll, current.pollAfterMs || 1000);
   };
@@ -141,14 +142,18 @@ async function seatsPage(concertId, scheduleId) {
   const token = queue.storedToken(state.who.userId, concert);
   if (!token) return concertPage(concertId);
   const started = performance.now();
-  const [layout, free] = await Promise.all([
-    attempt(() => api.get(`/concerts/schedules/${scheduleId}/layout`)),
-    attempt(() => api.get(`/concerts/schedules/${scheduleId}/availability`, { auth: token.tokenId })),
-  ]);
-  if (!layout || !free) {
-    if (!free) queue.forgetToken(state.who.userId, concert);
-    return;
+  const layoutAsked = api.get(`/concerts/schedules/${scheduleId}/layout`).catch((e) => e);
+  let free;
+  try {
+    free = await api.get(`/concerts/schedules/${scheduleId}/availability`, { auth: token.tokenId });
+  } catch (e) {
+    // Over (401): join again; still waiting (403): back to the line.
+    if (e.status === 401) queue.forgetToken(state.who.userId, concert);
+    notice(e);
+    return e.status === 401 || e.code === "TOKEN_NOT_ACTIVE" ? concertPage(concertId) : undefined;
   }
+  const layout = await layoutAsked;
+  if (layout instanceof Error) return notice(layout);
   const canvas = h("canvas", { class: "seatmap", id: "seatmap", role: "img", "aria-label": "좌석 배치도" });
   const wrap = h("div", { class: "map-wrap" }, canvas);
   const holds = h("div", { id: "holds" });
@@ -198,7 +203,7 @@ async function seatsPage(concertId, scheduleId) {
   drawHolds();
   canvas.dataset.readyMs = String(Math.round(performance.now() - started));
   const pick = async (seat) => {
-    if (mine.has(seat.seatId)) return;
+    if (mine.has(seat.seatId) || map.ended) return;
     if (!map.isFree(seat.seatId)) return notice(`${seat.number}: 선택할 수 없는 좌석입니다.`);
     const hold = await attempt(() => api.post("/reservations", { userId: state.who.userId, concertId, scheduleId, seatId: seat.seatId }, { auth: token.tokenId }));
     if (!hold) return;
@@ -216,27 +221,42 @@ async function seatsPage(concertId, scheduleId) {
   });
   every(() => {
     const over = ticks.filter(({ tick }) => !tick());
-    for (const { hold } of over) mine.delete(hold.seatId);
-    if (over.length) { notice("선점 시간이 끝난 좌석이 있습니다. 좌석을 다시 골라 주세요."); drawHolds(); }
+    for (const { hold } of over) letGo(hold, true);
+    if (over.length) notice("선점 시간이 끝난 좌석이 있습니다. 좌석을 다시 골라 주세요.");
   }, 1000);
+  // A hold paid (the seat stays taken) or let go (free again).
+  const letGo = (hold, free) => {
+    mine.delete(hold.seatId);
+    map.mark(hold.seatId, free);
+    map.mine = new Set(mine.keys());
+    map.draw();
+    drawHolds();
+  };
   const pay = async (hold) => {
     const paid = await attempt(() => api.post("/payments", { userId: state.who.userId, reserveId: hold.reserveId, amount: hold.price },
       { auth: token.tokenId, key: api.newKey() }));
     if (!paid) return;
-    mine.delete(hold.seatId);
+    letGo(hold, false);
     notice(`${hold.seatNumber} 결제가 완료되었습니다. 내 예매에서 확인하세요.`, true);
-    drawHolds();
   };
   const release = async (hold) => {
     const done = await attempt(() => api.post(`/reservations/${hold.reserveId}/cancel`, { userId: state.who.userId }, { auth: "identity" }));
     if (!done) return;
-    mine.delete(hold.seatId);
+    letGo(hold, true);
     notice(`${hold.seatNumber} 선점을 해제했습니다.`, true);
-    drawHolds();
+  };
+  // The token's time is over (or a payment ended it): the map stops, the
+  // holds can still be paid or let go, and the fan may join again.
+  const over = () => {
+    queue.forgetToken(state.who.userId, concert);
+    canvas.style.opacity = "0.4";
+    map.ended = true;
+    holds.before(h("div", { class: "card", id: "token-over" }, h("p", {}, "입장 시간이 끝났습니다. 좌석을 더 고르려면 대기열에 다시 참여해 주세요."),
+      h("a", { class: "button", href: `#/concert/${concertId}` }, "대기열 다시 참여")));
   };
   const poll = async () => {
     try { refresh(await api.get(`/concerts/schedules/${scheduleId}/availability`, { auth: token.tokenId })); }
-    catch (e) { if (e.status === 401) { queue.forgetToken(state.who.userId, concert); notice(e); return; } }
+    catch (e) { if (e.status === 401) return over(); }
     later(poll, 2000);
   };
   later(poll, 2000);

@@ -84,6 +84,14 @@ export class SeatMap {
     return i >= 0 && (this.bits[i >> 3] & (0x80 >> (i & 7))) !== 0;
   }
 
+  /** Marks one seat free or taken until the next availability arrives. */
+  mark(seatId, free) {
+    const i = seatId - this.first;
+    if (!this.bits || i < 0 || (i >> 3) >= this.bits.length) return;
+    if (free) this.bits[i >> 3] |= 0x80 >> (i & 7);
+    else this.bits[i >> 3] &= ~(0x80 >> (i & 7));
+  }
+
   setAvailability(body) {
     this.bits = decodeFree(body.free);
     this.first = body.firstSeatId;
