@@ -41,6 +41,14 @@ async fn listed(h: &TestApp, token: &str) -> BTreeSet<u64> {
         .collect()
 }
 
+/// Schedule 1's availability body (asserting a 200).
+async fn availability(h: &TestApp, token: &str) -> Value {
+    let path = "/concerts/schedules/1/availability";
+    let r = h.req("GET", path, Some(token), None).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    r.body
+}
+
 async fn deliver_seat_events(h: &TestApp) {
     let records = h.reservation_stream();
     local::streams::to_queue(QueueConsumer::Availability, h.app(), &records).await;
@@ -197,16 +205,7 @@ async fn the_bitmap_matches_the_seats_after_hundreds_of_racing_holds() {
     deliver_seat_events(&h).await;
     h.advance_ms(1_500);
     let viewer = &fans[0].1;
-    let r = h
-        .req(
-            "GET",
-            "/concerts/schedules/1/availability",
-            Some(viewer),
-            None,
-        )
-        .await;
-    assert_eq!(r.status, 200, "{r:?}");
-    let free = free_ids(&r.body);
+    let free = free_ids(&availability(&h, viewer).await);
     assert_eq!(free.len(), 300 - won.len());
     assert!(free.is_disjoint(&distinct));
     // The final word: every seat's own state.
@@ -216,15 +215,7 @@ async fn the_bitmap_matches_the_seats_after_hundreds_of_racing_holds() {
 
     // Holds lapse: every seat free again, with no event needed.
     h.advance_ms(301_000);
-    let r = h
-        .req(
-            "GET",
-            "/concerts/schedules/1/availability",
-            Some(viewer),
-            None,
-        )
-        .await;
-    assert_eq!(free_ids(&r.body).len(), 300);
+    assert_eq!(free_ids(&availability(&h, viewer).await).len(), 300);
 }
 
 #[tokio::test]
