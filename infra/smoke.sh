@@ -91,6 +91,17 @@ schedule=$(field '[s["scheduleId"] for s in b["schedules"] if s["onSale"] and s[
 step "GET /concerts/schedules/$schedule/seats" 200 GET "/concerts/schedules/$schedule/seats?limit=50" "" "${queue[@]}" || exit 1
 seat=$(field 'b["seats"][-1]["seatId"]')
 price=$(field 'b["seats"][-1]["price"]')
+saved="$body"
+# The seat map: the layout covers that seat, its availability bit is 1.
+if step "GET /concerts/schedules/$schedule/layout" 200 GET "/concerts/schedules/$schedule/layout" ""; then
+  covered=$(field "any(s['firstSeatId'] <= $seat < s['firstSeatId'] + s['rows'] * s['seatsPerRow'] for s in b['sections'])")
+  if [ "$covered" = True ]; then pass "the layout covers seat $seat"; else fail "the layout covers seat $seat" "${body:0:200}"; fi
+fi
+if step "GET /concerts/schedules/$schedule/availability" 200 GET "/concerts/schedules/$schedule/availability" "" "${queue[@]}"; then
+  bit=$(field "__import__('base64').b64decode(b['free'])[($seat - b['firstSeatId']) // 8] >> (7 - ($seat - b['firstSeatId']) % 8) & 1")
+  if [ "$bit" = 1 ]; then pass "seat $seat free in the availability bits"; else fail "seat $seat free in the availability bits" "${body:0:200}"; fi
+fi
+body="$saved"
 step "POST /reservations (seat $seat)" 201 POST /reservations \
   "{\"userId\":\"$user\",\"concertId\":$concert,\"scheduleId\":$schedule,\"seatId\":$seat}" "${queue[@]}" || exit 1
 reservation=$(field 'b["reserveId"]')
