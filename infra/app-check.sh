@@ -5,13 +5,17 @@
 # that opens in a few seconds). Screenshots: $APP_CHECK_OUT (target/app-check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Korean text needs a Hangul font in the screenshots (Nanum, small).
+# Korean text needs a Hangul font in the screenshots (Nanum, small); the
+# seat map's unit tests run on Node.
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
-  || ! fc-list 2>/dev/null | grep -qi nanum; then
-  echo "installing chromium, chromium-driver and fonts-nanum (Debian packages)"
+  || ! command -v node >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi nanum; then
+  echo "installing chromium, chromium-driver, nodejs and fonts-nanum (Debian packages)"
   apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-nanum >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver nodejs fonts-nanum >/dev/null
 fi
+echo "== the web app's modules (node --test infra/web-tests/)"
+node --test infra/web-tests/ | grep -E '^# (pass|fail)'
+
 . infra/tools.sh selenium==4.27.1
 export APP_CHECK_OUT="${APP_CHECK_OUT:-$PWD/target/app-check}"
 rm -rf "$APP_CHECK_OUT"

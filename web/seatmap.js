@@ -31,7 +31,7 @@ export class SeatMap {
       y = top + s.rows * this.cell + GAP;
       return { ...s, top, color: PALETTE[i % PALETTE.length] };
     });
-    const ratio = window.devicePixelRatio || 1;
+    const ratio = globalThis.devicePixelRatio || 1;
     canvas.width = Math.ceil((widest * this.cell + 8) * ratio);
     canvas.height = Math.ceil(y * ratio);
     canvas.style.width = `${widest * this.cell + 8}px`;
