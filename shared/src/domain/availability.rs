@@ -43,17 +43,6 @@ pub struct BlockSeats {
 }
 
 impl BlockSeats {
-    /// Whether seat `seat` of the block (its id modulo the block size) is
-    /// sold or under a running hold at `now_ms`.
-    pub fn seat_taken_at(&self, seat: u64, now_ms: i64) -> bool {
-        let key = format!("{seat:02}");
-        seat_taken(
-            self.held.get(&key).copied(),
-            self.sold.get(&key).copied(),
-            now_ms,
-        )
-    }
-
     /// Seats of the block not reservable at `now_ms`: sold, or under a hold
     /// still running. A hold whose end has passed counts as free even
     /// before its lapse event arrives.

@@ -1,8 +1,7 @@
 //! A schedule's seat map (SPEC §13): its sections placed on its seat ids,
 //! and which seats are free as one bit each.
 
-use super::availability::BlockSeats;
-use super::catalog::{block_of, Schedule, Seat, SEAT_BLOCK};
+use super::catalog::{Schedule, Seat};
 use super::organiser::Section;
 use serde::{Deserialize, Serialize};
 
@@ -95,17 +94,17 @@ impl Layout {
 }
 
 /// One bit per seat of `schedule` in id order, most significant bit
-/// first: 1 when the seat is reservable at `now_ms` as the seats-left
-/// records (`blocks`, one per block in block order) know it.
-pub fn free_bitmap(schedule: &Schedule, blocks: &[BlockSeats], now_ms: i64) -> Vec<u8> {
-    let total = u64::from(schedule.total_seats);
-    let mut bits = vec![0u8; total.div_ceil(8) as usize];
-    let first_block = block_of(schedule.first_seat_id);
-    for i in 0..total {
-        let seat_id = schedule.first_seat_id + i;
-        let record = blocks.get((block_of(seat_id) - first_block) as usize);
-        let taken = record.is_some_and(|b| b.seat_taken_at(seat_id % SEAT_BLOCK, now_ms));
-        if !taken {
+/// first: 1 when the seat is reservable at `now_ms`. `seats` are the
+/// schedule's seats as read; one not among them counts as taken.
+pub fn free_bitmap<'a>(
+    schedule: &Schedule,
+    seats: impl IntoIterator<Item = &'a Seat>,
+    now_ms: i64,
+) -> Vec<u8> {
+    let mut bits = vec![0u8; u64::from(schedule.total_seats).div_ceil(8) as usize];
+    for seat in seats {
+        if schedule.has_seat(seat.seat_id) && seat.reservable_at(now_ms) {
+            let i = seat.seat_id - schedule.first_seat_id;
             bits[(i / 8) as usize] |= 0x80 >> (i % 8);
         }
     }
@@ -178,27 +177,27 @@ mod tests {
 
     #[test]
     fn the_bitmap_has_one_bit_per_seat_most_significant_first() {
-        // Seats 195..=204: two blocks; 196 held until 50, 201 sold.
+        // Seats 195..=204: 196 held until 50, 201 sold, 203 never read.
         let s = schedule(195, 10);
-        let mut first = BlockSeats::default();
-        first.held.insert("96".into(), 50);
-        let mut second = BlockSeats::default();
-        second.held.insert("01".into(), 40);
-        second.sold.insert("01".into(), 40);
-        let bits = free_bitmap(&s, &[first.clone(), second.clone()], 10);
-        assert_eq!(bits, vec![0b1011_1101, 0b1100_0000]);
+        let layout = Layout::place(&s, &[section("A", 1, 10)]);
+        let mut seats = layout.seats_in(&s, 0..u64::MAX);
+        seats[1].hold_until = Some(50);
+        seats[6].sold_reserve_id = Some(7);
+        seats.remove(8);
+        assert_eq!(free_bitmap(&s, &seats, 10), vec![0b1011_1101, 0b0100_0000]);
         // Once the hold has ended its seat is free again; the sold one not.
-        let later = free_bitmap(&s, &[first, second], 60);
-        assert_eq!(later, vec![0b1111_1101, 0b1100_0000]);
-    }
-
-    #[test]
-    fn a_missing_record_counts_its_seats_free() {
-        assert_eq!(free_bitmap(&schedule(1, 3), &[], 0), vec![0b1110_0000]);
+        assert_eq!(free_bitmap(&s, &seats, 50), vec![0b1111_1101, 0b0100_0000]);
+        // A seat of another schedule changes nothing.
+        let other = Seat::new(&schedule(300, 1), 300, "X-1-1".into(), 1);
+        assert_eq!(free_bitmap(&s, [&other], 0), vec![0, 0]);
     }
 
     #[test]
     fn sixty_thousand_seats_fit_in_seven_and_a_half_kilobytes() {
-        assert_eq!(free_bitmap(&schedule(100, 60_000), &[], 0).len(), 7_500);
+        let s = schedule(100, 60_000);
+        let seats = Layout::place(&s, &[section("A", 200, 300)]).seats_in(&s, 0..u64::MAX);
+        let bits = free_bitmap(&s, &seats, 0);
+        assert_eq!(bits.len(), 7_500);
+        assert!(bits.iter().all(|b| *b == 0xff));
     }
 }

@@ -6,7 +6,6 @@ use super::{catalog::browsable, gate};
 use crate::app::App;
 use crate::clock::format_ms;
 use crate::domain::catalog::SaleState;
-use crate::domain::layout::free_bitmap;
 #[cfg(feature = "openapi")]
 use crate::domain::layout::Layout;
 #[cfg(feature = "openapi")]
@@ -52,7 +51,7 @@ pub struct AvailabilityBody {
     /// Base64 of one bit per seat in id order from `firstSeatId`, most
     /// significant bit first; 1 = reservable now.
     free: String,
-    /// When the bits were read (UTC, ms precision).
+    /// When the seats behind the bits were read (UTC, ms precision).
     as_of: String,
 }
 
@@ -64,7 +63,7 @@ pub struct AvailabilityBody {
         security(("queueToken" = [])),
         params(("scheduleId" = u64, Path, minimum = 1, maximum = 9007199254740991_u64)),
         responses(
-            (status = 200, description = "Which seats are free, one bit each (may lag a hold by the seats-left records' delay)", body = AvailabilityBody),
+            (status = 200, description = "Which seats are free, one bit each (may lag a hold by up to 1 s, like the seat list)", body = AvailabilityBody),
             (status = 400, description = "Malformed id", body = ErrorBody),
             (status = 401, description = "Token missing, malformed, unknown or over", body = ErrorBody),
             (status = 403, description = "Token still waiting, or of another concert's room (TOKEN_SCOPE)", body = ErrorBody),
@@ -77,17 +76,12 @@ pub async fn availability(app: &App, req: &Request) -> Result<Reply, AppError> {
     let schedule_id = path_id(req, "scheduleId")?;
     let token = gate::admit(app, req, None).await?;
     let schedule = browsable(app, &token, schedule_id).await?;
-    let now = app.now_ms();
-    let blocks = app
-        .db
-        .cached_seat_blocks(std::slice::from_ref(&schedule))
-        .await?;
-    let bits = free_bitmap(&schedule, blocks.first().map_or(&[], Vec::as_slice), now);
+    let (read_at, bits) = app.db.cached_free_seats(&schedule, app.now_ms()).await?;
     Reply::ok(&AvailabilityBody {
         schedule_id,
         first_seat_id: schedule.first_seat_id,
         seats: schedule.total_seats,
         free: base64::engine::general_purpose::STANDARD.encode(bits),
-        as_of: format_ms(now),
+        as_of: format_ms(read_at),
     })
 }

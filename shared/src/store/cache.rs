@@ -1,6 +1,6 @@
 //! A short-lived copy, inside one function instance, of the catalogue items
 //! every sale request reads: the concert, the schedule, a schedule's
-//! seats-left records and the seats of a block. Read thousands of times a second, their keys would be hot
+//! seats-left records, the seats of a block and a schedule's free-seat bits. Read thousands of times a second, their keys would be hot
 //! partitions (docs/capacity.md); SPEC §6 allows a copy up to one second
 //! old. Nothing a condition decides is ever taken from here.
 
@@ -78,6 +78,9 @@ pub struct Caches {
     pub blocks: Cache<Vec<crate::domain::availability::BlockSeats>>,
     /// The seats of one block, by its partition key.
     pub seats: Cache<Vec<crate::domain::catalog::Seat>>,
+    /// A schedule's free-seat bits and when its seats were read, by
+    /// schedule id.
+    pub free: Cache<(i64, Vec<u8>)>,
 }
 
 impl Caches {
@@ -85,7 +88,8 @@ impl Caches {
         Caches {
             items: Cache::new(ttl_ms, clock.clone()),
             blocks: Cache::new(ttl_ms, clock.clone()),
-            seats: Cache::new(ttl_ms, clock),
+            seats: Cache::new(ttl_ms, clock.clone()),
+            free: Cache::new(ttl_ms, clock),
         }
     }
 
@@ -99,6 +103,7 @@ impl Caches {
         self.items.clear();
         self.blocks.clear();
         self.seats.clear();
+        self.free.clear();
     }
 }
 

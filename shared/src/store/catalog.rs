@@ -3,12 +3,14 @@
 use super::cache::item_key;
 use super::error::StoreError;
 use super::io::{from_item, key, s, to_item, Item};
+use super::organiser::BLOCKS_IN_FLIGHT;
 use super::schema::catalog::*;
 use super::schema::{PK, SK};
 use super::Db;
 use crate::domain::catalog::{block_of, Concert, Schedule, Seat, SEAT_BLOCK};
-use crate::domain::layout::Layout;
+use crate::domain::layout::{free_bitmap, Layout};
 use crate::domain::organiser::Section;
+use futures::stream::{self, StreamExt, TryStreamExt};
 
 /// One page of reservable seats and where the next page starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,20 +164,49 @@ impl Db {
         if let Some(kept) = self.caches.seats.get(&pk) {
             return Ok(kept);
         }
+        let seats = self.read_block(&pk).await?;
+        self.caches.seats.put(pk, seats.clone());
+        Ok(seats)
+    }
+
+    /// One block's seats as stored (eventually consistent).
+    async fn read_block(&self, pk: &str) -> Result<Vec<Seat>, StoreError> {
         let query = self
             .client
             .query()
             .table_name(&self.tables.catalog)
             .key_condition_expression(format!("{PK} = :pk"))
-            .expression_attribute_values(":pk", s(pk.clone()));
-        let seats = self
-            .query_all(query)
+            .expression_attribute_values(":pk", s(pk.to_string()));
+        self.query_all(query)
             .await?
             .into_iter()
             .map(from_item)
-            .collect::<Result<Vec<Seat>, _>>()?;
-        self.caches.seats.put(pk, seats.clone());
-        Ok(seats)
+            .collect()
+    }
+
+    /// The schedule's free-seat bits (SPEC §13) and when its seats were
+    /// read: every block read afresh, `BLOCKS_IN_FLIGHT` at once, then the
+    /// bits kept for the cache's lifetime — so they lag a hold by at most
+    /// that long, like the seat list, and a warm instance reads each block
+    /// at most once per lifetime however many fans refresh their maps.
+    pub async fn cached_free_seats(
+        &self,
+        schedule: &Schedule,
+        now_ms: i64,
+    ) -> Result<(i64, Vec<u8>), StoreError> {
+        let id = schedule.schedule_id.to_string();
+        if let Some(kept) = self.caches.free.get(&id) {
+            return Ok(kept);
+        }
+        let read_at = now_ms;
+        let blocks: Vec<Vec<Seat>> = stream::iter(schedule.blocks())
+            .map(|b| async move { self.read_block(&block_pk(schedule.schedule_id, b)).await })
+            .buffered(BLOCKS_IN_FLIGHT)
+            .try_collect()
+            .await?;
+        let bits = free_bitmap(schedule, blocks.iter().flatten(), read_at);
+        self.caches.free.put(id, (read_at, bits.clone()));
+        Ok((read_at, bits))
     }
 
     /// Loads a catalogue (sample data, tests). Catalogue items are

@@ -23,7 +23,7 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 /// Blocks of seats a whole-schedule read has in flight: well under a
 /// function's connection pool and the table's read capacity, one block
 /// partition each.
-const BLOCKS_IN_FLIGHT: usize = 32;
+pub(super) const BLOCKS_IN_FLIGHT: usize = 32;
 
 const CONCERT: &str = "concert";
 const LISTING: &str = "schedule listing";
