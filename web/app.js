@@ -3,7 +3,7 @@
 import * as api from "./api.js";
 import * as auth from "./auth.js";
 import * as queue from "./queue.js";
-import { h, show, notice, points, clock, when, form } from "./ui.js";
+import { h, show, notice, points, clock, when, form, paged } from "./ui.js";
 import { messageOf } from "./messages.js";
 import { SeatMap } from "./seatmap.js";
 import { topupReturn, pointsPage } from "./points.js";
@@ -263,21 +263,25 @@ async function seatsPage(concertId, scheduleId) {
 }
 
 async function ticketsPage() {
-  const body = await attempt(() => api.get(`/reservations?userId=${encodeURIComponent(state.who.userId)}`, { auth: "identity" }));
-  if (!body) return;
   const labels = { TEMP: "선점", COMPLETE: "예매 완료", EXPIRED: "만료", CANCELLED: "취소" };
+  const user = encodeURIComponent(state.who.userId);
   const cancel = async (r) => {
     const done = await attempt(() => api.post(`/reservations/${r.reserveId}/cancel`, { userId: state.who.userId }, { auth: "identity" }));
     if (done) { notice(done.refund ? `취소되었습니다. ${points(done.refund)} 환불되었습니다.` : "취소되었습니다.", true); ticketsPage(); }
   };
-  show(h("div", { class: "card", id: "tickets" }, h("h1", {}, "내 예매"),
-    body.reservations.length ? h("table", {}, h("tr", {}, h("th", {}, "공연"), h("th", {}, "좌석"), h("th", {}, "금액"), h("th", {}, "상태"), h("th", {})),
-      body.reservations.map((r) => h("tr", { "data-reserve": r.reserveId },
-        h("td", {}, r.concert.title, h("br"), h("span", { class: "muted" }, r.schedule)), h("td", {}, r.seatNumber), h("td", {}, points(r.price)),
-        h("td", {}, h("span", { class: `status ${r.status}` }, labels[r.status] || r.status)),
-        h("td", {}, r.status === "COMPLETE" || r.status === "TEMP"
-          ? h("button", { class: "danger cancel", onclick: () => cancel(r) }, r.status === "COMPLETE" ? "예매 취소" : "선점 해제") : null))))
-      : h("p", { class: "muted" }, "예매 내역이 없습니다.")));
+  const list = paged(h("tr", {}, h("th", {}, "공연"), h("th", {}, "좌석"), h("th", {}, "금액"), h("th", {}, "상태"), h("th", {})),
+    async (cursor) => {
+      const body = await attempt(() => api.get(`/reservations?userId=${user}&limit=20${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, { auth: "identity" }));
+      return body && { items: body.reservations, nextCursor: body.nextCursor };
+    },
+    (r) => h("tr", { "data-reserve": r.reserveId },
+      h("td", {}, r.concert.title, h("br"), h("span", { class: "muted" }, r.schedule)), h("td", {}, r.seatNumber), h("td", {}, points(r.price)),
+      h("td", {}, h("span", { class: `status ${r.status}` }, labels[r.status] || r.status)),
+      h("td", {}, r.status === "COMPLETE" || r.status === "TEMP"
+        ? h("button", { class: "danger cancel", onclick: () => cancel(r) }, r.status === "COMPLETE" ? "예매 취소" : "선점 해제") : null)),
+    "예매 내역이 없습니다.");
+  show(h("div", { class: "card", id: "tickets" }, h("h1", {}, "내 예매"), list.box));
+  await list.next();
 }
 
 start().catch((e) => show(h("div", { class: "card" }, h("h2", {}, "앱을 시작하지 못했습니다"), h("p", {}, messageOf(e)))));

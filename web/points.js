@@ -2,7 +2,7 @@
 // confirmation on return, withdrawal back to the card, the history.
 import * as api from "./api.js";
 import { app, attempt } from "./session.js";
-import { h, show, notice, points, when, form } from "./ui.js";
+import { h, show, notice, points, when, form, paged } from "./ui.js";
 
 const KINDS = { CHARGE: "충전", TOPUP: "카드 충전", PAYMENT: "결제", REFUND: "환불", WITHDRAWAL: "카드 환불",
   WITHDRAWAL_REVERSED: "카드 환불 취소", TOPUP_REVERSED: "충전 취소" };
@@ -10,11 +10,13 @@ const KINDS = { CHARGE: "충전", TOPUP: "카드 충전", PAYMENT: "결제", REF
 const user = () => encodeURIComponent(app.who.userId);
 
 export async function pointsPage() {
-  const [balance, history] = await Promise.all([
-    attempt(() => api.get(`/points/${user()}`, { auth: "identity" })),
-    attempt(() => api.get(`/points/${user()}/history?limit=20`, { auth: "identity" })),
-  ]);
-  if (!balance || !history) return;
+  const balance = await attempt(() => api.get(`/points/${user()}`, { auth: "identity" }));
+  if (!balance) return;
+  const history = paged(null, async (cursor) => {
+    const body = await attempt(() => api.get(`/points/${user()}/history?limit=20${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, { auth: "identity" }));
+    return body && { items: body.entries, nextCursor: body.nextCursor };
+  }, (e) => h("tr", {}, h("td", {}, when(e.at)), h("td", {}, KINDS[e.kind] || e.kind),
+    h("td", { style: "text-align:right" }, `${e.amount > 0 ? "+" : ""}${points(e.amount)}`)), "내역이 없습니다.");
   const provider = app.config.payment.provider;
   const charge = provider === "none"
     ? form([{ name: "amount", placeholder: "충전할 포인트", type: "number", min: 1 }], "충전", async ({ amount }) => {
@@ -30,10 +32,8 @@ export async function pointsPage() {
     }));
   show(h("div", { class: "card" }, h("h1", {}, "포인트"), h("p", { class: "big", id: "balance" }, points(balance.point)), charge),
     withdraw,
-    h("div", { class: "card", id: "history" }, h("h2", {}, "내역"),
-      history.entries.length ? h("table", {}, history.entries.map((e) => h("tr", {}, h("td", {}, when(e.at)), h("td", {}, KINDS[e.kind] || e.kind),
-        h("td", { style: "text-align:right" }, `${e.amount > 0 ? "+" : ""}${points(e.amount)}`))))
-        : h("p", { class: "muted" }, "내역이 없습니다.")));
+    h("div", { class: "card", id: "history" }, h("h2", {}, "내역"), history.box));
+  await history.next();
 }
 
 /** Creates the top-up, then leaves for the provider's payment window. */

@@ -62,3 +62,28 @@ export function form(fields, label, submit) {
   } }, inputs, button);
   return el;
 }
+
+/**
+ * A table read page by page: `load(cursor)` gives `{items, nextCursor}`
+ * (or nothing after an error), `row(item)` a table row. Returns the
+ * element and the call that reads the first page.
+ */
+export function paged(head, load, row, empty) {
+  const rows = h("tbody");
+  const more = h("button", { class: "secondary more", type: "button" }, "더 보기");
+  more.hidden = true;
+  const box = h("div", {}, h("table", {}, head ? h("thead", {}, head) : null, rows), more);
+  let cursor = null;
+  const next = async () => {
+    more.disabled = true;
+    const page = await load(cursor);
+    more.disabled = false;
+    if (!page) return;
+    rows.append(...page.items.map(row));
+    cursor = page.nextCursor;
+    more.hidden = !cursor;
+    if (!rows.children.length) box.replaceChildren(h("p", { class: "muted" }, empty));
+  };
+  more.addEventListener("click", next);
+  return { box, next };
+}

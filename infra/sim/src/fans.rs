@@ -492,6 +492,8 @@ impl Sim {
                     .unwrap_or_default()
                     .to_string(),
                 amount: a.body["amount"].as_i64().unwrap_or(0),
+                // Sent while the fan's balance was unknown.
+                sure: false,
             });
         }
         format!(

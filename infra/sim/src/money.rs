@@ -22,11 +22,13 @@ pub struct Topup {
 }
 
 /// A withdrawal whose cancels were still unanswered when the fan last
-/// heard of it.
+/// heard of it: `amount` is what may still come back should they all be
+/// refused, known only when the fan knew their balance (`sure`).
 #[derive(Debug, Clone)]
 pub struct Withdrawal {
     pub id: String,
     pub amount: i64,
+    pub sure: bool,
 }
 
 impl Sim {
@@ -225,14 +227,19 @@ impl Sim {
         match (a.status, a.body["status"].as_str()) {
             (201, Some("DONE")) => fan.balance -= amount,
             (201, Some("FAILED")) => {}
+            // Parts refused while others wait come back at once (SPEC
+            // §11): the answer's balance says how much.
             (201, Some("PENDING")) => {
-                fan.balance -= amount;
+                let after = fan.balance - amount;
+                let back = a.body["point"].as_i64().map_or(0, |p| (p - after).max(0));
+                fan.balance = after + back;
                 fan.withdrawals.push(Withdrawal {
                     id: a.body["withdrawalId"]
                         .as_str()
                         .unwrap_or_default()
                         .to_string(),
-                    amount,
+                    amount: amount - back,
+                    sure: true,
                 });
             }
             // Some parts refused: which the answer does not say.
@@ -330,12 +337,12 @@ impl Sim {
             let fan = &mut self.fans[f];
             match (a.status, a.body["status"].as_str()) {
                 (200, Some("DONE")) => {}
-                (200, Some("FAILED")) => fan.balance += w.amount,
+                (200, Some("FAILED")) if w.sure => fan.balance += w.amount,
                 // Parts refused while others wait are given back at once;
                 // the answer does not say which.
                 _ => {
                     fan.unsure = true;
-                    if a.body["status"] != "PARTIAL" {
+                    if !matches!(a.body["status"].as_str(), Some("PARTIAL" | "FAILED")) {
                         fan.withdrawals.push(w);
                     }
                 }

@@ -18,6 +18,12 @@ const REGRESSIONS: &[(u64, &str)] = &[
     // A real bug: a seat re-held on a host whose clock lagged, counted
     // free for good by the seats-left record.
     (2031, "a hold let go, the seat re-held by a lagging host"),
+    // The model's own gap: a withdrawal answered PENDING whose refused
+    // part had already come back.
+    (
+        796337009,
+        "a withdrawal pending on one part, another refused and given back",
+    ),
 ];
 
 #[tokio::test(flavor = "current_thread")]
