@@ -170,6 +170,8 @@ def journey():
         wait(a, lambda: "카드로 환불되었습니다" in text(a, "#notice"), what="withdrawal")
         a.get(f"{BASE}/app/#/points")
         wait(a, lambda: "100,000P" in text(a, "#balance"), what="the balance after the withdrawal")
+        wait(a, lambda: len(a.find_elements(By.CSS_SELECTOR, "#history tr")) == 4, what="the history's four entries")
+        assert not a.find_element(By.CSS_SELECTOR, "#history button.more").is_displayed(), "a 'more' button on the only page"
         step(a, "withdrawn", "100,000 points back to the card: balance and history")
         big_map(a)
     finally:
