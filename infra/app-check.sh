@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # Korean text needs a Hangul font in the screenshots (Nanum, small); the
 # seat map's unit tests run on Node.
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
-  || ! command -v node >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi nanum; then
+  || ! command -v node >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -i nanum >/dev/null; then
   echo "installing chromium, chromium-driver, nodejs and fonts-nanum (Debian packages)"
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver nodejs fonts-nanum >/dev/null
