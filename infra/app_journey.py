@@ -90,7 +90,9 @@ def click_seat(d, seat_id):
 
 
 def seat_free(d, seat_id):
-    return d.execute_script("const c=document.getElementById('seatmap'); return c && c.seatMap ? c.seatMap.isFree(arguments[0]) : null", seat_id)
+    """Whether the drawn map shows the seat free (None until it is drawn)."""
+    return d.execute_script(
+        "const c=document.getElementById('seatmap'); return c && c.dataset.readyMs ? c.seatMap.isFree(arguments[0]) : null", seat_id)
 
 
 def journey():

@@ -205,7 +205,10 @@ async function seatsPage(concertId, scheduleId) {
   const pick = async (seat) => {
     if (mine.has(seat.seatId) || map.ended) return;
     if (!map.isFree(seat.seatId)) return notice(`${seat.number}: 선택할 수 없는 좌석입니다.`);
-    const hold = await attempt(() => api.post("/reservations", { userId: state.who.userId, concertId, scheduleId, seatId: seat.seatId }, { auth: token.tokenId }));
+    let taken = false;
+    const hold = await attempt(() => api.post("/reservations", { userId: state.who.userId, concertId, scheduleId, seatId: seat.seatId }, { auth: token.tokenId })
+      .catch((e) => { taken = e.code === "SEAT_TAKEN"; throw e; }));
+    if (taken) { map.mark(seat.seatId, false); map.draw(); }
     if (!hold) return;
     notice(`${hold.seatNumber} 좌석을 ${clock(Date.parse(hold.expiredAt) - Date.parse(hold.createdAt))} 동안 선점했습니다.`, true);
     hold.endsAt = Date.now() + (Date.parse(hold.expiredAt) - Date.parse(hold.createdAt));
