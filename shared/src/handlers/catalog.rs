@@ -202,6 +202,13 @@ pub async fn list_seats(app: &App, req: &Request) -> Result<Reply, AppError> {
     })
 }
 
+/// A schedule that is listed: known, its seats written (404 otherwise).
+pub(super) async fn listed(app: &App, schedule_id: u64) -> Result<Schedule, AppError> {
+    let schedule = app.db.cached_schedule(schedule_id).await?;
+    let listed = schedule.filter(|s| s.sale_at(app.now_ms()) != SaleState::Unlisted);
+    listed.ok_or(AppError::ScheduleNotFound)
+}
+
 /// A schedule whose seats `token` may browse: before, during and after its
 /// sale window, not while its seats are being written or once cancelled.
 /// The 404s, then the token's scope, then the 409s (SPEC §12).
@@ -210,9 +217,7 @@ pub(super) async fn browsable(
     token: &QueueToken,
     schedule_id: u64,
 ) -> Result<Schedule, AppError> {
-    let schedule = app.db.cached_schedule(schedule_id).await?;
-    let listed = schedule.filter(|s| s.sale_at(app.now_ms()) != SaleState::Unlisted);
-    let listed = listed.ok_or(AppError::ScheduleNotFound)?;
+    let listed = listed(app, schedule_id).await?;
     // A room's token on its own concert needs no concert read (every
     // room's pages would meet on the one partition of the concerts).
     if token.room != listed.concert_id {

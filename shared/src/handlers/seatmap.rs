@@ -2,10 +2,10 @@
 //! `GET /concerts/schedules/{scheduleId}/availability`: what a seat map
 //! draws (SPEC §13), without paging through the seats.
 
-use super::{catalog::browsable, gate};
+use super::catalog::{browsable, listed};
+use super::gate;
 use crate::app::App;
 use crate::clock::format_ms;
-use crate::domain::catalog::SaleState;
 #[cfg(feature = "openapi")]
 use crate::domain::layout::Layout;
 #[cfg(feature = "openapi")]
@@ -34,9 +34,7 @@ const LAYOUT_CACHE_SECONDS: u64 = 86_400;
 )]
 pub async fn layout(app: &App, req: &Request) -> Result<Reply, AppError> {
     let schedule_id = path_id(req, "scheduleId")?;
-    let schedule = app.db.cached_schedule(schedule_id).await?;
-    let listed = schedule.filter(|s| s.sale_at(app.now_ms()) != SaleState::Unlisted);
-    listed.ok_or(AppError::ScheduleNotFound)?;
+    listed(app, schedule_id).await?;
     let layout = app.db.cached_layout(schedule_id).await?;
     Ok(Reply::ok(&layout.ok_or(AppError::ScheduleNotFound)?)?.public_for(LAYOUT_CACHE_SECONDS))
 }
